@@ -1,0 +1,238 @@
+"""The multiplexed trio connection: many tasks, one stream, replies matched in order.
+
+Theory of operation
+-------------------
+A `Pipe` owns one byte stream and one incremental parser (`resp.Parser`, or the Memcached
+codec's: anything with ``feed`` and ``next_reply``).  A caller hands it a request (the bytes of
+one or more commands and how many replies they produce) and parks.  Two background tasks do
+all the I/O:
+
+- the *writer* takes everything queued since its last write and sends it with one
+  ``send_all`` (auto-pipelining: 64 tasks asking at once cost one write);
+- the *reader* feeds whatever arrives to the parser and hands each complete reply to the
+  oldest request in flight.
+
+Invariants:
+1. ``_inflight`` holds, in wire order, every request whose bytes were handed to the stream and
+   whose replies are not all in.  A request enters it just before its bytes are written, so a
+   reply can never arrive for a request the reader does not know.
+2. A caller that is cancelled (or times out) never takes the stream with it.  If its request
+   is still queued it is simply not written; if it was written its slot stays in
+   ``_inflight`` with no owner, and the reader reads its replies and drops them.  Nobody else
+   ever sees a reply that was not theirs.
+3. The writer and the reader progress independently, so a large request being written while
+   a large reply is arriving cannot deadlock.
+4. When the stream breaks, every request gets a `kvs.ConnectionError` whose ``sent`` says
+   whether its bytes may have reached the server: True for ``_inflight`` (and the batch being
+   written), False for those still queued.  The retry layer above decides from that alone.
+   A broken pipe is never reused.
+
+The background tasks run as trio system tasks so that a connection shared by many clients and
+tasks outlives any one of them; they catch everything and report it through invariant 4.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any, Protocol
+
+import outcome
+import trio
+
+from resp import NEED_DATA
+
+from ._errors import ConnectionError, ProtocolError
+
+__all__ = ["Pipe", "ReplyParser"]
+
+RECEIVE_SIZE = 256 * 1024
+
+
+class ReplyParser(Protocol):
+    def feed(self, data: bytes | bytearray | memoryview) -> None: ...
+    def next_reply(self) -> Any: ...
+
+
+class _Slot:
+    __slots__ = ("count", "payload", "replies", "task")
+
+    def __init__(self, payload: bytes, count: int, task: trio.lowlevel.Task) -> None:
+        self.payload = payload
+        self.count = count
+        self.replies: list[Any] = []
+        self.task: trio.lowlevel.Task | None = task  # None: the caller left
+
+
+class Pipe:
+    """One multiplexed connection.  Create with `Pipe.start` inside a trio run."""
+
+    def __init__(self, stream: trio.abc.Stream, parser: ReplyParser, name: str,
+                 need_data: object = NEED_DATA) -> None:
+        self.name = name
+        self._need_data = need_data
+        self._stream = stream
+        self._parser = parser
+        self._queue: collections.deque[_Slot] = collections.deque()
+        self._inflight: collections.deque[_Slot] = collections.deque()
+        self._writer_task: trio.lowlevel.Task | None = None
+        self._writer_parked = False
+        self._error: ConnectionError | None = None
+        self._scope = trio.CancelScope()
+        self._done = trio.Event()
+
+    @classmethod
+    def start(cls, stream: trio.abc.Stream, parser: ReplyParser, name: str,
+              need_data: object = NEED_DATA) -> Pipe:
+        """Wrap an open stream (handshake done) and start its reader and writer.
+
+        `need_data` is the parser's "no complete reply yet" sentinel.
+        """
+        pipe = cls(stream, parser, name, need_data)
+        trio.lowlevel.spawn_system_task(pipe._run, name=f"kvs connection {name}")
+        return pipe
+
+    @property
+    def broken(self) -> bool:
+        return self._error is not None
+
+    async def request(self, payload: bytes, count: int = 1) -> list[Any]:
+        """Send `payload` (which produces `count` replies) and return the replies.
+
+        Raises:
+            kvs.ConnectionError: the connection broke; ``sent`` tells whether the request may
+                have reached the server.
+            kvs.ProtocolError: the server's reply broke the protocol.
+        """
+        if self._error is not None:
+            await trio.lowlevel.checkpoint()
+            raise ConnectionError(str(self._error), sent=False) from self._error
+        slot = _Slot(payload, count, trio.lowlevel.current_task())
+        self._queue.append(slot)
+        if self._writer_parked:
+            self._writer_parked = False
+            assert self._writer_task is not None
+            trio.lowlevel.reschedule(self._writer_task)
+
+        def abort(_: Any) -> trio.lowlevel.Abort:
+            slot.task = None  # queued: never written; in flight: reply dropped
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        result: list[Any] = await trio.lowlevel.wait_task_rescheduled(abort)
+        return result
+
+    async def aclose(self) -> None:
+        """Close the stream; requests still waiting get `kvs.ConnectionError`."""
+        self._fail(ConnectionError(f"connection to {self.name} closed by the client"))
+        await self._done.wait()
+
+    # -- background ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            with self._scope:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._write_loop)
+                    await self._read_loop()
+        except BaseException as exc:
+            self._fail(_translate(exc, self.name))
+        finally:
+            self._fail(ConnectionError(f"connection to {self.name} closed"))
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(self._stream)
+            self._done.set()
+
+    async def _write_loop(self) -> None:
+        self._writer_task = trio.lowlevel.current_task()
+        queue = self._queue
+        inflight = self._inflight
+        while True:
+            if not queue:
+                self._writer_parked = True
+                await trio.lowlevel.wait_task_rescheduled(self._abort_park)
+                continue
+            batch = []
+            while queue:
+                slot = queue.popleft()
+                if slot.task is None:
+                    continue  # cancelled before being written
+                inflight.append(slot)
+                batch.append(slot.payload)
+                slot.payload = b""
+            if batch:
+                await self._stream.send_all(batch[0] if len(batch) == 1 else b"".join(batch))
+
+    def _abort_park(self, _: Any) -> trio.lowlevel.Abort:
+        self._writer_parked = False
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    async def _read_loop(self) -> None:
+        stream = self._stream
+        parser = self._parser
+        inflight = self._inflight
+        need_data = self._need_data
+        while True:
+            data = await stream.receive_some(RECEIVE_SIZE)
+            if not data:
+                raise ConnectionError(f"connection to {self.name} closed by the server")
+            parser.feed(data)
+            while True:
+                try:
+                    reply = parser.next_reply()
+                except ValueError as exc:  # the parsers' ProtocolErrors are ValueErrors
+                    raise ProtocolError(f"{self.name}: {exc}") from exc
+                if reply is need_data:
+                    break
+                if not inflight:
+                    raise ProtocolError(f"{self.name}: the server sent a reply nobody asked for")
+                slot = inflight[0]
+                slot.replies.append(reply)
+                if len(slot.replies) == slot.count:
+                    inflight.popleft()
+                    if slot.task is not None:
+                        trio.lowlevel.reschedule(slot.task, outcome.Value(slot.replies))
+                        slot.task = None
+
+    def _fail(self, error: ConnectionError | ProtocolError) -> None:
+        """Break the pipe once: wake every waiter with an error, stop the tasks."""
+        if self._error is not None:
+            return
+        message = str(error)
+        self._error = ConnectionError(message, sent=False)
+        self._error.__cause__ = error
+        self._scope.cancel()
+        head = True
+        while self._inflight:
+            slot = self._inflight.popleft()
+            if slot.task is not None:
+                # Only the owner of the reply that broke the protocol hears it as such.
+                exc: Exception = (error if head and isinstance(error, ProtocolError)
+                                  else ConnectionError(message, sent=True))
+                if exc is not error:
+                    exc.__cause__ = error
+                trio.lowlevel.reschedule(slot.task, outcome.Error(exc))
+                slot.task = None
+            head = False
+        while self._queue:
+            slot = self._queue.popleft()
+            if slot.task is not None:
+                exc = ConnectionError(message, sent=False)
+                exc.__cause__ = error
+                trio.lowlevel.reschedule(slot.task, outcome.Error(exc))
+                slot.task = None
+
+
+def _translate(exc: BaseException, name: str) -> ConnectionError | ProtocolError:
+    """The one place where trio's and the OS's errors become kvs errors."""
+    if isinstance(exc, ConnectionError | ProtocolError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        inner = exc.exceptions[0]
+        return _translate(inner, name)
+    if isinstance(exc, trio.Cancelled):
+        error = ConnectionError(f"connection to {name} closed")
+    elif isinstance(exc, trio.BrokenResourceError | trio.ClosedResourceError | OSError):
+        error = ConnectionError(f"connection to {name} lost: {exc.__cause__ or exc}")
+    else:
+        error = ConnectionError(f"connection to {name} failed: {exc!r}")
+    error.__cause__ = exc
+    return error

@@ -1,0 +1,67 @@
+"""The exceptions of `kvs`, all subclasses of `KvsError`.
+
+Errors are named by who caused them: the peer broke the connection (`ConnectionError`), the
+server refused the command (`ResponseError`), the backend cannot do it (`UnsupportedOperation`),
+the caller gave a bad URL (`InvalidURL`), the server sent bytes that are not the protocol
+(`ProtocolError`).  trio's and the OS's errors are translated into these in one place per
+transport, with the original kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+__all__ = [
+    "ConnectionError",
+    "InvalidURL",
+    "KvsError",
+    "ProtocolError",
+    "ResponseError",
+    "TimeoutError",
+    "UnsupportedOperation",
+]
+
+
+class KvsError(Exception):
+    """Base class of every error raised by `kvs`."""
+
+
+class ConnectionError(KvsError, builtins.ConnectionError):
+    """The connection could not be opened, or broke while a command was in flight.
+
+    ``sent`` is True when the request may have reached the server (so it may have run).
+    """
+
+    def __init__(self, message: str, *, sent: bool = False) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class TimeoutError(KvsError, builtins.TimeoutError):
+    """A connect or a command did not complete within its timeout."""
+
+
+class ResponseError(KvsError):
+    """The server refused the command.
+
+    Attributes:
+        code: the first word of the error, e.g. ``"WRONGTYPE"`` or ``"ERR"``.
+        message: the whole error text as the server sent it.
+    """
+
+    def __init__(self, message: str, code: str = "ERR") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class UnsupportedOperation(KvsError):
+    """The backend cannot perform this operation; raised before any I/O."""
+
+
+class InvalidURL(KvsError, ValueError):
+    """The URL or an option is not one `kvs.connect` understands."""
+
+
+class ProtocolError(KvsError):
+    """The server sent bytes that break the protocol; the connection is dropped."""

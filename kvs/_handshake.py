@@ -1,0 +1,57 @@
+"""The Redis connection handshake, as a sans-IO conversation both transports drive.
+
+`handshake(config)` is a generator: it yields each command line to send and receives the
+parsed reply, so the trio and the blocking transports run the very same steps:
+``HELLO 3 [AUTH user pass] [SETNAME name]``; where the server has no HELLO (or the URL asks
+for ``protocol=2``), ``AUTH`` and ``CLIENT SETNAME``; then ``SELECT db`` when a database is
+named.  A refusal (wrong password, unknown database) raises `kvs.ResponseError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from resp import ReplyError
+
+from ._errors import ResponseError
+from ._url import Config
+
+__all__ = ["Handshake", "handshake"]
+
+Handshake = Generator[tuple[bytes | str | int, ...], Any, int]
+
+
+def handshake(config: Config) -> Handshake:
+    """Yield the handshake's commands; return the protocol version agreed (2 or 3)."""
+    auth: tuple[str, ...] = ()
+    if config.password is not None:
+        auth = (config.username or "default", config.password)
+    protocol = config.protocol
+    if protocol == 3:
+        argv: tuple[bytes | str | int, ...] = ("HELLO", "3")
+        if auth:
+            argv += ("AUTH", *auth)
+        if config.client_name:
+            argv += ("SETNAME", config.client_name)
+        reply = yield argv
+        if isinstance(reply, ReplyError):
+            # A server older than 6 does not know HELLO; one built without RESP3 says NOPROTO.
+            if reply.code not in ("NOPROTO", "ERR") or "HELLO" not in reply.message.upper():
+                raise ResponseError(reply.message, reply.code)
+            protocol = 2
+        elif config.client_name or auth:
+            auth = ()  # HELLO did both
+    if protocol == 2:
+        if auth:
+            _check((yield ("AUTH", *auth) if config.username else ("AUTH", auth[1])))
+        if config.client_name:
+            _check((yield ("CLIENT", "SETNAME", config.client_name)))
+    if config.db:
+        _check((yield ("SELECT", config.db)))
+    return protocol
+
+
+def _check(reply: Any) -> None:
+    if isinstance(reply, ReplyError):
+        raise ResponseError(reply.message, reply.code)

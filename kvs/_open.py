@@ -1,0 +1,41 @@
+"""The trio side of opening a backend: memory in-process, Redis and Memcached shared per run.
+
+Nothing here imports trio at module level, so `import kvs` stays light and `import kvs.sync`
+never pulls trio in; the trio modules are imported on first open.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ._url import Config
+
+__all__ = ["Backend", "close_backend", "open_backend"]
+
+
+class Backend(Protocol):
+    async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any: ...
+
+
+async def open_backend(config: Config) -> Backend:
+    """Open the backend of `config`, or join the one this run already shares."""
+    if config.backend == "memory":
+        from ._backends.memory_trio import MemoryBackend
+
+        return await MemoryBackend.open(config)
+    from ._pool import acquire
+
+    backend: Backend = await acquire(config)
+    return backend
+
+
+async def close_backend(config: Config, backend: Backend) -> None:
+    """Leave the backend; the last client of a shared one closes it."""
+    if config.backend == "memory":
+        import trio
+
+        await trio.lowlevel.checkpoint()
+        return
+    from ._pool import release
+
+    await release(config, backend)

@@ -1,0 +1,75 @@
+"""A connection that reopens itself: one `Pipe` at a time, replaced when it breaks.
+
+One task reconnects while the others wait for it (a `trio.Lock`); consecutive failures back
+off as `kvs._retry` says.  A request is sent again on the new pipe only when `may_retry`
+allows it, so a non-idempotent command runs at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import trio
+
+from ._connection import Pipe
+from ._errors import ConnectionError
+from ._retry import backoff_delay, may_retry
+
+__all__ = ["Link"]
+
+
+class Link:
+    """Requests over whichever pipe is current, reopening it with `opener` when needed."""
+
+    def __init__(self, opener: Callable[[], Awaitable[Pipe]], *, retries: int, name: str) -> None:
+        self._opener = opener
+        self._retries = retries
+        self.name = name
+        self._pipe: Pipe | None = None
+        self._lock = trio.Lock()
+        self._failures = 0
+        self._closed = False
+
+    async def connect(self) -> Pipe:
+        """Return a working pipe, opening one if needed (one task opens, others wait)."""
+        pipe = self._pipe
+        if pipe is not None and not pipe.broken:
+            return pipe
+        async with self._lock:
+            pipe = self._pipe
+            if pipe is not None and not pipe.broken:
+                return pipe
+            if self._closed:
+                raise ConnectionError(f"connection to {self.name} is closed")
+            await trio.sleep(backoff_delay(self._failures))
+            try:
+                pipe = await self._opener()
+            except ConnectionError:
+                self._failures += 1
+                raise
+            self._failures = 0
+            self._pipe = pipe
+            return pipe
+
+    async def request(self, payload: bytes, count: int, *, idempotent: bool) -> list[Any]:
+        """Send a request, reconnecting and retrying as far as it is safe."""
+        attempt = 0
+        while True:
+            pipe = self._pipe
+            try:
+                if pipe is None or pipe.broken:
+                    pipe = await self.connect()
+                return await pipe.request(payload, count)
+            except ConnectionError as exc:
+                if self._closed or not may_retry(
+                        sent=exc.sent, idempotent=idempotent, attempt=attempt,
+                        retries=self._retries):
+                    raise
+                attempt += 1
+
+    async def aclose(self) -> None:
+        self._closed = True
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            await pipe.aclose()

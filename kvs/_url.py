@@ -1,0 +1,270 @@
+"""URL and keyword options -> one frozen `Config`.
+
+A URL is parsed once, before any I/O, into a `Config` that every later layer reads.  The
+scheme picks the backend (`SCHEMES`); query options and keyword options go through one table
+of parsers (`OPTIONS`), so `?timeout=2` and `timeout=2` are checked by the same code and give
+the same error.  A password is kept out of every repr and message: `Config.display` is the URL
+with the password masked, and the only form that is ever shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ._errors import InvalidURL
+
+__all__ = ["DEFAULT_URL", "Config", "mask_url", "parse_url"]
+
+DEFAULT_URL = ":memory:"
+
+Backend = Literal["redis", "memcached", "memory"]
+
+SCHEMES: dict[str, Backend] = {
+    "redis": "redis",
+    "rediss": "redis",
+    "unix": "redis",
+    "redis+unix": "redis",
+    "memcached": "memcached",
+    "memory": "memory",
+}
+
+DEFAULT_PORTS = {"redis": 6379, "memcached": 11211}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a backend needs, validated.  Equal configs share one connection."""
+
+    backend: Backend
+    display: str = field(compare=False)
+    host: str = "localhost"
+    port: int = 0
+    path: str | None = None
+    servers: tuple[tuple[str, int], ...] = ()
+    name: str = ""
+    db: int = 0
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False
+    timeout: float | None = None
+    connect_timeout: float | None = 10.0
+    protocol: int = 3
+    client_name: str | None = None
+    decode: bool = True
+    retries: int = 3
+    ssl_ca_file: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_insecure: bool = False
+
+    def __repr__(self) -> str:
+        return f"Config({self.display!r})"
+
+
+def _positive_float_or_none(name: str, raw: object) -> float | None:
+    if raw is None or (isinstance(raw, str) and raw.lower() in ("", "none")):
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise TypeError(f"connect: {name} must be a number or None, not {type(raw).__name__}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidURL(f"invalid {name}: {raw!r} is not a number") from None
+    if not value > 0 or math.isinf(value):
+        raise InvalidURL(f"invalid {name}: {raw!r} must be a positive number of seconds")
+    return value
+
+
+def _int_in(low: int, high: int) -> Callable[[str, object], int]:
+    def parse(name: str, raw: object) -> int:
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise TypeError(f"connect: {name} must be an int, not {type(raw).__name__}")
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidURL(f"invalid {name}: {raw!r} is not an integer") from None
+        if not low <= value <= high:
+            raise InvalidURL(f"invalid {name}: {value} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _bool(name: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise InvalidURL(f"invalid {name}: {raw!r} is not a boolean")
+    raise TypeError(f"connect: {name} must be a bool, not {type(raw).__name__}")
+
+
+def _text_or_none(name: str, raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise TypeError(f"connect: {name} must be a str, not {type(raw).__name__}")
+    if any(ch.isspace() for ch in raw):
+        raise InvalidURL(f"invalid {name}: {raw!r} contains white space")
+    return raw or None
+
+
+# option name -> parser(name, raw) -> value.  Query strings and keywords share it.
+OPTIONS: dict[str, Callable[[str, object], Any]] = {
+    "timeout": _positive_float_or_none,
+    "connect_timeout": _positive_float_or_none,
+    "db": _int_in(0, 2**31 - 1),
+    "protocol": _int_in(2, 3),
+    "client_name": _text_or_none,
+    "decode": _bool,
+    "retries": _int_in(0, 100),
+    "ssl_ca_file": _text_or_none,
+    "ssl_certfile": _text_or_none,
+    "ssl_keyfile": _text_or_none,
+    "ssl_insecure": _bool,
+}
+
+# Options that make no sense off Redis are refused there rather than silently ignored.
+_REDIS_ONLY = {"db", "protocol", "client_name", "ssl_ca_file", "ssl_certfile", "ssl_keyfile",
+               "ssl_insecure"}
+
+
+def mask_url(url: str) -> str:
+    """Return `url` with any password replaced by ``***``."""
+    return re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
+
+
+def _unsupported(url: str) -> InvalidURL:
+    return InvalidURL(f"Unsupported KVS URL: {mask_url(url)}")
+
+
+def _port(url: str, text: str | None, default: int) -> int:
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise _unsupported(url)
+    return int(text)
+
+
+def parse_url(url: object, **options: object) -> Config:
+    """Parse a KVS URL and keyword options into a `Config`, with no I/O.
+
+    Args:
+        url: ``redis://``, ``rediss://``, ``unix://``, ``redis+unix://``, ``memcached://``,
+            ``memory://NAME`` or ``:memory:``.
+        **options: the query options, as keywords (keywords win over the query string).
+
+    Returns:
+        The frozen configuration.
+
+    Raises:
+        InvalidURL: the scheme is unknown or the URL or an option is malformed.
+        TypeError: `url` is not a str, or an option has the wrong type.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"connect: url must be str, not {type(url).__name__}")
+    if url == ":memory:":
+        return _finish(url, {"backend": "memory", "name": ":memory:"}, {}, options)
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        backend = SCHEMES.get(scheme) if "://" in url else None
+        if backend is None:
+            raise _unsupported(url)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False))
+        if parts.fragment:
+            raise _unsupported(url)
+        base: dict[str, Any] = {"backend": backend}
+        if scheme in ("unix", "redis+unix"):
+            if parts.hostname not in (None, "", "localhost") or not parts.path:
+                raise _unsupported(url)
+            base["path"] = unquote(parts.path)
+            _credentials(parts.username, parts.password, base)
+        elif backend == "redis":
+            if not parts.hostname or any(ch.isspace() for ch in parts.hostname):
+                raise _unsupported(url)
+            base["host"] = parts.hostname
+            base["port"] = _port(url, _raw_port(parts.netloc), DEFAULT_PORTS["redis"])
+            base["tls"] = scheme == "rediss"
+            _credentials(parts.username, parts.password, base)
+            db_path = parts.path.strip("/")
+            if db_path:
+                if not db_path.isdigit():
+                    raise _unsupported(url)
+                query.setdefault("db", db_path)
+        elif backend == "memcached":
+            if parts.username or parts.password or parts.path.strip("/"):
+                raise _unsupported(url)
+            base["servers"] = _servers(url, parts.netloc)
+        else:  # memory://NAME
+            name = parts.netloc + parts.path
+            if not name or parts.username or parts.password:
+                raise _unsupported(url)
+            base["name"] = name
+    except ValueError as exc:
+        if isinstance(exc, InvalidURL):
+            raise
+        raise _unsupported(url) from None
+    return _finish(url, base, query, options)
+
+
+def _raw_port(netloc: str) -> str | None:
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        _, _, rest = hostport.partition("]")
+        return rest[1:] if rest.startswith(":") else None
+    return hostport.partition(":")[2] if ":" in hostport else None
+
+
+def _credentials(username: str | None, password: str | None, base: dict[str, Any]) -> None:
+    if username:
+        base["username"] = unquote(username)
+    if password is not None:
+        base["password"] = unquote(password)
+
+
+_HOSTPORT = re.compile(
+    r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d*))?|(?P<host>[^:\[\]\s]+)(?::(?P<port>\d*))?")
+
+
+def _servers(url: str, netloc: str) -> tuple[tuple[str, int], ...]:
+    servers = []
+    for item in netloc.split(","):
+        match = _HOSTPORT.fullmatch(item)
+        if match is None:
+            raise _unsupported(url)
+        host = match["v6"] or match["host"]
+        port = match["p6"] if match["v6"] else match["port"]
+        servers.append((host, _port(url, port, DEFAULT_PORTS["memcached"])))
+    return tuple(servers)
+
+
+def _finish(
+    url: str,
+    base: dict[str, Any],
+    query: Mapping[str, str],
+    options: Mapping[str, object],
+) -> Config:
+    merged: dict[str, object] = {**query, **options}
+    values: dict[str, Any] = {}
+    for name, raw in merged.items():
+        parser = OPTIONS.get(name)
+        if parser is None:
+            raise InvalidURL(f"unknown option {name!r} for {mask_url(url)}")
+        if name in _REDIS_ONLY and base["backend"] != "redis":
+            raise InvalidURL(f"option {name!r} applies only to Redis URLs, not {mask_url(url)}")
+        values[name] = parser(name, raw)
+    if any(k.startswith("ssl_") for k in values) and not base.get("tls"):
+        raise InvalidURL(f"TLS options need a rediss:// URL, not {mask_url(url)}")
+    config = Config(display=mask_url(url), **base)
+    return dataclasses.replace(config, **values)
