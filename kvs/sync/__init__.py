@@ -1,0 +1,30 @@
+"""kvs.sync: the same operations as `kvs`, blocking, safe to share between threads.
+
+>>> import kvs.sync
+>>> with kvs.sync.connect("memory://sync-doctest") as db:
+...     db.set("greeting", "hello")
+...     db.get("greeting")
+True
+'hello'
+
+It never imports trio: the client is generated from the trio one (``scripts/unasync.py``) and
+runs over blocking sockets.
+"""
+
+from __future__ import annotations
+
+from .._url import parse_url
+from ._client import Client
+
+__all__ = ["Client", "connect"]
+
+
+def connect(url: str, **options: object) -> Client:
+    """Return a blocking client for `url`; use it with ``with`` (or call ``open()``).
+
+    Takes the same URLs and options as `kvs.connect`.
+
+    Raises:
+        kvs.InvalidURL: the URL or an option is not valid (checked before any I/O).
+    """
+    return Client(parse_url(url, **options))

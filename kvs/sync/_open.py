@@ -1,0 +1,78 @@
+"""The blocking side of opening a backend: one shared backend per configuration per process.
+
+Clients of the same URL and options, in any thread, share one backend (a pool of blocking
+connections for Redis and Memcached, the store itself in memory); the last client to close
+closes it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+from .._url import Config
+
+__all__ = ["Backend", "close_backend", "open_backend"]
+
+
+class Backend(Protocol):
+    def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any: ...
+    def close(self) -> None: ...
+
+
+_lock = threading.Lock()
+_shared: dict[Config, tuple[Backend, int]] = {}
+
+
+def _make(config: Config) -> Backend:
+    if config.backend == "memory":
+        from .._backends.memory import get_store
+
+        return _MemoryBackend(get_store(config.name))
+    if config.backend == "redis":
+        from ._redis import RedisBackend
+
+        return RedisBackend(config)
+    from ._memcached import MemcachedBackend
+
+    return MemcachedBackend(config)
+
+
+class _MemoryBackend:
+    def __init__(self, store: Any) -> None:
+        self.execute_argv = store.execute
+
+    def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        return self.execute_argv(argv)
+
+    def close(self) -> None:
+        pass
+
+
+def open_backend(config: Config) -> Backend:
+    """Join (or create) the process-wide backend of `config`, opening a first connection."""
+    with _lock:
+        backend, refs = _shared.get(config, (None, 0))
+        if backend is None:
+            backend = _make(config)
+        _shared[config] = (backend, refs + 1)
+    try:
+        if refs == 0 and hasattr(backend, "open"):
+            backend.open()
+    except BaseException:
+        close_backend(config, backend)
+        raise
+    return backend
+
+
+def close_backend(config: Config, backend: Backend) -> None:
+    """Leave the shared backend; the last client closes it."""
+    with _lock:
+        current, refs = _shared.get(config, (None, 0))
+        if current is not backend:
+            return
+        if refs > 1:
+            _shared[config] = (backend, refs - 1)
+            return
+        del _shared[config]
+    backend.close()
