@@ -9,14 +9,14 @@ from ``_open``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from resp import ReplyError
 
 from . import _commands as cmd
-from ._commands import Call, Key, Value
+from ._commands import Call, Key, Value, ValueMapping
 from ._errors import ResponseError
 from ._open import Backend, close_backend, open_backend
 from ._url import Config
@@ -193,7 +193,7 @@ class Client:
         """Return the values of `keys`, aligned with them, None where missing."""
         return await self._run(cmd.mget(keys))
 
-    async def mset(self, mapping: Mapping[Key, Value]) -> bool:
+    async def mset(self, mapping: ValueMapping) -> bool:
         """Set every key of `mapping` at once; return True."""
         return await self._run(cmd.mset(mapping))
 

@@ -23,11 +23,13 @@ from resp import ReplyError
 
 from ._errors import ProtocolError, UnsupportedOperation
 
-__all__ = ["Call", "Key", "Value"]
+__all__ = ["Call", "Key", "Value", "ValueMapping"]
 
 T = TypeVar("T")
 Key = str | bytes
 Value = str | bytes | int | float | bool
+# Mapping is invariant in its key type: spell out the shapes a caller's dict may have.
+ValueMapping = Mapping[str, Value] | Mapping[bytes, Value] | Mapping[Key, Value]
 
 Decoder = Callable[[Any, bool], T]
 
@@ -315,7 +317,7 @@ def _empty_list(reply: Any, decode: bool) -> list[Any]:
     return []
 
 
-def mset(mapping: Mapping[Key, Value]) -> Call[bool]:
+def mset(mapping: ValueMapping) -> Call[bool]:
     if not isinstance(mapping, Mapping):
         raise TypeError(f"mset: mapping must be a mapping, not {type(mapping).__name__}")
     argv: list[bytes] = [b"MSET"]

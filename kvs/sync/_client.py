@@ -11,14 +11,14 @@ from ``_open``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from resp import ReplyError
 
 from .. import _commands as cmd
-from .._commands import Call, Key, Value
+from .._commands import Call, Key, Value, ValueMapping
 from .._errors import ResponseError
 from .._url import Config
 from ._open import Backend, close_backend, open_backend
@@ -195,7 +195,7 @@ class Client:
         """Return the values of `keys`, aligned with them, None where missing."""
         return self._run(cmd.mget(keys))
 
-    def mset(self, mapping: Mapping[Key, Value]) -> bool:
+    def mset(self, mapping: ValueMapping) -> bool:
         """Set every key of `mapping` at once; return True."""
         return self._run(cmd.mset(mapping))
 
