@@ -1,0 +1,154 @@
+"""The keyspace of the in-process store: values, expiry deadlines and typed lookups.
+
+Theory of operation: ``_data`` maps each key to its value, whose Python type is its Redis
+type: ``bytes`` (string), ``deque`` (list), ``dict`` (hash), ``set`` (set).  A list, hash or
+set is never empty in ``_data``: the command that empties one deletes the key, as Redis does.
+
+``_expires`` maps a key that has a time to live to its deadline, in whole milliseconds on the
+store's clock; a key expires once the clock is *past* its deadline (at the deadline it is
+still alive, with a TTL of 0), as in Redis.  Every lookup checks the deadline (lazy expiry),
+and ``_heap`` orders the deadlines so that a sweep every few commands removes the keys that
+died unseen, a bounded number at a time.  Heap entries whose key has since been deleted or
+given another deadline are stale: a sweep drops them, and the heap is rebuilt from
+``_expires`` when stale entries outnumber live ones.
+
+``_now`` is read once per command, so a command sees one instant, as in Redis.  Absolute
+times (EXPIREAT, SET ... EXAT) are Unix times, converted to the clock with an offset taken
+when the store is created.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["CommandError", "Core", "Value"]
+
+Value = bytes | deque[bytes] | dict[bytes, bytes] | set[bytes]
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+SYNTAX = "ERR syntax error"
+
+_SWEEP_EVERY = 32  # commands between two sweeps of expired keys
+_SWEEP_LIMIT = 64  # keys removed at most by one sweep
+
+
+class CommandError(Exception):
+    """Raised inside a command to make it reply with the error text given."""
+
+
+class Core:
+    """The keyspace and its expiry; the command mixins build on it."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._data: dict[bytes, Any] = {}
+        self._expires: dict[bytes, int] = {}
+        self._heap: list[tuple[int, bytes]] = []
+        self._now = int(clock() * 1000)
+        self._wall_offset = int(time.time() * 1000) - self._now
+        self._countdown = _SWEEP_EVERY
+
+    # -- time ---------------------------------------------------------------------------
+
+    def _sweep_some(self) -> None:
+        """Called every few commands (after ``_now`` is set): remove some expired keys."""
+        self._countdown = _SWEEP_EVERY
+        self._sweep(_SWEEP_LIMIT)
+
+    def _unix_ms(self) -> int:
+        return self._now + self._wall_offset
+
+    def _sweep(self, limit: int | None) -> None:
+        """Delete keys whose deadline has passed, at most ``limit`` of them (None: all)."""
+        heap, expires, now = self._heap, self._expires, self._now
+        removed = 0
+        while heap and heap[0][0] < now and (limit is None or removed < limit):
+            deadline, key = heapq.heappop(heap)
+            if expires.get(key) == deadline:
+                del expires[key]
+                del self._data[key]
+                removed += 1
+        if len(heap) > 2 * len(expires) + 1024:
+            self._heap = [(deadline, key) for key, deadline in expires.items()]
+            heapq.heapify(self._heap)
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def _lookup(self, key: bytes) -> Any:
+        """The live value of ``key``, or None; deletes it first if it has expired."""
+        value = self._data.get(key)
+        if value is not None and self._expires:
+            deadline = self._expires.get(key)
+            if deadline is not None and self._now > deadline:
+                del self._data[key]
+                del self._expires[key]
+                return None
+        return value
+
+    def _delete(self, key: bytes) -> bool:
+        if self._lookup(key) is None:
+            return False
+        del self._data[key]
+        if self._expires:
+            self._expires.pop(key, None)
+        return True
+
+    def _set_value(self, key: bytes, value: Value) -> None:
+        """Store ``value`` under ``key``, replacing any value and clearing its TTL."""
+        self._data[key] = value
+        if self._expires:
+            self._expires.pop(key, None)
+
+    def _set_deadline(self, key: bytes, deadline: int) -> None:
+        """Give a live key a deadline (ms on the clock); a past one deletes it at once."""
+        if deadline < self._now:
+            self._delete(key)
+            return
+        self._expires[key] = deadline
+        heapq.heappush(self._heap, (deadline, key))
+
+    def _deadline_from_unix(self, unix_ms: int) -> int:
+        return unix_ms - self._wall_offset
+
+    def _live_keys(self) -> list[bytes]:
+        self._sweep(None)
+        return list(self._data)
+
+    # -- typed lookups --------------------------------------------------------------------
+
+    def _get_string(self, key: bytes) -> bytes | None:
+        value = self._data.get(key)
+        if value is not None and self._expires:  # the common case skips a call
+            value = self._lookup(key)
+        if value is None or type(value) is bytes:
+            return value
+        raise CommandError(WRONGTYPE)
+
+    def _get_list(self, key: bytes) -> deque[bytes] | None:
+        value = self._lookup(key)
+        if value is None or type(value) is deque:
+            return value
+        raise CommandError(WRONGTYPE)
+
+    def _get_hash(self, key: bytes) -> dict[bytes, bytes] | None:
+        value = self._lookup(key)
+        if value is None or type(value) is dict:
+            return value
+        raise CommandError(WRONGTYPE)
+
+    def _get_set(self, key: bytes) -> set[bytes] | None:
+        value = self._lookup(key)
+        if value is None or type(value) is set:
+            return value
+        raise CommandError(WRONGTYPE)
+
+    def _drop_if_empty(self, key: bytes, container: Value) -> None:
+        if not container:
+            del self._data[key]
+            if self._expires:
+                self._expires.pop(key, None)

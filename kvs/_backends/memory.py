@@ -1,0 +1,165 @@
+"""The in-process store: a Redis command interpreter with Redis's exact semantics.
+
+Theory of operation: a `Store` takes the same argv a Redis server would get (a sequence of
+``bytes``) and returns the raw reply ``resp.Parser`` would produce from Redis 7 over RESP3:
+``bytes``, ``str`` for simple strings, ``int``, ``float``, ``None``, ``list``, ``dict``,
+``set``, or a ``resp.ReplyError`` *returned* for an error reply.  A command the store does not
+implement raises `kvs.UnsupportedOperation` instead, so a caller can tell "Redis would refuse
+this" from "this backend cannot do it".
+
+The command name is looked up, upper-cased, in a table of bound methods built once per store,
+together with its Redis arity (positive: exact; negative: at least).  One `threading.Lock`
+is held for the whole command, so every command is atomic with respect to every other,
+whichever threads or event loops they come from.
+
+The keyspace and expiry live in ``_memory_base``, the commands in ``_memory_strings`` and
+``_memory_collections``, the glob matcher of KEYS in ``_memory_glob`` and Redis's number
+parsing and ``long double`` arithmetic in ``_memory_numbers``.
+
+`get_store` returns the process-wide store for a URL, so that every client of ``:memory:``
+(or of the same ``memory://NAME``) sees the same data, as clients of one server would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kvs._backends._memory_base import NOT_INTEGER, CommandError
+from kvs._backends._memory_collections import CollectionCommands
+from kvs._backends._memory_numbers import parse_int
+from kvs._backends._memory_strings import StringCommands
+from kvs._errors import UnsupportedOperation
+from resp import ReplyError
+
+__all__ = ["COMMANDS", "DEFAULT_NAME", "Store", "get_store"]
+
+# Every command the store implements, with Redis 7.0's arity.
+COMMANDS: dict[str, int] = {
+    "PING": -1, "ECHO": 2, "SELECT": 2, "DBSIZE": 1, "FLUSHDB": -1, "FLUSHALL": -1,
+    "GET": 2, "SET": -3, "GETDEL": 2, "SETNX": 3, "SETEX": 4, "PSETEX": 4,
+    "MGET": -2, "MSET": -3, "MSETNX": -3, "APPEND": 3, "STRLEN": 2,
+    "INCR": 2, "DECR": 2, "INCRBY": 3, "DECRBY": 3, "INCRBYFLOAT": 3,
+    "DEL": -2, "UNLINK": -2, "EXISTS": -2, "TYPE": 2, "KEYS": 2,
+    "EXPIRE": -3, "PEXPIRE": -3, "EXPIREAT": -3, "PEXPIREAT": -3,
+    "TTL": 2, "PTTL": 2, "EXPIRETIME": 2, "PEXPIRETIME": 2, "PERSIST": 2,
+    "LPUSH": -3, "RPUSH": -3, "LPUSHX": -3, "RPUSHX": -3, "LPOP": -2, "RPOP": -2,
+    "LRANGE": 4, "LLEN": 2, "LINDEX": 3,
+    "HSET": -4, "HSETNX": 4, "HGET": 3, "HMGET": -3, "HGETALL": 2, "HDEL": -3,
+    "HEXISTS": 3, "HLEN": 2, "HKEYS": 2, "HVALS": 2, "HINCRBY": 4,
+    "SADD": -3, "SREM": -3, "SMEMBERS": 2, "SISMEMBER": 3, "SCARD": 2,
+}  # fmt: skip
+
+# The commands that read the clock even when no key has a deadline: they may set one.
+_TIMED = frozenset(("SET", "SETEX", "PSETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"))
+
+DEFAULT_NAME = ":memory:"
+
+
+class Store(StringCommands, CollectionCommands):
+    """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
+
+    Args:
+        clock: returns the current time in seconds; only its differences matter for TTLs.
+            Tests pass a fake clock to make expiry instant.
+
+    Example:
+        >>> store = Store()
+        >>> store.execute((b"SET", b"k", b"1", b"EX", b"10"))
+        'OK'
+        >>> store.execute((b"INCR", b"k")), store.execute((b"TTL", b"k"))
+        (2, 10)
+        >>> store.execute((b"LPUSH", b"k", b"x"))
+        ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value')
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock)
+        self._lock = threading.Lock()
+        self._table: dict[bytes, tuple[Callable[[Sequence[bytes]], Any], int, str, bool]] = {}
+        for name, arity in COMMANDS.items():
+            handler = getattr(self, "_cmd_" + name.lower())
+            entry = (handler, arity, name.lower(), name in _TIMED)
+            self._table[name.encode()] = self._table[name.lower().encode()] = entry
+
+    def execute(self, argv: Sequence[bytes]) -> Any:
+        """Run one command and return its raw reply.
+
+        Args:
+            argv: the command name and its arguments, each ``bytes``.
+
+        Returns:
+            The reply as ``resp.Parser`` would give it for Redis 7 over RESP3; an error reply
+            is returned as a ``resp.ReplyError``, not raised.
+
+        Raises:
+            kvs.UnsupportedOperation: the store does not implement this command.
+        """
+        if not argv:
+            raise UnsupportedOperation("memory backend got an empty command")
+        name = argv[0]
+        entry = self._table.get(name)  # the table holds upper- and lower-case names
+        if entry is None:
+            entry = self._table.get(name.upper())
+            if entry is None:
+                shown = name.decode("utf-8", "replace").upper()
+                raise UnsupportedOperation(
+                    f"memory backend does not support the {shown!r} command"
+                )
+        handler, arity, lower, timed = entry
+        n = len(argv)
+        if (n != arity) if arity > 0 else (n < -arity):
+            return ReplyError(f"ERR wrong number of arguments for '{lower}' command")
+        with self._lock:
+            # Time matters only to keys with a deadline and to the commands that set one.
+            if timed or self._expires:
+                self._now = int(self._clock() * 1000)
+                self._countdown -= 1
+                if self._countdown <= 0:
+                    self._sweep_some()
+            try:
+                return handler(argv)
+            except CommandError as exc:
+                return ReplyError(exc.args[0])
+
+    def key_count(self) -> int:
+        """The number of keys held, expired or not (expired keys are removed lazily)."""
+        with self._lock:
+            return len(self._data)
+
+    def _cmd_select(self, argv: Sequence[bytes]) -> Any:
+        index = parse_int(argv[1])
+        if index is None:
+            raise CommandError(NOT_INTEGER)
+        if not 0 <= index < 16:
+            raise CommandError("ERR DB index is out of range")
+        if index != 0:
+            raise UnsupportedOperation("memory backend has only database 0")
+        return "OK"
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(name: str) -> Store:
+    """The process-wide store for ``name``, created on first use.
+
+    ``":memory:"`` names the default store; for ``memory://NAME`` pass ``NAME``, or the whole
+    URL.  Every client of one name shares one store, as clients of one server share its data.
+
+    Args:
+        name: ``":memory:"``, a URL ``memory://NAME``, or a bare ``NAME``.
+
+    Returns:
+        The `Store` for that name; always the same object for the same name.
+    """
+    if name.startswith("memory://"):
+        name = name.removeprefix("memory://")
+    with _stores_lock:
+        store = _stores.get(name)
+        if store is None:
+            store = _stores[name] = Store()
+        return store
