@@ -2,20 +2,31 @@
 
 Theory of operation
 -------------------
-A `Pipe` owns one byte stream and one incremental parser (`resp.Parser`, or the Memcached
-codec's: anything with ``feed`` and ``next_reply``).  A caller hands it a request (the bytes of
-one or more commands and how many replies they produce) and parks.  Two background tasks do
-all the I/O:
+A `Pipe` owns one transport (`kvs._transport`: a raw socket, or a trio stream for TLS) and
+one incremental parser (`resp.Parser`, or the Memcached codec's: anything with ``feed`` and
+``next_reply``).  A caller hands it a request (the bytes of one or more commands and how many
+replies they produce) and parks.  Two background tasks do the I/O:
 
 - the *writer* takes everything queued since its last write and sends it with one
   ``send_all`` (auto-pipelining: 64 tasks asking at once cost one write);
-- the *reader* feeds whatever arrives to the parser and hands each complete reply to the
-  oldest request in flight.
+- the *reader* receives into one preallocated buffer, feeds the parser and hands each
+  complete reply to the oldest request in flight.
+
+One shortcut: when the connection is idle (nothing queued, nothing being written, no reply
+awaited: so batching cannot be lost), a caller on a raw socket writes
+its request itself with one non-blocking ``send`` (a lone request then costs no scheduler pass
+for the writer).  Whatever the kernel does not take at once is handed to the writer as the
+*tail*, written before anything else, so bytes never interleave.  Right after such a send the
+caller also reads whatever has already arrived (on one CPU the server often answers within
+the ``send``) and hands out the replies itself, exactly as the reader would; if its own reply
+is among them it returns without parking, yielding to the scheduler every few such calls so
+that a loop of them never starves other tasks.  The reader is parked in ``wait_readable``
+whenever a caller runs, so the two never use the receive buffer at the same time.
 
 Invariants:
-1. ``_inflight`` holds, in wire order, every request whose bytes were handed to the stream and
-   whose replies are not all in.  A request enters it just before its bytes are written, so a
-   reply can never arrive for a request the reader does not know.
+1. ``_inflight`` holds, in wire order, every request whose bytes were handed to the transport
+   and whose replies are not all in.  A request enters it just before its bytes are written,
+   so a reply can never arrive for a request the reader does not know.
 2. A caller that is cancelled (or times out) never takes the stream with it.  If its request
    is still queued it is simply not written; if it was written its slot stays in
    ``_inflight`` with no owner, and the reader reads its replies and drops them.  Nobody else
@@ -42,10 +53,12 @@ import trio
 from resp import NEED_DATA
 
 from ._errors import ConnectionError, ProtocolError
+from ._transport import StreamTransport, Transport
 
 __all__ = ["Pipe", "ReplyParser"]
 
 RECEIVE_SIZE = 256 * 1024
+YIELD_EVERY = 16
 
 
 class ReplyParser(Protocol):
@@ -66,11 +79,16 @@ class _Slot:
 class Pipe:
     """One multiplexed connection.  Create with `Pipe.start` inside a trio run."""
 
-    def __init__(self, stream: trio.abc.Stream, parser: ReplyParser, name: str,
+    def __init__(self, transport: Transport, parser: ReplyParser, name: str,
                  need_data: object = NEED_DATA) -> None:
         self.name = name
         self._need_data = need_data
-        self._stream = stream
+        self._transport = transport
+        self._send_now = transport.can_send_now
+        self._tail = b""
+        self._buffer = bytearray(RECEIVE_SIZE)
+        self._view = memoryview(self._buffer)
+        self._quick = 0
         self._parser = parser
         self._queue: collections.deque[_Slot] = collections.deque()
         self._inflight: collections.deque[_Slot] = collections.deque()
@@ -81,13 +99,15 @@ class Pipe:
         self._done = trio.Event()
 
     @classmethod
-    def start(cls, stream: trio.abc.Stream, parser: ReplyParser, name: str,
+    def start(cls, transport: Transport | trio.abc.Stream, parser: ReplyParser, name: str,
               need_data: object = NEED_DATA) -> Pipe:
-        """Wrap an open stream (handshake done) and start its reader and writer.
+        """Wrap an open transport (handshake done) and start its reader and writer.
 
         `need_data` is the parser's "no complete reply yet" sentinel.
         """
-        pipe = cls(stream, parser, name, need_data)
+        if isinstance(transport, trio.abc.Stream):
+            transport = StreamTransport(transport)
+        pipe = cls(transport, parser, name, need_data)
         trio.lowlevel.spawn_system_task(pipe._run, name=f"kvs connection {name}")
         return pipe
 
@@ -107,11 +127,36 @@ class Pipe:
             await trio.lowlevel.checkpoint()
             raise ConnectionError(str(self._error), sent=False) from self._error
         slot = _Slot(payload, count, trio.lowlevel.current_task())
-        self._queue.append(slot)
         if self._writer_parked:
             self._writer_parked = False
             assert self._writer_task is not None
-            trio.lowlevel.reschedule(self._writer_task)
+            if self._send_now and not self._inflight:  # an idle connection: write it now
+                self._inflight.append(slot)
+                slot.payload = b""
+                try:
+                    sent = self._transport.try_send(payload)
+                except OSError as exc:  # a failed send wrote nothing of this request
+                    self._inflight.pop()
+                    error = _translate(exc, self.name)
+                    self._fail(error)
+                    await trio.lowlevel.checkpoint()
+                    raise ConnectionError(str(error), sent=False) from exc
+                if sent == len(payload):
+                    self._writer_parked = True  # the writer stays idle
+                    received = self._transport.try_receive_into(self._buffer)
+                    if received and self._deliver_now(received, slot):
+                        self._quick += 1
+                        if not self._quick % YIELD_EVERY:
+                            await trio.lowlevel.cancel_shielded_checkpoint()
+                        return slot.replies
+                else:
+                    self._tail = payload[sent:]
+                    trio.lowlevel.reschedule(self._writer_task)
+            else:
+                self._queue.append(slot)
+                trio.lowlevel.reschedule(self._writer_task)
+        else:
+            self._queue.append(slot)
 
         def abort(_: Any) -> trio.lowlevel.Abort:
             slot.task = None  # queued: never written; in flight: reply dropped
@@ -138,14 +183,18 @@ class Pipe:
         finally:
             self._fail(ConnectionError(f"connection to {self.name} closed"))
             with trio.CancelScope(shield=True):
-                await trio.aclose_forcefully(self._stream)
+                await self._transport.aclose()
             self._done.set()
 
     async def _write_loop(self) -> None:
         self._writer_task = trio.lowlevel.current_task()
         queue = self._queue
         inflight = self._inflight
+        transport = self._transport
         while True:
+            if self._tail:
+                tail, self._tail = self._tail, b""
+                await transport.send_all(tail)
             if not queue:
                 self._writer_parked = True
                 await trio.lowlevel.wait_task_rescheduled(self._abort_park)
@@ -159,38 +208,59 @@ class Pipe:
                 batch.append(slot.payload)
                 slot.payload = b""
             if batch:
-                await self._stream.send_all(batch[0] if len(batch) == 1 else b"".join(batch))
+                await transport.send_all(batch[0] if len(batch) == 1 else b"".join(batch))
 
     def _abort_park(self, _: Any) -> trio.lowlevel.Abort:
         self._writer_parked = False
         return trio.lowlevel.Abort.SUCCEEDED
 
     async def _read_loop(self) -> None:
-        stream = self._stream
+        transport = self._transport
+        buffer = self._buffer
+        while True:
+            received = await transport.receive_into(buffer)
+            if not received:
+                raise ConnectionError(f"connection to {self.name} closed by the server")
+            self._deliver(received)
+
+    def _deliver(self, received: int, caller: _Slot | None = None) -> None:
+        """Parse `received` new bytes of the buffer and hand out every complete reply.
+
+        The `caller`'s own slot (the shortcut of `request`) is completed in place: its task
+        is running, not parked.
+        """
+        self._parser.feed(self._view[:received])
         parser = self._parser
         inflight = self._inflight
         need_data = self._need_data
         while True:
-            data = await stream.receive_some(RECEIVE_SIZE)
-            if not data:
-                raise ConnectionError(f"connection to {self.name} closed by the server")
-            parser.feed(data)
-            while True:
-                try:
-                    reply = parser.next_reply()
-                except ValueError as exc:  # the parsers' ProtocolErrors are ValueErrors
-                    raise ProtocolError(f"{self.name}: {exc}") from exc
-                if reply is need_data:
-                    break
-                if not inflight:
-                    raise ProtocolError(f"{self.name}: the server sent a reply nobody asked for")
-                slot = inflight[0]
-                slot.replies.append(reply)
-                if len(slot.replies) == slot.count:
-                    inflight.popleft()
-                    if slot.task is not None:
-                        trio.lowlevel.reschedule(slot.task, outcome.Value(slot.replies))
-                        slot.task = None
+            try:
+                reply = parser.next_reply()
+            except ValueError as exc:  # the parsers' ProtocolErrors are ValueErrors
+                raise ProtocolError(f"{self.name}: {exc}") from exc
+            if reply is need_data:
+                return
+            if not inflight:
+                raise ProtocolError(f"{self.name}: the server sent a reply nobody asked for")
+            slot = inflight[0]
+            slot.replies.append(reply)
+            if len(slot.replies) == slot.count:
+                inflight.popleft()
+                task = slot.task
+                if task is not None:
+                    slot.task = None
+                    if slot is not caller:
+                        trio.lowlevel.reschedule(task, outcome.Value(slot.replies))
+
+    def _deliver_now(self, received: int, slot: _Slot) -> bool:
+        """The shortcut's delivery: True when `slot`'s own replies are complete."""
+        try:
+            self._deliver(received, slot)
+        except ProtocolError as exc:
+            slot.task = None  # running, not parked: it raises below instead of being woken
+            self._fail(exc)
+            raise
+        return slot.task is None
 
     def _fail(self, error: ConnectionError | ProtocolError) -> None:
         """Break the pipe once: wake every waiter with an error, stop the tasks."""

@@ -32,6 +32,7 @@ from .._errors import (
 from .._handshake import handshake
 from .._reconnect import Link
 from .._tls import ssl_context
+from .._transport import StreamTransport, Transport, open_tcp, open_unix
 from .._url import Config
 
 __all__ = ["RedisBackend"]
@@ -67,76 +68,78 @@ class RedisBackend:
 
     async def _dedicated(self, argv: tuple[bytes, ...]) -> Any:
         """Run a blocking command on a connection of its own, closed afterwards."""
-        stream, parser = await self._open_stream()
+        transport, parser = await self._open_transport()
         try:
-            async with stream:
-                return await _roundtrip(stream, parser, encode_command(*argv), self.name)
+            return await _roundtrip(transport, parser, encode_command(*argv), self.name)
         except (OSError, trio.BrokenResourceError) as exc:
             raise ConnectionError(f"connection to {self.name} lost: {exc}", sent=True) from exc
+        finally:
+            with trio.CancelScope(shield=True):
+                await transport.aclose()
 
     async def _open_pipe(self) -> Pipe:
-        stream, parser = await self._open_stream()
-        return Pipe.start(stream, parser, self.name)
+        transport, parser = await self._open_transport()
+        return Pipe.start(transport, parser, self.name)
 
-    async def _open_stream(self) -> tuple[trio.abc.Stream, Parser]:
+    async def _open_transport(self) -> tuple[Transport, Parser]:
         config = self._config
         with trio.move_on_after(config.connect_timeout or float("inf")) as scope:
             try:
-                stream = await self._connect_stream()
+                transport = await self._connect()
             except (OSError, trio.BrokenResourceError, ssl.SSLError) as exc:
                 raise ConnectionError(f"cannot connect to {self.name}: {exc}") from exc
             try:
-                parser = await self._handshake(stream)
+                parser = await self._handshake(transport)
             except BaseException:
-                await trio.aclose_forcefully(stream)
+                with trio.CancelScope(shield=True):
+                    await transport.aclose()
                 raise
-            return stream, parser
+            return transport, parser
         assert scope.cancelled_caught
         raise TimeoutError(f"connecting to {self.name} timed out after {config.connect_timeout}s")
 
-    async def _connect_stream(self) -> trio.abc.Stream:
+    async def _connect(self) -> Transport:
         config = self._config
         if config.path is not None:
-            return await trio.open_unix_socket(config.path)
-        stream: trio.abc.Stream = await trio.open_tcp_stream(config.host, config.port)
-        if config.tls:
-            tls = trio.SSLStream(stream, ssl_context(config), server_hostname=config.host,
-                                 https_compatible=False)
-            try:
-                await tls.do_handshake()
-            except BaseException:
-                await trio.aclose_forcefully(stream)
-                raise
-            stream = tls
-        return stream
-
-    async def _handshake(self, stream: trio.abc.Stream) -> Parser:
+            return await open_unix(config.path)
+        transport = await open_tcp(config.host, config.port)
+        if not config.tls:
+            return transport
+        stream = trio.SSLStream(transport.as_stream(), ssl_context(config),
+                                server_hostname=config.host, https_compatible=False)
         try:
-            return await self._negotiate(stream, Parser())
+            await stream.do_handshake()
+        except BaseException:
+            await trio.aclose_forcefully(stream)
+            raise
+        return StreamTransport(stream)
+
+    async def _handshake(self, transport: Transport) -> Parser:
+        parser = Parser()
+        steps = handshake(self._config)
+        try:
+            argv = next(steps)
+            while True:
+                reply = await _roundtrip(transport, parser, encode_command(*argv), self.name)
+                argv = steps.send(reply)
+        except StopIteration:
+            return parser
         except (OSError, trio.BrokenResourceError) as exc:
             raise ConnectionError(f"connection to {self.name} lost during the handshake: "
                                   f"{exc}") from exc
         except RespProtocolError as exc:
             raise ProtocolError(f"{self.name}: {exc}") from exc
 
-    async def _negotiate(self, stream: trio.abc.Stream, parser: Parser) -> Parser:
-        steps = handshake(self._config)
-        try:
-            argv = next(steps)
-            while True:
-                reply = await _roundtrip(stream, parser, encode_command(*argv), self.name)
-                argv = steps.send(reply)
-        except StopIteration:
-            return parser
 
-
-async def _roundtrip(stream: trio.abc.Stream, parser: Parser, payload: bytes, name: str) -> Any:
-    await stream.send_all(payload)
+async def _roundtrip(transport: Transport, parser: Parser, payload: bytes, name: str) -> Any:
+    """One request and its reply, on a transport nobody else uses yet."""
+    await transport.send_all(payload)
+    buffer = bytearray(65536)
     while True:
         reply = parser.next_reply()
         if reply is not NEED_DATA:
             return reply
-        data = await stream.receive_some(65536)
-        if not data:
+        received = await transport.receive_into(buffer)
+        if not received:
             raise ConnectionError(f"connection to {name} closed by the server", sent=True)
-        parser.feed(data)
+        parser.feed(memoryview(buffer)[:received])
