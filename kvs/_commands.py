@@ -28,8 +28,9 @@ __all__ = ["Call", "Key", "Value", "ValueMapping"]
 T = TypeVar("T")
 Key = str | bytes
 Value = str | bytes | int | float | bool
-# Mapping is invariant in its key type: spell out the shapes a caller's dict may have.
-ValueMapping = Mapping[str, Value] | Mapping[bytes, Value] | Mapping[Key, Value]
+# Mapping is invariant in its key type: spell out the shapes a caller's dict may have.  Values
+# are checked at run time (a literal mixing int, bytes and bool is a dict[str, object]).
+ValueMapping = Mapping[str, object] | Mapping[bytes, object] | Mapping[Key, object]
 
 Decoder = Callable[[Any, bool], T]
 

@@ -19,7 +19,7 @@ How points are placed:
 MD5 serves only to spread keys evenly and reproducibly; nothing here relies on it resisting
 attack.  The ring is immutable: build a new one when the server list changes.
 
->>> ring = HashRing(["10.0.0.1:11211", "10.0.0.2:11211"])
+>>> ring = HashRing(["cache-1.example:11211", "cache-2.example:11211"])
 >>> ring.node_for(b"user:1") in ring.nodes
 True
 """

@@ -11,7 +11,7 @@ import pytest
 from kvs._hashring import HashRing
 
 KEYS = [b"key:%d" % i for i in range(10_000)]
-NODES = ["10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"]
+NODES = ["cache-1.example:11211", "cache-2.example:11211", "cache-3.example:11211"]
 
 
 def assignment(ring: HashRing) -> dict[bytes, str]:
@@ -51,7 +51,7 @@ def test_spread_across_three_nodes() -> None:
 
 def test_adding_a_node_moves_about_a_quarter_of_keys_all_to_it() -> None:
     before = assignment(HashRing(NODES))
-    new = "10.0.0.4:11211"
+    new = "cache-4.example:11211"
     after = assignment(HashRing([*NODES, new]))
     moved = [key for key in KEYS if before[key] != after[key]]
     assert 0.15 * len(KEYS) <= len(moved) <= 0.35 * len(KEYS)
@@ -59,10 +59,10 @@ def test_adding_a_node_moves_about_a_quarter_of_keys_all_to_it() -> None:
 
 
 def test_removing_a_node_moves_only_its_keys() -> None:
-    before = assignment(HashRing([*NODES, "10.0.0.4:11211"]))
+    before = assignment(HashRing([*NODES, "cache-4.example:11211"]))
     after = assignment(HashRing(NODES))
     for key in KEYS:
-        if before[key] != "10.0.0.4:11211":
+        if before[key] != "cache-4.example:11211":
             assert after[key] == before[key]
         else:
             assert after[key] in NODES

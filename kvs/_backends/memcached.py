@@ -1,0 +1,145 @@
+"""Memcached over the meta protocol, on trio, across one or many servers.
+
+Each server of the URL gets one `Link`: a multiplexed `Pipe` (the `kvs._mcproto` parser on a
+TCP stream) that reopens itself with backoff.  A command is planned first, with no I/O
+(`kvs._memcached_plan`): an unsupported one raises `kvs.UnsupportedOperation` before
+anything is written.  A plan with one part (every single-key command) is one request on its
+server's link; a plan over several servers runs its parts concurrently and combines the
+replies once all are in.  A part that fails (the server is down, the connection broke) fails
+the command with that error after the other parts have finished, so a multi-server write
+is never cut short on the healthy servers; commands whose keys live elsewhere are not
+affected at all.
+
+`open()` connects to every server at once and succeeds when at least one answers.  A server
+that cannot be reached (at open or later) is marked down for a second: commands for its keys
+fail at once with `kvs.ConnectionError` instead of each waiting out the reconnection backoff,
+then one command tries it again (`kvs._memcached_plan.Health`).  A connect timeout counts as
+unreachable too: its error is both a `kvs.ConnectionError` and a `kvs.TimeoutError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import trio
+
+from .._connection import Pipe
+from .._errors import KvsError, TimeoutError
+from .._mcproto import NEED_DATA, Parser
+from .._memcached_plan import ConnectTimeout, Health, Part, Plan, Planner, ServerDown
+from .._reconnect import Link
+from .._url import Config
+
+__all__ = ["MAX_VALUE_SIZE", "MemcachedBackend"]
+
+MAX_VALUE_SIZE = 512 * 2**20  # as the Redis parser's default; memcached's own limit is lower
+
+
+class MemcachedBackend:
+    """The memcached backend: a reconnecting multiplexed connection per server."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._timeout = config.timeout
+        self.name = config.display
+        names = [_server_name(host, port) for host, port in config.servers]
+        self._planner = Planner(names)
+        self._health = Health()
+        self._links = {
+            name: Link(_opener(host, port, name, config.connect_timeout),
+                       retries=config.retries, name=f"memcached://{name}")
+            for name, (host, port) in zip(names, config.servers, strict=True)
+        }
+
+    async def open(self) -> None:
+        errors: list[KvsError] = []
+
+        async def connect(server: str, link: Link) -> None:
+            try:
+                await link.connect()
+            except KvsError as exc:
+                self._health.failed(server, trio.current_time())
+                errors.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            for server, link in self._links.items():
+                nursery.start_soon(connect, server, link)
+        if len(errors) == len(self._links):
+            raise errors[0]
+
+    async def aclose(self) -> None:
+        for link in self._links.values():
+            await link.aclose()
+
+    async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        plan = self._planner.plan(argv, now=time.time())
+        idempotent = idempotent and plan.idempotent
+        if self._timeout is None:
+            return await self._run(plan, idempotent)
+        with trio.move_on_after(self._timeout) as scope:
+            return await self._run(plan, idempotent)
+        assert scope.cancelled_caught
+        raise TimeoutError(f"{argv[0].decode(errors='replace')} timed out after "
+                           f"{self._timeout}s on {self.name}")
+
+    async def _run(self, plan: Plan, idempotent: bool) -> Any:
+        parts = plan.parts
+        if len(parts) == 1:
+            return plan.combine((await self._request(parts[0], idempotent),))
+        if not parts:
+            await trio.lowlevel.checkpoint()
+            return plan.combine(())
+        results: list[list[Any]] = [[] for _ in parts]
+        errors: list[KvsError] = []
+
+        async def run_part(index: int, part: Part) -> None:
+            try:
+                results[index] = await self._request(part, idempotent)
+            except KvsError as exc:
+                errors.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            for index, part in enumerate(parts):
+                nursery.start_soon(run_part, index, part)
+        if errors:
+            raise errors[0]
+        return plan.combine(results)
+
+
+    async def _request(self, part: Part, idempotent: bool) -> list[Any]:
+        health = self._health
+        if health.down:
+            health.check(part.server, trio.current_time())
+        try:
+            replies = await self._links[part.server].request(part.payload, part.count,
+                                                             idempotent=idempotent)
+        except ServerDown:
+            health.failed(part.server, trio.current_time())
+            raise
+        if health.down:
+            health.succeeded(part.server)
+        return replies
+
+
+def _server_name(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _opener(host: str, port: int, name: str,
+            connect_timeout: float | None) -> Callable[[], Awaitable[Pipe]]:
+    display = f"memcached://{name}"
+
+    async def open_pipe() -> Pipe:
+        with trio.move_on_after(connect_timeout or float("inf")) as scope:
+            try:
+                stream = await trio.open_tcp_stream(host, port)
+            except OSError as exc:
+                raise ServerDown(f"cannot connect to {display}: {exc}") from exc
+            return Pipe.start(stream, Parser(max_value_size=MAX_VALUE_SIZE), display,
+                              need_data=NEED_DATA)
+        assert scope.cancelled_caught
+        raise ConnectTimeout(f"connecting to {display} timed out after {connect_timeout}s")
+
+    return open_pipe

@@ -1,0 +1,444 @@
+# Theory of operation
+# ===================
+#
+# Every operation reaches a backend as a Redis argv (docs/architecture.md).  This module, with
+# no I/O, turns the argv of the commands memcached can carry into a `Plan`:
+#
+#   - `parts`: one `Part` per server involved, each holding the server's name, the exact
+#     meta-protocol bytes to write there (several requests pipelined into one payload) and
+#     how many replies they produce;
+#   - `combine`: a pure function from the replies of every part (in part order) to the raw
+#     reply a Redis 7 server would give over RESP3 (`bytes`, `str`, `int`, `None`, `list`,
+#     or a `resp.ReplyError` value), so the client's decoders work unchanged;
+#   - `idempotent`: whether sending the parts again after a broken connection is harmless.
+#
+# Anything else raises `kvs.UnsupportedOperation` here, before any byte is written.  A Redis
+# syntax error (wrong arity, a bad number) is not an exception but a plan with no parts whose
+# `combine` returns the `ReplyError` Redis would send.
+#
+# Routing.  A key lives on `HashRing(servers).node_for(key)` (the caller's key, before
+# encoding); a multi-key command groups its keys by server, keeping their order, so a server
+# gets one payload and the replies map back to positions.  Keys are encoded by
+# `kvs._mcproto.encode_key`, so no key can end a request line early.
+#
+# Values.  Stored as given, client flags 0.  memcached's in-place decrement leaves a counter
+# padded with spaces ("100" decremented by one reads back as b"99 "); a value of that shape
+# (digits then spaces) with client flags 0 is read back without the padding.  A value the
+# caller stores in that very shape is flagged `LITERAL_FLAG` and read back exactly.
+#
+# Counters.  memcached counters are unsigned 64-bit: `ma` decrements stop at 0, increments
+# wrap at 2**64.  INCRBY/DECRBY with a negative amount become the opposite operation; a
+# missing key is created holding the result, as Redis would start from 0 (memcached's
+# autovivify stores `initial` without applying the delta, so `initial` is the delta itself,
+# or 0 for a decrement, which stops at 0 anyway).
+#
+# Dead servers.  `Health` remembers the servers that could not be reached: for `retry_after`
+# seconds, commands for them fail at once with `ServerDown` instead of each waiting out the
+# reconnection backoff; then one command tries the server again while the others keep
+# failing fast, and a success clears the mark.  Both transports share it, with their clock.
+"""Sans-IO translation of Redis argv into memcached meta requests, and of the replies back."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Final, NamedTuple
+
+from resp import ReplyError
+
+from . import _mcproto as mc
+from ._errors import ConnectionError, ProtocolError, TimeoutError, UnsupportedOperation
+from ._hashring import HashRing
+
+__all__ = ["LITERAL_FLAG", "ConnectTimeout", "Health", "Part", "Plan", "Planner", "ServerDown"]
+
+LITERAL_FLAG: Final = 1
+Replies = Sequence[list[Any]]
+
+_PADDED = re.compile(rb"[0-9]+ +")
+_NOT_INTEGER: Final = "ERR value is not an integer or out of range"
+_INT64 = re.compile(rb"-?(0|[1-9][0-9]{0,18})")
+
+
+class Part:
+    """The requests one server receives for one command: `payload` yields `count` replies."""
+
+    __slots__ = ("count", "payload", "server")
+
+    def __init__(self, server: str, payload: bytes, count: int) -> None:
+        self.server = server
+        self.payload = payload
+        self.count = count
+
+    def __repr__(self) -> str:
+        return f"Part({self.server!r}, {self.payload!r:.60}, {self.count})"
+
+
+class Plan(NamedTuple):
+    """A command as per-server parts, the function that combines their replies, and
+    whether it may be sent again after a broken connection."""
+
+    parts: tuple[Part, ...]
+    combine: Callable[[Replies], Any]
+    idempotent: bool
+
+
+class ServerDown(ConnectionError):
+    """A server could not be reached (a `kvs.ConnectionError`; nothing was sent)."""
+
+
+class ConnectTimeout(ServerDown, TimeoutError):
+    """A server did not accept the connection in time: both a `kvs.ConnectionError` (the
+    server is unreachable) and a `kvs.TimeoutError`."""
+
+
+class Health:
+    """Servers that failed to connect lately, and when each may be tried again."""
+
+    def __init__(self, retry_after: float = 1.0) -> None:
+        self.retry_after = retry_after
+        self.down: dict[str, float] = {}  # server -> time of the next attempt
+
+    def check(self, server: str, now: float) -> None:
+        """Raise `ServerDown` while `server` is marked down; past the mark, let this caller
+        try it (and keep failing the others fast for another `retry_after`)."""
+        until = self.down.get(server)
+        if until is None:
+            return
+        if now < until:
+            raise ServerDown(f"memcached://{server} is down (no connection); next attempt in "
+                             f"{until - now:.2f}s")
+        self.down[server] = now + self.retry_after
+
+    def failed(self, server: str, now: float) -> None:
+        self.down[server] = now + self.retry_after
+
+    def succeeded(self, server: str) -> None:
+        self.down.pop(server, None)
+
+
+def _answer(reply: Any) -> Plan:
+    """A plan that needs no server: the reply is known already (e.g. a syntax error)."""
+    return Plan((), lambda _: reply, True)
+
+
+def _wrong_args(name: bytes) -> Plan:
+    return _answer(ReplyError(
+        f"ERR wrong number of arguments for '{name.decode(errors='replace').lower()}' command"))
+
+
+def _int_arg(raw: bytes) -> int | None:
+    """A Redis signed 64-bit integer argument, or None when it is not one."""
+    if not _INT64.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if -(2**63) <= value < 2**63 else None
+
+
+def _unexpected(reply: Any, op: str) -> Any:
+    """The raw reply for a reply the command did not expect: an error line becomes a
+    `ReplyError`; anything else is a protocol error."""
+    if isinstance(reply, mc.ErrorReply):
+        return ReplyError(f"ERR memcached {reply.kind.decode()}: {reply.message}")
+    raise ProtocolError(f"memcached: unexpected reply to {op}: {reply!r:.80}")
+
+
+def _mg(key: bytes, flags: bytes) -> bytes:
+    """``mg <key> <flags>``: the same bytes as `kvs._mcproto.mg`, built on the hot path
+    without its option handling; the key still goes through `encode_key`."""
+    token, is_b64 = mc.encode_key(key)
+    return b"mg " + token + (b" b" + flags if is_b64 else flags)
+
+
+_MG_VALUE: Final = b" v f\r\n"
+_MG_TTL: Final = b" t\r\n"
+_MG_HIT: Final = b"\r\n"
+
+
+def _status(reply: Any) -> bytes | None:
+    return reply.status if isinstance(reply, mc.Reply) else None
+
+
+def _value(reply: mc.Reply) -> bytes:
+    value = reply.value
+    assert value is not None
+    if value[-1:] == b" " and _PADDED.fullmatch(value):
+        flags = reply.flags.get("f", b"0")
+        if not (flags.isdigit() and int(flags) & LITERAL_FLAG):
+            return value.rstrip(b" ")
+    return value
+
+
+def _get_reply(reply: Any) -> Any:
+    status = _status(reply)
+    if status == b"VA":
+        return _value(reply)
+    if status == b"EN":
+        return None
+    return _unexpected(reply, "GET")
+
+
+def _get_one(replies: Replies) -> Any:
+    return _get_reply(replies[0][0])
+
+
+def _first_error(replies: Replies) -> ReplyError | None:
+    for part in replies:
+        for reply in part:
+            if isinstance(reply, mc.ErrorReply):
+                error: ReplyError = _unexpected(reply, "")
+                return error
+    return None
+
+
+class Planner:
+    """Plans commands for a fixed list of servers (names ``"host:port"``)."""
+
+    def __init__(self, servers: Sequence[str]) -> None:
+        self.servers = tuple(servers)
+        self._ring = HashRing(self.servers)
+        self._node_for = self._ring.node_for
+        self._handlers: dict[bytes, Callable[[tuple[bytes, ...], float], Plan]] = {
+            b"GET": self._get, b"SET": self._set, b"DEL": self._del, b"EXISTS": self._exists,
+            b"EXPIRE": self._expire, b"TTL": self._ttl, b"INCR": self._counter,
+            b"DECR": self._counter, b"INCRBY": self._counter, b"DECRBY": self._counter,
+            b"MGET": self._mget, b"MSET": self._mset, b"PING": self._ping,
+        }
+
+    def plan(self, argv: tuple[bytes, ...], *, now: float) -> Plan:
+        """The plan for `argv`; `now` (Unix time) converts long TTLs to absolute ones.
+
+        Raises:
+            kvs.UnsupportedOperation: memcached cannot carry the command.
+        """
+        handler = self._handlers.get(argv[0].upper())
+        if handler is None:
+            raise _unsupported(argv[0])
+        return handler(argv, now)
+
+    def server_for(self, key: bytes) -> str:
+        """The server that holds `key`."""
+        return self._node_for(key)
+
+    # -- single-key commands ---------------------------------------------------------------
+
+    def _one(self, key: bytes, payload: bytes, combine: Callable[[Any], Any],
+             idempotent: bool) -> Plan:
+        part = Part(self._node_for(key), payload, 1)
+        return Plan((part,), lambda replies: combine(replies[0][0]), idempotent)
+
+    def _get(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        if len(argv) != 2:
+            return _wrong_args(argv[0])
+        return Plan((Part(self._node_for(argv[1]), _mg(argv[1], _MG_VALUE), 1),), _get_one, True)
+
+    def _set(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        if len(argv) < 3:
+            return _wrong_args(argv[0])
+        key, value = argv[1], argv[2]
+        ttl: int | None = None
+        mode: str | None = None
+        options = iter(argv[3:])
+        for option in options:
+            word = option.upper()
+            if word in (b"EX", b"PX") and ttl is None:
+                amount = _int_arg(next(options, b""))
+                if amount is None:
+                    return _answer(ReplyError(_NOT_INTEGER))
+                if amount <= 0:
+                    return _answer(ReplyError("ERR invalid expire time in 'set' command"))
+                seconds = amount if word == b"EX" else math.ceil(amount / 1000)
+                ttl = mc.wire_ttl(min(seconds, 2**31 - 1), now=now)
+            elif word in (b"NX", b"XX") and mode is None:
+                mode = "add" if word == b"NX" else "replace"
+            elif word in (b"KEEPTTL", b"GET", b"EXAT", b"PXAT"):
+                raise _unsupported(b"set", word)
+            else:
+                return _answer(ReplyError("ERR syntax error"))
+        literal = LITERAL_FLAG if value[-1:] == b" " and _PADDED.fullmatch(value) else None
+        payload = mc.ms(key, value, ttl=ttl, mode=mode, client_flags=literal)
+
+        def combine(reply: Any) -> Any:
+            status = _status(reply)
+            if status == b"HD":
+                return "OK"
+            if status == b"NS" and mode is not None:
+                return None
+            return _unexpected(reply, "SET")
+
+        return self._one(key, payload, combine, mode is None)
+
+    def _expire(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        if len(argv) > 3:
+            raise _unsupported(b"expire", argv[3].upper())
+        if len(argv) != 3:
+            return _wrong_args(argv[0])
+        seconds = _int_arg(argv[2])
+        if seconds is None:
+            return _answer(ReplyError(_NOT_INTEGER))
+        if seconds <= 0:  # Redis deletes the key; a second run would answer 0: not idempotent
+            return self._one(argv[1], mc.md(argv[1]), _deleted, False)
+        payload = mc.touch(argv[1], mc.wire_ttl(min(seconds, 2**31 - 1), now=now))
+        return self._one(argv[1], payload, _touched, True)
+
+    def _ttl(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        if len(argv) != 2:
+            return _wrong_args(argv[0])
+
+        def combine(reply: Any) -> Any:
+            if _status(reply) in (b"HD", b"EN"):
+                return mc.redis_ttl(reply)
+            return _unexpected(reply, "TTL")
+
+        return self._one(argv[1], _mg(argv[1], _MG_TTL), combine, True)
+
+    def _counter(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        name = argv[0].upper()
+        by = name in (b"INCRBY", b"DECRBY")
+        if len(argv) != (3 if by else 2):
+            return _wrong_args(argv[0])
+        amount = _int_arg(argv[2]) if by else 1
+        if amount is None:
+            return _answer(ReplyError(_NOT_INTEGER))
+        if name.startswith(b"DECR"):
+            amount = -amount
+        if amount >= 0:
+            payload = mc.ma(argv[1], delta=amount, initial=amount)
+        else:
+            payload = mc.ma(argv[1], delta=-amount, mode="decr", initial=0)
+        return self._one(argv[1], payload, _counter_reply, False)
+
+    # -- multi-key commands ----------------------------------------------------------------
+
+    def _group(self, keys: Sequence[bytes]) -> dict[str, list[int]]:
+        """Positions of `keys`, grouped by server, in order."""
+        if len(self.servers) == 1:
+            return {self.servers[0]: list(range(len(keys)))}
+        groups: dict[str, list[int]] = {}
+        node_for = self._node_for
+        for i, key in enumerate(keys):
+            groups.setdefault(node_for(key), []).append(i)
+        return groups
+
+    def _per_server(self, keys: Sequence[bytes], request: Callable[[int], bytes],
+                    ) -> tuple[tuple[Part, ...], list[list[int]]]:
+        groups = self._group(keys)
+        parts = tuple(Part(server, b"".join(request(i) for i in positions), len(positions))
+                      for server, positions in groups.items())
+        return parts, list(groups.values())
+
+    def _counting(self, argv: tuple[bytes, ...], request: Callable[[bytes], bytes],
+                  hit: bytes, miss: bytes, idempotent: bool) -> Plan:
+        keys = argv[1:]
+        if not keys:
+            return _wrong_args(argv[0])
+        op = argv[0].decode(errors="replace").upper()
+        parts, _ = self._per_server(keys, lambda i: request(keys[i]))
+
+        def combine(replies: Replies) -> Any:
+            count = 0
+            for part in replies:
+                for reply in part:
+                    status = _status(reply)
+                    if status == hit:
+                        count += 1
+                    elif status != miss:
+                        return _unexpected(reply, op)
+            return count
+
+        return Plan(parts, combine, idempotent)
+
+    def _del(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        return self._counting(argv, mc.md, b"HD", b"NF", False)
+
+    def _exists(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        return self._counting(argv, lambda key: _mg(key, _MG_HIT), b"HD", b"EN", True)
+
+    def _mget(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        keys = argv[1:]
+        if not keys:
+            return _wrong_args(argv[0])
+        parts, positions = self._per_server(keys, lambda i: _mg(keys[i], _MG_VALUE))
+
+        def combine(replies: Replies) -> Any:
+            values: list[Any] = [None] * len(keys)
+            for part, places in zip(replies, positions, strict=True):
+                for reply, place in zip(part, places, strict=True):
+                    value = _get_reply(reply)
+                    if isinstance(value, ReplyError):
+                        return value
+                    values[place] = value
+            return values
+
+        return Plan(parts, combine, True)
+
+    def _mset(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        if len(argv) < 3 or len(argv) % 2 == 0:
+            return _wrong_args(argv[0])
+        keys, values = argv[1::2], argv[2::2]
+
+        def request(i: int) -> bytes:
+            value = values[i]
+            literal = LITERAL_FLAG if value[-1:] == b" " and _PADDED.fullmatch(value) else None
+            return mc.ms(keys[i], value, client_flags=literal)
+
+        parts, _ = self._per_server(keys, request)
+
+        def combine(replies: Replies) -> Any:
+            error = _first_error(replies)
+            if error is not None:
+                return error
+            for part in replies:
+                for reply in part:
+                    if _status(reply) != b"HD":
+                        return _unexpected(reply, "MSET")
+            return "OK"
+
+        return Plan(parts, combine, True)
+
+    def _ping(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        if len(argv) > 2:
+            return _wrong_args(argv[0])
+        answer: Any = argv[1] if len(argv) == 2 else "PONG"
+        parts = tuple(Part(server, mc.mn(), 1) for server in self.servers)
+
+        def combine(replies: Replies) -> Any:
+            for part in replies:
+                if _status(part[0]) != b"MN":
+                    return _unexpected(part[0], "PING")
+            return answer
+
+        return Plan(parts, combine, True)
+
+
+def _unsupported(name: bytes, option: bytes = b"") -> UnsupportedOperation:
+    op = name.decode(errors="replace").lower()
+    if option:
+        op += f" with {option.decode(errors='replace')}"
+    return UnsupportedOperation(f"{op} is not supported by the memcached backend")
+
+
+def _deleted(reply: Any) -> Any:
+    status = _status(reply)
+    if status in (b"HD", b"NF"):
+        return int(status == b"HD")
+    return _unexpected(reply, "EXPIRE")
+
+
+def _touched(reply: Any) -> Any:
+    status = _status(reply)
+    if status in (b"HD", b"EN"):
+        return int(status == b"HD")
+    return _unexpected(reply, "EXPIRE")
+
+
+def _counter_reply(reply: Any) -> Any:
+    if _status(reply) == b"VA":
+        try:
+            return int(reply.value)
+        except ValueError:
+            raise ProtocolError(f"memcached: counter value {reply.value!r:.40}") from None
+    if isinstance(reply, mc.ErrorReply) and reply.kind == b"CLIENT_ERROR":
+        return ReplyError(_NOT_INTEGER)  # the stored value is not an unsigned integer
+    return _unexpected(reply, "INCRBY")

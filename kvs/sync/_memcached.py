@@ -1,0 +1,170 @@
+"""Memcached over blocking sockets: a connection pool per server, the shared plans.
+
+Commands are planned by `kvs._memcached_plan`, exactly as on trio, so an unsupported one
+raises `kvs.UnsupportedOperation` before any I/O.  A one-part plan is one request on a pooled
+connection of its server.  A plan over several servers writes every part first, then reads
+each server's replies, so a multi-server MGET costs one round trip, not one per server.  A
+part that fails is retried alone under the usual rules (never written, or idempotent); the
+command then fails with that part's error once every other part is done.
+
+`open()` succeeds when at least one server answers.  A server that cannot be reached is
+marked down for a second (`kvs._memcached_plan.Health`): commands for its keys fail at once
+with `kvs.ConnectionError`, then one command tries it again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .._errors import ConnectionError, KvsError
+from .._errors import TimeoutError as KvsTimeoutError
+from .._mcproto import NEED_DATA, Parser, ProtocolError
+from .._memcached_plan import ConnectTimeout, Health, Part, Plan, Planner, ServerDown
+from .._retry import may_retry
+from .._url import Config
+from ._transport import BlockingConnection, Pool, open_socket
+
+__all__ = ["MemcachedBackend"]
+
+MAX_VALUE_SIZE = 512 * 2**20
+
+
+class MemcachedBackend:
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self.name = config.display
+        self._retries = config.retries
+        names = [_server_name(host, port) for host, port in config.servers]
+        self._planner = Planner(names)
+        self._health = Health()
+        self._pools = {
+            name: Pool(_opener(host, port, name, config), retries=config.retries,
+                       name=f"memcached://{name}")
+            for name, (host, port) in zip(names, config.servers, strict=True)
+        }
+
+    def open(self) -> None:
+        errors: list[KvsError] = []
+        for server, pool in self._pools.items():
+            try:
+                pool.put(pool.get())
+            except KvsError as exc:
+                self._health.failed(server, time.monotonic())
+                errors.append(exc)
+        if len(errors) == len(self._pools):
+            raise errors[0]
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+
+    def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        plan = self._planner.plan(argv, now=time.time())
+        idempotent = idempotent and plan.idempotent
+        parts = plan.parts
+        if len(parts) == 1:
+            return plan.combine((self._run(parts[0], idempotent),))
+        if not parts:
+            return plan.combine(())
+        return self._scatter(plan, idempotent)
+
+    def _scatter(self, plan: Plan, idempotent: bool) -> Any:
+        """Write every part, then read every part; a failed part is retried alone."""
+        parts = plan.parts
+        results: list[list[Any]] = [[] for _ in parts]
+        conns: list[BlockingConnection | None] = [None] * len(parts)
+        retry: list[int] = []
+        errors: list[KvsError] = []
+
+        def failed(i: int, exc: KvsError) -> None:
+            sent = exc.sent if isinstance(exc, ConnectionError) else True
+            if isinstance(exc, ConnectionError) and may_retry(
+                    sent=sent, idempotent=idempotent, attempt=0, retries=self._retries):
+                retry.append(i)
+            else:
+                errors.append(exc)
+
+        try:
+            for i, part in enumerate(parts):
+                try:
+                    if self._health.down:
+                        self._health.check(part.server, time.monotonic())
+                    conn = self._pools[part.server].get()
+                except ServerDown as exc:
+                    self._health.failed(part.server, time.monotonic())
+                    errors.append(exc)
+                    continue
+                except KvsError as exc:
+                    failed(i, exc)
+                    continue
+                try:
+                    conn.request(part.payload, 0, NEED_DATA)  # write only
+                except KvsError as exc:
+                    conn.close()
+                    failed(i, exc)
+                    continue
+                conns[i] = conn
+            for i, part in enumerate(parts):
+                pending, conns[i] = conns[i], None
+                if pending is None:
+                    continue
+                try:
+                    results[i] = pending.request(b"", part.count, NEED_DATA)
+                except KvsError as exc:
+                    pending.close()
+                    failed(i, exc)
+                    continue
+                self._pools[part.server].put(pending)
+        finally:
+            for leftover in conns:
+                if leftover is not None:
+                    leftover.close()
+        for i in retry:
+            try:
+                results[i] = self._run(parts[i], idempotent)
+            except KvsError as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+        return plan.combine(results)
+
+
+    def _run(self, part: Part, idempotent: bool) -> list[Any]:
+        health = self._health
+        if health.down:
+            health.check(part.server, time.monotonic())
+        try:
+            replies = self._pools[part.server].run(part.payload, part.count,
+                                                  idempotent=idempotent, sentinel=NEED_DATA)
+        except ServerDown:
+            health.failed(part.server, time.monotonic())
+            raise
+        if health.down:
+            health.succeeded(part.server)
+        return replies
+
+
+def _server_name(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _opener(host: str, port: int, name: str,
+            config: Config) -> Callable[[], BlockingConnection]:
+    display = f"memcached://{name}"
+
+    def open_connection() -> BlockingConnection:
+        try:
+            sock = open_socket(host, port, None, timeout=config.connect_timeout, tls=None,
+                               name=display)
+        except KvsTimeoutError as exc:
+            raise ConnectTimeout(str(exc)) from exc
+        except ConnectionError as exc:
+            raise ServerDown(str(exc)) from exc
+        conn = BlockingConnection(sock, Parser(max_value_size=MAX_VALUE_SIZE), display,
+                                  ProtocolError)
+        conn.settimeout(config.timeout)
+        return conn
+
+    return open_connection
