@@ -1,0 +1,47 @@
+"""A fixed-window rate limiter: at most 10 hits per client per window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._client import Client
+from . import PREFIX, Show, show
+
+__all__ = ["allow", "rate_limiter"]
+
+LIMIT = 10
+WINDOW = 60  # seconds
+
+
+async def allow(db: Client, key: str, limit: int = LIMIT, window: int = WINDOW) -> bool:
+    """Count one hit on `key`; True while the window holds at most `limit` hits.
+
+    The first hit of a window starts the window: it sets the expiry, and the counter
+    disappears (back to zero) when it runs out.
+    """
+    hits = await db.incr(key)
+    if hits == 1:
+        await db.expire(key, window)
+    return hits <= limit
+
+
+async def rate_limiter(db: Client, show: Show = show, limit: int = LIMIT) -> dict[str, Any]:
+    """Make ``limit + 1`` requests as one client: the last one is refused.
+
+    Returns:
+        ``decisions`` (True allowed, False refused, per request), ``allowed``, ``refused``,
+        ``hits`` (the counter at the end) and ``ttl`` (seconds left in the window).
+    """
+    key = f"{PREFIX}ratelimit:api:alice"
+    await db.delete(key)
+    decisions = []
+    for request in range(1, limit + 2):
+        allowed = await allow(db, key, limit)
+        decisions.append(allowed)
+        show(f"request {request}: incr {key}", "allowed" if allowed else "refused (429)")
+    hits = int(await db.get(key))
+    ttl = await db.ttl(key)
+    show("hits in this window", hits)
+    show("ttl: seconds until the window resets", ttl)
+    return {"decisions": decisions, "allowed": decisions.count(True),
+            "refused": decisions.count(False), "hits": hits, "ttl": ttl}
