@@ -99,10 +99,10 @@ async def test_query_cache(db: kvs.Client) -> None:
 async def test_unsupported_operation_is_reported_as_skipped(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     async def needs_lists(db: kvs.Client) -> dict[str, object]:
-        raise kvs.UnsupportedOperation("memcached backend does not support lrange")
+        raise kvs.UnsupportedOperation("lrange is not supported by the memcached backend")
 
     fast = [(title, needs_lists) for title, _ in examples()]
     monkeypatch.setattr("kvs.examples.examples", lambda: fast)
     assert await run_demo(f"memory://test-examples-skip-{os.getpid()}") == 0
     out = capsys.readouterr().out
-    assert out.count("skipped on this backend: memcached backend does not support lrange") == 5
+    assert out.count("skipped on this backend: lrange is not supported by the memcached backend") == 5

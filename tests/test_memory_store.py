@@ -62,7 +62,7 @@ def test_names_are_case_insensitive(store: Store) -> None:
 
 
 def test_unknown_command_raises_unsupported(store: Store) -> None:
-    with pytest.raises(UnsupportedOperation, match="memory backend does not support the 'ZADD'"):
+    with pytest.raises(UnsupportedOperation, match="zadd is not supported by the memory backend"):
         run(store, "zadd", "z", 1, "a")
 
 

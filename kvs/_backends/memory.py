@@ -104,10 +104,8 @@ class Store(StringCommands, CollectionCommands):
         if entry is None:
             entry = self._table.get(name.upper())
             if entry is None:
-                shown = name.decode("utf-8", "replace").upper()
-                raise UnsupportedOperation(
-                    f"memory backend does not support the {shown!r} command"
-                )
+                shown = name.decode("utf-8", "replace").lower()
+                raise UnsupportedOperation(f"{shown} is not supported by the memory backend")
         handler, arity, lower, timed = entry
         n = len(argv)
         if (n != arity) if arity > 0 else (n < -arity):
