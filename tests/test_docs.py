@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -31,8 +32,10 @@ def test_docs_have_code() -> None:
 
 
 @pytest.mark.parametrize(("where", "code"), BLOCKS, ids=[where for where, _ in BLOCKS])
-def test_block_runs(where: str, code: str) -> None:
-    # Each block runs in a fresh interpreter, as a reader would paste it.
+def test_block_runs(where: str, code: str, redis_url: str) -> None:
+    # Each block runs in a fresh interpreter, as a reader would paste it; blocks that talk to
+    # a Redis server find the test server's port in $REDIS_PORT.
+    env = {**os.environ, "REDIS_PORT": redis_url.rpartition(":")[2]}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False, timeout=60, cwd=ROOT)
+                            check=False, timeout=60, cwd=ROOT, env=env)
     assert result.returncode == 0, f"{where} failed:\n{result.stderr[-3000:]}"

@@ -1,0 +1,232 @@
+"""Parser throughput: resp.Parser against hiredis and redis-py's pure-Python parsers.
+
+Each corpus is cut into 64 KiB chunks up front (what a socket read returns)
+and every contender parses the same chunks:
+
+- ``resp``: ``Parser.feed(chunk)`` then ``next_reply()`` until ``NEED_DATA``;
+- ``hiredis``: ``hiredis.Reader.feed(chunk)`` then ``gets()`` until ``False``;
+- ``redis-py RESP2`` / ``RESP3``: ``_RESP2Parser`` / ``_RESP3Parser`` reading
+  through redis-py's own ``SocketBuffer`` from an in-memory socket whose
+  ``recv()`` hands out the same chunks (no system call is measured).
+
+A last section times ``encode_command("SET", "key", "value")`` against
+redis-py's ``PythonRespSerializer.pack`` and ``hiredis.pack_command``.
+
+Contenders alternate (A B C D, A B C D, ...) for ``--rounds`` rounds; each
+run is timed in process CPU time (``time.process_time``), which other load on
+the machine disturbs less than wall time; the median and the min-max of
+replies/s are printed, and the ratio of ``resp``'s speed to each contender's
+(above 1: ``resp`` is faster), taken round by round (the contenders of one
+round run back to back) as a median with its min-max. Pin it to one CPU:
+
+    taskset -c 0 .venv/bin/python bench/parser.py [--rounds 5] [--scale 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import resp
+
+CHUNK = 64 * 1024
+
+
+def _chunks(data: bytes) -> list[bytes]:
+    return [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
+
+
+def _bulk(payload: bytes) -> bytes:
+    return b"$%d\r\n%b\r\n" % (len(payload), payload)
+
+
+def corpora(scale: float) -> list[tuple[str, int, bytes, bytes]]:
+    """(name, reply count, RESP3 stream for resp/redis-py RESP3, stream for RESP2 parsers)."""
+
+    def n(count: int) -> int:
+        return max(1, int(count * scale))
+
+    ok = b"+OK\r\n" * n(1_000_000)
+    bulks = _bulk(b"v" * 100) * n(100_000)
+    lrange = (b"*1000\r\n" + b"".join(_bulk(b"%010d" % i) for i in range(1000))) * n(1000)
+    big = _bulk(b"x" * 2**20) * n(100)
+    fields = b"".join(_bulk(b"field:%04d" % i) + _bulk(b"value:%04d" % i) for i in range(100))
+    hmap = (b"%100\r\n" + fields) * n(1000)
+    harr = (b"*200\r\n" + fields) * n(1000)
+    # the same shapes with lengths that vary from element to element
+    mixed = (b"*1000\r\n" + b"".join(_bulk(b"x" * (5 + i * 7 % 11)) for i in range(1000))) * n(1000)
+    vfields = b"".join(
+        _bulk(b"f" * (4 + i % 9)) + _bulk(b"v" * (3 + i * 5 % 17)) for i in range(100)
+    )
+    vmap = (b"%100\r\n" + vfields) * n(1000)
+    varr = (b"*200\r\n" + vfields) * n(1000)
+    return [
+        ("1) +OK x 1,000,000", n(1_000_000), ok, ok),
+        ("2) 100 B bulk x 100,000", n(100_000), bulks, bulks),
+        ("3) LRANGE 1,000 x 10 B (x1,000)", n(1000), lrange, lrange),
+        ("3b) LRANGE 1,000 x 5-15 B (x1,000)", n(1000), mixed, mixed),
+        ("4) 1 MiB bulk x 100", n(100), big, big),
+        ("5) HGETALL 100 pairs (x1,000)", n(1000), hmap, harr),
+        ("5b) HGETALL 100 pairs, varied lengths (x1,000)", n(1000), vmap, varr),
+    ]
+
+
+def run_resp(chunks: list[bytes], count: int) -> None:
+    parser = resp.Parser()
+    feed = parser.feed
+    next_reply = parser.next_reply
+    need = resp.NEED_DATA
+    got = 0
+    for chunk in chunks:
+        feed(chunk)
+        while next_reply() is not need:
+            got += 1
+    assert got == count, (got, count)
+
+
+def run_hiredis(chunks: list[bytes], count: int) -> None:
+    import hiredis
+
+    reader = hiredis.Reader()
+    feed = reader.feed
+    gets = reader.gets
+    got = 0
+    for chunk in chunks:
+        feed(chunk)
+        while gets() is not False:
+            got += 1
+    assert got == count, (got, count)
+
+
+class _MemorySocket:
+    """Just enough of a socket for redis-py's SocketBuffer: recv() from memory."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = iter(chunks)
+
+    def recv(self, size: int) -> bytes:
+        return next(self._chunks, b"")
+
+    def settimeout(self, timeout: float | None) -> None:
+        pass
+
+
+def _redis_py(protocol: int) -> Callable[[list[bytes], int], None]:
+    def run(chunks: list[bytes], count: int) -> None:
+        from redis._parsers.encoders import Encoder
+        from redis._parsers.resp2 import _RESP2Parser
+        from redis._parsers.resp3 import _RESP3Parser
+        from redis._parsers.socket import SocketBuffer
+
+        cls: Any = _RESP2Parser if protocol == 2 else _RESP3Parser
+        parser = cls(socket_read_size=CHUNK)
+        sock = _MemorySocket(chunks)
+        parser._sock = sock
+        parser._buffer = SocketBuffer(sock, CHUNK, None)  # type: ignore[arg-type]
+        parser.encoder = Encoder("utf-8", "strict", False)  # type: ignore[no-untyped-call]
+        read = parser.read_response
+        for _ in range(count):
+            read()
+
+    return run
+
+
+def bench_encode(rounds: int, calls: int) -> None:
+    """encode_command("SET", "key", "value") against redis-py's packer and hiredis's."""
+    import hiredis
+    from redis._parsers.encoders import Encoder
+    from redis.connection import PythonRespSerializer
+
+    packer = PythonRespSerializer(6000, Encoder("utf-8", "strict", False).encode)  # type: ignore[no-untyped-call]
+    encode = resp.encode_command
+    pack_hiredis: Any = hiredis.pack_command
+    pack_redis_py: Any = packer.pack
+    args = ("SET", "key", "value")
+    # each contender is called the same way, through one zero-argument lambda
+    contenders: list[tuple[str, Callable[[], object]]] = [
+        ("resp", lambda: encode("SET", "key", "value")),
+        ("hiredis", lambda: pack_hiredis(args)),
+        ("redis-py", lambda: pack_redis_py("SET", "key", "value")),
+    ]
+    assert b"".join(pack_redis_py(*args)) == encode(*args) == pack_hiredis(args)
+
+    def run(fn: Callable[[], object]) -> float:
+        gc.collect()
+        start = time.process_time()
+        for _ in range(calls):
+            fn()
+        return time.process_time() - start
+
+    times: dict[str, list[float]] = {name: [] for name, _ in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders:
+            times[name].append(run(fn))
+    print(f"\n6) encode_command('SET', 'key', 'value'): {calls} calls")
+    for name, _ in contenders:
+        rates = [calls / t for t in times[name]]
+        median = statistics.median(rates)
+        ratio = "" if name == "resp" else f"  resp/this = {_ratio(times['resp'], times[name])}"
+        print(f"  {name:15s} {median:12,.0f} calls/s ({min(rates):,.0f}-{max(rates):,.0f}){ratio}")
+
+
+def _ratio(ours: list[float], theirs: list[float]) -> str:
+    """Median (min-max) of the per-round speed ratios (their time / our time)."""
+    ratios = [t / o for o, t in zip(ours, theirs, strict=True)]
+    return f"{statistics.median(ratios):5.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+
+
+def _time(fn: Callable[[list[bytes], int], None], chunks: list[bytes], count: int) -> float:
+    gc.collect()
+    start = time.process_time()
+    fn(chunks, count)
+    return time.process_time() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of each corpus")
+    ap.add_argument("--only", default="", help="run only corpora whose name contains this")
+    args = ap.parse_args()
+
+    contenders: list[tuple[str, Callable[[list[bytes], int], None], bool]] = [
+        ("resp", run_resp, True),
+        ("hiredis", run_hiredis, False),
+        ("redis-py RESP2", _redis_py(2), False),
+        ("redis-py RESP3", _redis_py(3), True),
+    ]
+    print(f"python {sys.version.split()[0]}, {args.rounds} rounds, chunks of {CHUNK} bytes")
+    for name, count, resp3_stream, resp2_stream in corpora(args.scale):
+        if args.only not in name:
+            continue
+        streams = {True: _chunks(resp3_stream), False: _chunks(resp2_stream)}
+        times: dict[str, list[float]] = {c[0]: [] for c in contenders}
+        for _ in range(args.rounds):
+            for cname, fn, uses_resp3 in contenders:
+                times[cname].append(_time(fn, streams[uses_resp3], count))
+        size = len(resp3_stream)
+        print(f"\n{name}: {count} replies, {size / 1e6:.1f} MB")
+        for cname, _, _ in contenders:
+            rates = [count / t for t in times[cname]]
+            median = statistics.median(rates)
+            ratio = (
+                "" if cname == "resp" else f"  resp/this = {_ratio(times['resp'], times[cname])}"
+            )
+            print(
+                f"  {cname:15s} {median:12,.0f} replies/s ({min(rates):,.0f}-{max(rates):,.0f})"
+                f"  {size * median / count / 1e6:8.1f} MB/s{ratio}"
+            )
+    if args.only in "6) encode_command":
+        bench_encode(args.rounds, max(1000, int(500_000 * args.scale)))
+
+
+if __name__ == "__main__":
+    main()
