@@ -1,6 +1,6 @@
 """memcached:// throughput: kvs (blocking and trio) against pymemcache, emcache, aiomcache.
 
-Workloads, on 100-byte values (see docs/BENCH.md for the method):
+Workloads, on 100-byte values (the method is BENCH.md's, as in bench/README.md):
 
 - ``get``: sequential GETs on one connection (ops/s);
 - ``get_many``: sequential multi-gets of 100 keys (calls/s);
@@ -12,7 +12,7 @@ min-max of each are printed with the ratio of every kvs figure to pymemcache's. 
 aiomcache (asyncio) run only when installed.  Unless ``--server`` names one, a memcached is
 started on a free port pinned to CPU 0.  Pin the client too, for comparable numbers:
 
-    taskset -c 0 .venv/bin/python bench/memcached.py [--rounds 5] [--scale 0.2]
+    taskset -c 0 .venv/bin/python bench/memcached.py [--rounds 5] [--scale 0.2] [--only get,tasks]
 """
 
 from __future__ import annotations
@@ -223,8 +223,8 @@ def _installed(module: str) -> bool:
     return True
 
 
-def workloads(scale: float) -> list[tuple[str, str, int, list[tuple[str, Runner]]]]:
-    """(title, unit, count, contenders); the first contender is the reference."""
+def workloads(scale: float) -> list[tuple[str, str, str, int, list[tuple[str, Runner]]]]:
+    """(name, title, unit, count, contenders); the first contender is the reference."""
     gets, manys = max(100, int(20_000 * scale)), max(10, int(1_000 * scale))
     get: list[tuple[str, Runner]] = [("pymemcache", pymemcache_get),
                                      ("kvs.sync", kvs_sync_get), ("kvs (trio)", kvs_trio_get)]
@@ -239,9 +239,9 @@ def workloads(scale: float) -> list[tuple[str, str, int, list[tuple[str, Runner]
             get.append((name, fn))
             many.append((name, functools.partial(fn, many=True)))
             tasks.append((f"{name} (64 tasks)", functools.partial(fn, tasks=64)))
-    return [("sequential get", "ops/s", gets, get),
-            ("get-many of 100 keys", "calls/s", manys, many),
-            ("64 tasks sharing one client, get", "ops/s", gets, tasks)]
+    return [("get", "sequential get", "ops/s", gets, get),
+            ("many", "get-many of 100 keys", "calls/s", manys, many),
+            ("tasks", "64 tasks sharing one client, get", "ops/s", gets, tasks)]
 
 
 def main() -> None:
@@ -250,7 +250,13 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--server", help="host:port of a running memcached (default: start one)")
     parser.add_argument("--server-cpu", default="0", help="CPU to pin a started memcached to")
+    parser.add_argument("--only", default="get,many,tasks",
+                        help="comma-separated workloads among get, many, tasks (default: all)")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    unknown = only - {"get", "many", "tasks"}
+    if unknown:
+        parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
     with contextlib.ExitStack() as stack:
         if args.server:
             host, _, port_text = args.server.rpartition(":")
@@ -258,7 +264,9 @@ def main() -> None:
         else:
             address = stack.enter_context(memcached_server(args.server_cpu))
         _populate(*address)
-        for title, unit, count, contenders in workloads(args.scale):
+        for workload, title, unit, count, contenders in workloads(args.scale):
+            if workload not in only:
+                continue
             rates: dict[str, list[float]] = {name: [] for name, _ in contenders}
             for _ in range(args.rounds):
                 for name, run in contenders:

@@ -57,6 +57,9 @@ LITERAL_FLAG: Final = 1
 Replies = Sequence[list[Any]]
 
 _PADDED = re.compile(rb"[0-9]+ +")
+_TEXT_KEY = mc.TEXT_KEY
+# Plain key tokens joined by LF (which none of them contains): one check for many keys.
+_TEXT_KEYS = re.compile(rb"[\x21-\x7e]{1,250}(?:\n[\x21-\x7e]{1,250})*")
 _NOT_INTEGER: Final = "ERR value is not an integer or out of range"
 _INT64 = re.compile(rb"-?(0|[1-9][0-9]{0,18})")
 
@@ -147,8 +150,19 @@ def _unexpected(reply: Any, op: str) -> Any:
 def _mg(key: bytes, flags: bytes) -> bytes:
     """``mg <key> <flags>``: the same bytes as `kvs._mcproto.mg`, built on the hot path
     without its option handling; the key still goes through `encode_key`."""
+    if type(key) is bytes and _TEXT_KEY.fullmatch(key):  # encode_key's plain-token case
+        return b"mg " + key + flags
     token, is_b64 = mc.encode_key(key)
     return b"mg " + token + (b" b" + flags if is_b64 else flags)
+
+
+def _mg_many(keys: Sequence[bytes], flags: bytes) -> bytes:
+    """``mg <key> <flags>`` for every key, as one payload.  When every key is a plain token
+    (checked at once over the keys joined by LF, which no plain token contains) the lines
+    are built by one join; otherwise key by key."""
+    if _TEXT_KEYS.fullmatch(b"\n".join(keys)):
+        return b"mg " + (flags + b"mg ").join(keys) + flags
+    return b"".join([_mg(key, flags) for key in keys])
 
 
 _MG_VALUE: Final = b" v f\r\n"
@@ -170,17 +184,41 @@ def _value(reply: mc.Reply) -> bytes:
     return value
 
 
-def _get_reply(reply: Any) -> Any:
-    status = _status(reply)
-    if status == b"VA":
-        return _value(reply)
-    if status == b"EN":
-        return None
+def get_reply(reply: Any) -> Any:
+    """The raw GET reply (value, None, or `ReplyError`) from the reply to the request of
+    `Planner.get`."""
+    if type(reply) is mc.Reply:
+        status = reply.status
+        if status == b"VA":
+            value = reply.value
+            assert value is not None
+            return value if value[-1:] != b" " else _value(reply)
+        if status == b"EN":
+            return None
     return _unexpected(reply, "GET")
 
 
 def _get_one(replies: Replies) -> Any:
-    return _get_reply(replies[0][0])
+    return get_reply(replies[0][0])
+
+
+def _values(replies: Replies) -> Any:
+    """The values of one part of GET requests, in order (the first error wins)."""
+    values: list[Any] = []
+    append = values.append
+    reply_type = mc.Reply
+    for reply in replies[0]:
+        if type(reply) is reply_type and reply.status == b"VA":
+            value: bytes = reply.value  # type: ignore[assignment]  # VA: never None
+            append(value if value[-1:] != b" " else _value(reply))
+        elif type(reply) is reply_type and reply.status == b"EN":
+            append(None)
+        else:
+            error = get_reply(reply)
+            if isinstance(error, ReplyError):
+                return error
+            append(error)
+    return values
 
 
 def _first_error(replies: Replies) -> ReplyError | None:
@@ -199,6 +237,7 @@ class Planner:
         self.servers = tuple(servers)
         self._ring = HashRing(self.servers)
         self._node_for = self._ring.node_for
+        self._only = self.servers[0] if len(self.servers) == 1 else None
         self._handlers: dict[bytes, Callable[[tuple[bytes, ...], float], Plan]] = {
             b"GET": self._get, b"SET": self._set, b"DEL": self._del, b"EXISTS": self._exists,
             b"EXPIRE": self._expire, b"TTL": self._ttl, b"INCR": self._counter,
@@ -221,6 +260,12 @@ class Planner:
         """The server that holds `key`."""
         return self._node_for(key)
 
+    def get(self, key: bytes) -> tuple[str, bytes]:
+        """GET `key` without a `Plan`: the server and the request, whose one reply
+        `get_reply` turns into the raw reply (the plan of ``(b"GET", key)``, unpacked)."""
+        server = self._only if self._only is not None else self._node_for(key)
+        return server, _mg(key, _MG_VALUE)
+
     # -- single-key commands ---------------------------------------------------------------
 
     def _one(self, key: bytes, payload: bytes, combine: Callable[[Any], Any],
@@ -231,7 +276,8 @@ class Planner:
     def _get(self, argv: tuple[bytes, ...], now: float) -> Plan:
         if len(argv) != 2:
             return _wrong_args(argv[0])
-        return Plan((Part(self._node_for(argv[1]), _mg(argv[1], _MG_VALUE), 1),), _get_one, True)
+        server, payload = self.get(argv[1])
+        return Plan((Part(server, payload, 1),), _get_one, True)
 
     def _set(self, argv: tuple[bytes, ...], now: float) -> Plan:
         if len(argv) < 3:
@@ -359,15 +405,21 @@ class Planner:
         keys = argv[1:]
         if not keys:
             return _wrong_args(argv[0])
-        parts, positions = self._per_server(keys, lambda i: _mg(keys[i], _MG_VALUE))
+        if len(self.servers) == 1:  # one part, whose replies are the values in order
+            part = Part(self.servers[0], _mg_many(keys, _MG_VALUE), len(keys))
+            return Plan((part,), _values, True)
+        groups = self._group(keys)
+        parts = tuple(Part(server, _mg_many([keys[i] for i in places], _MG_VALUE), len(places))
+                      for server, places in groups.items())
+        positions = list(groups.values())
 
         def combine(replies: Replies) -> Any:
             values: list[Any] = [None] * len(keys)
             for part, places in zip(replies, positions, strict=True):
-                for reply, place in zip(part, places, strict=True):
-                    value = _get_reply(reply)
-                    if isinstance(value, ReplyError):
-                        return value
+                part_values = _values((part,))
+                if isinstance(part_values, ReplyError):
+                    return part_values
+                for value, place in zip(part_values, places, strict=True):
                     values[place] = value
             return values
 

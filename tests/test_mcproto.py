@@ -7,6 +7,7 @@ import base64
 import doctest
 import hashlib
 import importlib.util
+import itertools
 import socket
 import time
 import tracemalloc
@@ -217,6 +218,119 @@ def test_bytewise_parsing_is_linear() -> None:
     assert cost(160_000) / cost(40_000) < 10  # linear: ~4; quadratic: ~16 and growing
 
 
+def test_reply_is_immutable_with_fresh_empty_flags() -> None:
+    reply = Reply(b"HD")
+    assert (reply.status, reply.flags, reply.value) == (b"HD", {}, None)
+    assert Reply(b"HD").flags is not reply.flags
+    with pytest.raises(AttributeError):
+        reply.status = b"EN"  # type: ignore[misc]
+    assert repr(Reply(b"VA", {"f": b"0"}, b"x")) == (
+        "Reply(status=b'VA', flags={'f': b'0'}, value=b'x')")
+
+
+def test_repeated_lines_get_their_own_flags() -> None:
+    # Identical reply lines are parsed once and remembered; each reply still owns its dict.
+    parser = Parser()
+    parser.feed(b"VA 1 f0\r\na\r\nVA 1 f0\r\nb\r\nHD t5\r\nHD t5\r\nEN\r\nEN\r\n")
+    first, second, hd1, hd2, en1, en2 = cast(list[Reply], drain(parser))
+    first.flags["f"] = b"changed"
+    hd1.flags.clear()
+    en1.flags["x"] = b""
+    assert second == Reply(b"VA", {"f": b"0"}, b"b")
+    assert hd2 == Reply(b"HD", {"t": b"5"})
+    assert en2 == Reply(b"EN")
+    parser.feed(b"VA 1 f0\r\nc\r\nHD t5\r\nEN\r\n")
+    assert drain(parser) == [Reply(b"VA", {"f": b"0"}, b"c"), Reply(b"HD", {"t": b"5"}),
+                             Reply(b"EN")]
+
+
+def test_many_distinct_lines() -> None:
+    # More distinct lines than the parser remembers: still parsed, memory stays bounded.
+    wire = b"".join(b"HD c%d\r\nVA 1 O%d\r\nx\r\n" % (i, i) for i in range(1000))
+    parser = Parser()
+    parser.feed(wire)
+    replies = drain(parser)
+    assert replies[::2] == [Reply(b"HD", {"c": b"%d" % i}) for i in range(1000)]
+    assert replies[1::2] == [Reply(b"VA", {"O": b"%d" % i}, b"x") for i in range(1000)]
+    assert len(parser._known) <= mc._KNOWN_LINES
+
+
+def test_feeding_before_draining_keeps_the_order() -> None:
+    # A chunk fed while an earlier one is still unread is queued after it.
+    parser = Parser()
+    parser.feed(b"HD O1\r\nHD O2\r\nVA 3\r\nab")
+    assert parser.next_reply() == Reply(b"HD", {"O": b"1"})
+    parser.feed(b"c\r\nHD O3\r\n")
+    parser.feed(b"EN\r\n")
+    assert drain(parser) == [Reply(b"HD", {"O": b"2"}), Reply(b"VA", {}, b"abc"),
+                             Reply(b"HD", {"O": b"3"}), Reply(b"EN")]
+    parser.feed(b"HD\r\n")
+    assert drain(parser) == [Reply(b"HD")]
+
+
+@given(st.lists(st.sampled_from([
+    b"HD\r\n", b"EN\r\n", b"HD t-1 c7\r\n", b"VA 2 f0\r\nab\r\n", b"VA 0\r\n\r\n",
+    b"VA 4 b\r\n\r\n\r\n\r\n", b"ERROR\r\n", b"ME k a=1\r\n", b"VERSION 1.6\r\n", b"MN\r\n",
+    b"ZZ\r\n", b"VA 9\r\nshort\r\n", b"HD 7\r\n", b"VA 3 f0\r\nabc\n\r",
+]), max_size=8), st.lists(st.integers(min_value=0, max_value=200), max_size=6),
+       st.booleans())
+def test_any_chunking_and_draining_gives_the_same_outcome(
+        pieces: list[bytes], cuts: list[int], drain_late: bool) -> None:
+    wire = b"".join(pieces)
+
+    def outcome(chunks: list[bytes]) -> tuple[list[Parsed], bool]:
+        parser = Parser(max_line_length=64, max_value_size=16)
+        out: list[Parsed] = []
+
+        def take() -> None:
+            while (reply := parser.next_reply()) is not NEED_DATA:
+                out.append(reply)
+
+        try:
+            for i, chunk in enumerate(chunks):
+                parser.feed(chunk)
+                if not drain_late or i % 2:
+                    take()
+            take()
+        except ProtocolError:
+            with pytest.raises(ProtocolError):
+                parser.next_reply()
+            return out, False
+        return out, True
+
+    bounds = sorted({min(c, len(wire)) for c in cuts} | {0, len(wire)})
+    chunks = [wire[a:b] for a, b in itertools.pairwise(bounds)]
+    assert outcome(chunks) == outcome([wire]) == outcome(bytewise(wire))
+
+
+def test_reads_ending_mid_reply_go_back_to_the_direct_path() -> None:
+    reply = b"VA 5 f0\r\nhello\r\n"
+    wire = reply * 50
+    parser = Parser()
+    out: list[Parsed] = []
+    for start in range(0, len(wire), 100):  # every read ends inside a reply
+        parser.feed(wire[start : start + 100])
+        out.append(cast(Parsed, parser.next_reply()))  # finishes the straddling reply
+        assert not parser._buf  # the rest is read in place again
+        out += drain(parser)
+    assert out == [Reply(b"VA", {"f": b"0"}, b"hello")] * 50
+
+
+def test_streams_of_rare_replies_are_linear() -> None:
+    def cost(n: int) -> float:
+        wire = b"ERROR\r\nVERSION 1.6\r\nME k a=1\r\nCLIENT_ERROR x\r\n" * n
+        best = float("inf")
+        for _ in range(3):
+            parser = Parser()
+            start = time.perf_counter()
+            parser.feed(wire)
+            assert len(drain(parser)) == 4 * n
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    assert cost(20_000) / cost(5_000) < 10  # linear: ~4; quadratic: ~16 and growing
+
+
 # -------------------------------------------------------------------------------- keys
 
 
@@ -280,7 +394,7 @@ def test_any_key_gives_one_safe_line(key: bytes) -> None:
     for request in (mc.mg(key), mc.md(key), mc.ma(key), mc.touch(key, 5), mc.me(key)):
         assert request.count(b"\r\n") == 1
         assert request.split(b" ")[1].rstrip(b"\r\n") == token
-        assert (b" b" in request) == is_b64
+        assert (b"b" in request.rstrip(b"\r\n").split(b" ")[2:]) == is_b64  # the flags
     stored = mc.ms(key, b"v\r\nflush_all\r\n")
     assert stored.split(b"\r\n")[0].split(b" ")[1] == token
 

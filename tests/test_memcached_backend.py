@@ -14,7 +14,7 @@ import kvs
 import kvs.sync
 from kvs import _commands as kvs_commands
 from kvs import _mcproto as mc
-from kvs._memcached_plan import Planner
+from kvs._memcached_plan import Planner, get_reply
 from resp import ReplyError
 from tests.faultproxy import FaultProxy
 from tests.servers import MemcachedServer
@@ -185,6 +185,42 @@ def test_plan_multi_key_commands_group_by_server() -> None:
     assert plan.combine(replies) == list(keys)
     ping = planner.plan((b"PING",), now=0)
     assert [p.payload for p in ping.parts] == [b"mn\r\n"] * 3
+
+
+def test_plan_get_and_mget_paths_send_the_codec_bytes() -> None:
+    keys = (b"plain", b"a b", b"", b"x" * 300, bytes(range(256)), b"y" * 250, b"\x00kvs:sha256:z")
+    for servers in (["one:1"], ["a:1", "b:1", "c:1"]):
+        planner = Planner(servers)
+        for key in keys:
+            assert planner.get(key) == (planner.server_for(key), mc.mg(key, flags=True))
+        for chosen in (keys, keys[:1], (b"k1", b"k2", b"k3"), (b"k1", b"k 2", b"k3")):
+            plan = planner.plan((b"MGET", *chosen), now=0)
+            expected: dict[str, bytes] = {}
+            for key in chosen:
+                server = planner.server_for(key)
+                expected[server] = expected.get(server, b"") + mc.mg(key, flags=True)
+            assert {p.server: p.payload for p in plan.parts} == expected
+            assert sum(p.count for p in plan.parts) == len(chosen)
+
+
+def test_get_replies_to_raw_replies() -> None:
+    planner = Planner(["one:1"])
+    assert get_reply(mc.Reply(b"VA", {"f": b"0"}, b"abc")) == b"abc"
+    assert get_reply(mc.Reply(b"VA", {"f": b"0"}, b"99 ")) == b"99"  # a decremented counter
+    assert get_reply(mc.Reply(b"VA", {"f": b"1"}, b"99 ")) == b"99 "  # stored that way
+    assert get_reply(mc.Reply(b"EN")) is None
+    assert get_reply(mc.ErrorReply(b"SERVER_ERROR", "oom")) == ReplyError(
+        "ERR memcached SERVER_ERROR: oom")
+    with pytest.raises(kvs.ProtocolError):
+        get_reply(mc.Reply(b"HD"))
+    plan = planner.plan((b"MGET", b"a", b"b", b"c"), now=0)
+    assert plan.combine([[mc.Reply(b"VA", {}, b"1"), mc.Reply(b"EN"),
+                          mc.Reply(b"VA", {"f": b"0"}, b"7  ")]]) == [b"1", None, b"7"]
+    assert plan.combine([[mc.Reply(b"EN"), mc.ErrorReply(b"SERVER_ERROR", "x"),
+                          mc.ErrorReply(b"CLIENT_ERROR", "y")]]) == ReplyError(
+        "ERR memcached SERVER_ERROR: x")
+    with pytest.raises(kvs.ProtocolError):
+        plan.combine([[mc.Reply(b"EN"), mc.Reply(b"NF"), mc.Reply(b"EN")]])
 
 
 # -- unsupported operations -------------------------------------------------------------------

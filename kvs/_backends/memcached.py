@@ -1,14 +1,15 @@
 """Memcached over the meta protocol, on trio, across one or many servers.
 
 Each server of the URL gets one `Link`: a multiplexed `Pipe` (the `kvs._mcproto` parser on a
-TCP stream) that reopens itself with backoff.  A command is planned first, with no I/O
-(`kvs._memcached_plan`): an unsupported one raises `kvs.UnsupportedOperation` before
-anything is written.  A plan with one part (every single-key command) is one request on its
-server's link; a plan over several servers runs its parts concurrently and combines the
-replies once all are in.  A part that fails (the server is down, the connection broke) fails
-the command with that error after the other parts have finished, so a multi-server write
-is never cut short on the healthy servers; commands whose keys live elsewhere are not
-affected at all.
+raw TCP socket from `kvs._transport.open_tcp`) that reopens itself with backoff.  A command is
+planned first, with no I/O (`kvs._memcached_plan`): an unsupported one raises
+`kvs.UnsupportedOperation` before anything is written.  A plan with one part (every
+single-key command) is one request on its server's link; GET, the most common, goes there
+without building a plan.  A plan over several servers runs its parts concurrently and
+combines the replies once all are in.  A part that fails (the server is down, the connection
+broke) fails the command with that error after the other parts have finished, so a
+multi-server write is never cut short on the healthy servers; commands whose keys live
+elsewhere are not affected at all.
 
 `open()` connects to every server at once and succeeds when at least one answers.  A server
 that cannot be reached (at open or later) is marked down for a second: commands for its keys
@@ -28,8 +29,17 @@ import trio
 from .._connection import Pipe
 from .._errors import KvsError, TimeoutError
 from .._mcproto import NEED_DATA, Parser
-from .._memcached_plan import ConnectTimeout, Health, Part, Plan, Planner, ServerDown
+from .._memcached_plan import (
+    ConnectTimeout,
+    Health,
+    Part,
+    Plan,
+    Planner,
+    ServerDown,
+    get_reply,
+)
 from .._reconnect import Link
+from .._transport import open_tcp
 from .._url import Config
 
 __all__ = ["MAX_VALUE_SIZE", "MemcachedBackend"]
@@ -46,6 +56,7 @@ class MemcachedBackend:
         self.name = config.display
         names = [_server_name(host, port) for host, port in config.servers]
         self._planner = Planner(names)
+        self._get = self._planner.get
         self._health = Health()
         self._links = {
             name: Link(_opener(host, port, name, config.connect_timeout),
@@ -74,6 +85,9 @@ class MemcachedBackend:
             await link.aclose()
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        if argv[0] == b"GET" and len(argv) == 2 and self._timeout is None:
+            server, payload = self._get(argv[1])  # the most common command, without a Plan
+            return get_reply((await self._request_one(server, payload, 1, idempotent))[0])
         plan = self._planner.plan(argv, now=time.time())
         idempotent = idempotent and plan.idempotent
         if self._timeout is None:
@@ -109,17 +123,20 @@ class MemcachedBackend:
 
 
     async def _request(self, part: Part, idempotent: bool) -> list[Any]:
+        return await self._request_one(part.server, part.payload, part.count, idempotent)
+
+    async def _request_one(self, server: str, payload: bytes, count: int,
+                           idempotent: bool) -> list[Any]:
         health = self._health
         if health.down:
-            health.check(part.server, trio.current_time())
+            health.check(server, trio.current_time())
         try:
-            replies = await self._links[part.server].request(part.payload, part.count,
-                                                             idempotent=idempotent)
+            replies = await self._links[server].request(payload, count, idempotent=idempotent)
         except ServerDown:
-            health.failed(part.server, trio.current_time())
+            health.failed(server, trio.current_time())
             raise
         if health.down:
-            health.succeeded(part.server)
+            health.succeeded(server)
         return replies
 
 
@@ -134,10 +151,10 @@ def _opener(host: str, port: int, name: str,
     async def open_pipe() -> Pipe:
         with trio.move_on_after(connect_timeout or float("inf")) as scope:
             try:
-                stream = await trio.open_tcp_stream(host, port)
+                transport = await open_tcp(host, port)
             except OSError as exc:
                 raise ServerDown(f"cannot connect to {display}: {exc}") from exc
-            return Pipe.start(stream, Parser(max_value_size=MAX_VALUE_SIZE), display,
+            return Pipe.start(transport, Parser(max_value_size=MAX_VALUE_SIZE), display,
                               need_data=NEED_DATA)
         assert scope.cancelled_caught
         raise ConnectTimeout(f"connecting to {display} timed out after {connect_timeout}s")

@@ -21,7 +21,15 @@ from typing import Any
 from .._errors import ConnectionError, KvsError
 from .._errors import TimeoutError as KvsTimeoutError
 from .._mcproto import NEED_DATA, Parser, ProtocolError
-from .._memcached_plan import ConnectTimeout, Health, Part, Plan, Planner, ServerDown
+from .._memcached_plan import (
+    ConnectTimeout,
+    Health,
+    Part,
+    Plan,
+    Planner,
+    ServerDown,
+    get_reply,
+)
 from .._retry import may_retry
 from .._url import Config
 from ._transport import BlockingConnection, Pool, open_socket
@@ -38,6 +46,7 @@ class MemcachedBackend:
         self._retries = config.retries
         names = [_server_name(host, port) for host, port in config.servers]
         self._planner = Planner(names)
+        self._get = self._planner.get
         self._health = Health()
         self._pools = {
             name: Pool(_opener(host, port, name, config), retries=config.retries,
@@ -61,6 +70,9 @@ class MemcachedBackend:
             pool.close()
 
     def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        if argv[0] == b"GET" and len(argv) == 2:  # the most common command, without a Plan
+            server, payload = self._get(argv[1])
+            return get_reply(self._run_one(server, payload, 1, idempotent)[0])
         plan = self._planner.plan(argv, now=time.time())
         idempotent = idempotent and plan.idempotent
         parts = plan.parts
@@ -132,17 +144,20 @@ class MemcachedBackend:
 
 
     def _run(self, part: Part, idempotent: bool) -> list[Any]:
+        return self._run_one(part.server, part.payload, part.count, idempotent)
+
+    def _run_one(self, server: str, payload: bytes, count: int, idempotent: bool) -> list[Any]:
         health = self._health
         if health.down:
-            health.check(part.server, time.monotonic())
+            health.check(server, time.monotonic())
         try:
-            replies = self._pools[part.server].run(part.payload, part.count,
-                                                  idempotent=idempotent, sentinel=NEED_DATA)
+            replies = self._pools[server].run(payload, count, idempotent=idempotent,
+                                              sentinel=NEED_DATA)
         except ServerDown:
-            health.failed(part.server, time.monotonic())
+            health.failed(server, time.monotonic())
             raise
         if health.down:
-            health.succeeded(part.server)
+            health.succeeded(server)
         return replies
 
 
