@@ -13,7 +13,9 @@ replies they produce) and parks.  Two background tasks do the I/O:
   complete reply to the oldest request in flight.
 
 One shortcut: when the connection is idle (nothing queued, nothing being written, no reply
-awaited: so batching cannot be lost), a caller on a raw socket writes
+awaited) and the caller is the task that made the previous request too (one task working
+alone: when many tasks take turns, their requests must wait for the writer so that they
+batch), a caller on a raw socket writes
 its request itself with one non-blocking ``send`` (a lone request then costs no scheduler pass
 for the writer).  Whatever the kernel does not take at once is handed to the writer as the
 *tail*, written before anything else, so bytes never interleave.  Right after such a send the
@@ -89,6 +91,7 @@ class Pipe:
         self._buffer = bytearray(RECEIVE_SIZE)
         self._view = memoryview(self._buffer)
         self._quick = 0
+        self._last_caller = 0  # id() of the task that made the previous request
         self._parser = parser
         self._queue: collections.deque[_Slot] = collections.deque()
         self._inflight: collections.deque[_Slot] = collections.deque()
@@ -126,11 +129,15 @@ class Pipe:
         if self._error is not None:
             await trio.lowlevel.checkpoint()
             raise ConnectionError(str(self._error), sent=False) from self._error
-        slot = _Slot(payload, count, trio.lowlevel.current_task())
+        task = trio.lowlevel.current_task()
+        slot = _Slot(payload, count, task)
+        caller = id(task)
+        lone = caller == self._last_caller
+        self._last_caller = caller
         if self._writer_parked:
             self._writer_parked = False
             assert self._writer_task is not None
-            if self._send_now and not self._inflight:  # an idle connection: write it now
+            if lone and self._send_now and not self._inflight:  # one task, idle: write now
                 self._inflight.append(slot)
                 slot.payload = b""
                 try:
