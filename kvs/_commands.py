@@ -308,7 +308,8 @@ def smembers(key: Key) -> Call[set[Any]]:
 def mget(keys: Iterable[Key]) -> Call[list[Any]]:
     if isinstance(keys, str | bytes):
         raise TypeError("mget: keys must be a list of keys, not a single key")
-    argv = (b"MGET", *(key_bytes("mget", k) for k in keys))
+    # str keys inline: this list is the hot part of building a large MGET
+    argv = (b"MGET", *[k.encode() if type(k) is str else key_bytes("mget", k) for k in keys])
     if len(argv) == 1:
         return Call((), _empty_list, True)  # nothing to ask
     return Call(argv, value_list, True)
