@@ -9,12 +9,10 @@ with the password masked, and the only form that is ever shown.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ._errors import InvalidURL
@@ -37,12 +35,16 @@ SCHEMES: dict[str, Backend] = {
 DEFAULT_PORTS = {"redis": 6379, "memcached": 11211}
 
 
-@dataclass(frozen=True)
-class Config:
-    """Everything a backend needs, validated.  Equal configs share one connection."""
+class Config(NamedTuple):
+    """Everything a backend needs, validated.  Equal configs share one connection.
 
+    ``display`` (the URL as shown, password masked) takes no part in equality: URLs that
+    differ only in spelling name the same connection.  (A NamedTuple rather than a dataclass
+    keeps `import kvs.sync` light.)
+    """
+
+    display: str
     backend: Backend
-    display: str = field(compare=False)
     host: str = "localhost"
     port: int = 0
     path: str | None = None
@@ -50,7 +52,7 @@ class Config:
     name: str = ""
     db: int = 0
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: str | None = None
     tls: bool = False
     timeout: float | None = None
     connect_timeout: float | None = 10.0
@@ -65,6 +67,15 @@ class Config:
 
     def __repr__(self) -> str:
         return f"Config({self.display!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and self[1:] == other[1:]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[1:])
 
 
 def _positive_float_or_none(name: str, raw: object) -> float | None:
@@ -266,5 +277,4 @@ def _finish(
         values[name] = parser(name, raw)
     if any(k.startswith("ssl_") for k in values) and not base.get("tls"):
         raise InvalidURL(f"TLS options need a rediss:// URL, not {mask_url(url)}")
-    config = Config(display=mask_url(url), **base)
-    return dataclasses.replace(config, **values)
+    return Config(display=mask_url(url), **base, **values)
