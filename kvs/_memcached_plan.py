@@ -51,7 +51,10 @@ from . import _mcproto as mc
 from ._errors import ConnectionError, ProtocolError, TimeoutError, UnsupportedOperation
 from ._hashring import HashRing
 
-__all__ = ["LITERAL_FLAG", "ConnectTimeout", "Health", "Part", "Plan", "Planner", "ServerDown"]
+__all__ = [
+    "LITERAL_FLAG", "ConnectTimeout", "Health", "Part", "Plan", "Planner", "ServerDown",
+    "server_name",
+]
 
 LITERAL_FLAG: Final = 1
 Replies = Sequence[list[Any]]
@@ -62,6 +65,11 @@ _TEXT_KEY = mc.TEXT_KEY
 _TEXT_KEYS = re.compile(rb"[\x21-\x7e]{1,250}(?:\n[\x21-\x7e]{1,250})*")
 _NOT_INTEGER: Final = "ERR value is not an integer or out of range"
 _INT64 = re.compile(rb"-?(0|[1-9][0-9]{0,18})")
+
+
+def server_name(host: str, port: int) -> str:
+    """The ``host:port`` name of a server on the hash ring (``[v6]:port`` for IPv6)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Part:

@@ -37,6 +37,7 @@ from .._memcached_plan import (
     Planner,
     ServerDown,
     get_reply,
+    server_name,
 )
 from .._reconnect import Link
 from .._transport import open_tcp
@@ -54,7 +55,7 @@ class MemcachedBackend:
         self._config = config
         self._timeout = config.timeout
         self.name = config.display
-        names = [_server_name(host, port) for host, port in config.servers]
+        names = [server_name(host, port) for host, port in config.servers]
         self._planner = Planner(names)
         self._get = self._planner.get
         self._health = Health()
@@ -121,7 +122,6 @@ class MemcachedBackend:
             raise errors[0]
         return plan.combine(results)
 
-
     async def _request(self, part: Part, idempotent: bool) -> list[Any]:
         return await self._request_one(part.server, part.payload, part.count, idempotent)
 
@@ -138,10 +138,6 @@ class MemcachedBackend:
         if health.down:
             health.succeeded(server)
         return replies
-
-
-def _server_name(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _opener(host: str, port: int, name: str,

@@ -29,6 +29,7 @@ from .._memcached_plan import (
     Planner,
     ServerDown,
     get_reply,
+    server_name,
 )
 from .._retry import may_retry
 from .._url import Config
@@ -44,7 +45,7 @@ class MemcachedBackend:
         self._config = config
         self.name = config.display
         self._retries = config.retries
-        names = [_server_name(host, port) for host, port in config.servers]
+        names = [server_name(host, port) for host, port in config.servers]
         self._planner = Planner(names)
         self._get = self._planner.get
         self._health = Health()
@@ -142,7 +143,6 @@ class MemcachedBackend:
             raise errors[0]
         return plan.combine(results)
 
-
     def _run(self, part: Part, idempotent: bool) -> list[Any]:
         return self._run_one(part.server, part.payload, part.count, idempotent)
 
@@ -159,10 +159,6 @@ class MemcachedBackend:
         if health.down:
             health.succeeded(server)
         return replies
-
-
-def _server_name(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _opener(host: str, port: int, name: str,
