@@ -20,6 +20,9 @@ _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
 _LARGE: Final = 4096  # payloads at least this long are joined, not formatted
 _FEW: Final = 6  # commands with at most this many arguments are built in place
+# Bulk headers of the common short lengths, made once: formatting ``b"$%d\r\n"`` is the
+# largest cost of encoding a command with many small arguments (MGET, MSET, SADD...).
+_HEADERS: Final = tuple(b"$%d\r\n" % n for n in range(1024))
 
 
 def _argument(arg: object) -> bytes:
@@ -85,23 +88,19 @@ def encode_command(*args: bytes | bytearray | memoryview | str | int | float) ->
 def _encode_many(args: tuple[Any, ...]) -> bytes:
     """encode_command for many or large arguments: one join, each payload copied once."""
     out = [b"*%d\r\n" % len(args)]
-    append = out.append
+    headers = _HEADERS
     for arg in args:
         kind = type(arg)
-        if kind is str:
-            data = arg.encode()
-        elif kind is bytes:
+        if kind is bytes:
             data = arg
+        elif kind is str:
+            data = arg.encode()
         elif kind is int:
             data = b"%d" % arg
         else:
             data = _argument(arg)
-        if len(data) < _LARGE:
-            append(b"$%d\r\n%b\r\n" % (len(data), data))
-        else:
-            append(b"$%d\r\n" % len(data))
-            append(data)
-            append(b"\r\n")
+        size = len(data)
+        out += (headers[size] if size < 1024 else b"$%d\r\n" % size, data, b"\r\n")
     return b"".join(out)
 
 
