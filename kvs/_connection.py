@@ -151,7 +151,7 @@ class Pipe:
                 if sent == len(payload):
                     self._writer_parked = True  # the writer stays idle
                     received = self._transport.try_receive_into(self._buffer)
-                    if received and self._deliver_now(received, slot):
+                    if received and self._deliver_now(self._view[:received], slot):
                         self._quick += 1
                         if not self._quick % YIELD_EVERY:
                             await trio.lowlevel.cancel_shielded_checkpoint()
@@ -224,20 +224,29 @@ class Pipe:
     async def _read_loop(self) -> None:
         transport = self._transport
         buffer = self._buffer
+        view = self._view
         while True:
             received = await transport.receive_into(buffer)
             if not received:
                 raise ConnectionError(f"connection to {self.name} closed by the server")
-            self._deliver(received)
+            self._deliver(view[:received])
+            while received == RECEIVE_SIZE:
+                # A large reply is streaming in: fresh bytes the parser keeps as they are
+                # beat one more copy out of the shared buffer.
+                data = await transport.receive_some(RECEIVE_SIZE)
+                if not data:
+                    raise ConnectionError(f"connection to {self.name} closed by the server")
+                received = len(data)
+                self._deliver(data)
 
-    def _deliver(self, received: int, caller: _Slot | None = None) -> None:
-        """Parse `received` new bytes of the buffer and hand out every complete reply.
+    def _deliver(self, data: bytes | memoryview, caller: _Slot | None = None) -> None:
+        """Parse newly received bytes and hand out every complete reply.
 
         The `caller`'s own slot (the shortcut of `request`) is completed in place: its task
         is running, not parked.
         """
-        self._parser.feed(self._view[:received])
         parser = self._parser
+        parser.feed(data)
         inflight = self._inflight
         need_data = self._need_data
         while True:
@@ -259,10 +268,10 @@ class Pipe:
                     if slot is not caller:
                         trio.lowlevel.reschedule(task, outcome.Value(slot.replies))
 
-    def _deliver_now(self, received: int, slot: _Slot) -> bool:
+    def _deliver_now(self, data: memoryview, slot: _Slot) -> bool:
         """The shortcut's delivery: True when `slot`'s own replies are complete."""
         try:
-            self._deliver(received, slot)
+            self._deliver(data, slot)
         except ProtocolError as exc:
             slot.task = None  # running, not parked: it raises below instead of being woken
             self._fail(exc)

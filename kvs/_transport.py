@@ -69,6 +69,15 @@ class SocketTransport:
             except BlockingIOError:
                 await trio.lowlevel.wait_readable(sock)
 
+    async def receive_some(self, max_bytes: int) -> bytes:
+        """Wait until bytes arrive and return up to `max_bytes` of them; b"" at the end."""
+        sock = self._sock
+        while True:
+            try:
+                return sock.recv(max_bytes)
+            except BlockingIOError:
+                await trio.lowlevel.wait_readable(sock)
+
     def as_stream(self) -> trio.SocketStream:
         """The same socket as a trio stream (to layer TLS on it); the transport gives it up."""
         return trio.SocketStream(self._tsock)
@@ -94,6 +103,9 @@ class StreamTransport:
 
     async def send_all(self, data: bytes | memoryview) -> None:
         await self._stream.send_all(data)
+
+    async def receive_some(self, max_bytes: int) -> bytes:
+        return bytes(await self._stream.receive_some(max_bytes))
 
     async def receive_into(self, buffer: bytearray) -> int:
         data = await self._stream.receive_some(len(buffer))

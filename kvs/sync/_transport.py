@@ -87,16 +87,25 @@ class BlockingConnection:
             self.sock.sendall(payload)
             replies: list[Any] = []
             parser = self.parser
+            streaming = False
             while len(replies) < count:
                 reply = parser.next_reply()
-                if reply is sentinel:
-                    n = self.sock.recv_into(self._buffer)
-                    if n == 0:
-                        raise ConnectionError(f"connection to {self.name} closed by the server",
-                                              sent=True)
-                    parser.feed(self._view[:n])
-                else:
+                if reply is not sentinel:
                     replies.append(reply)
+                    continue
+                if streaming:
+                    # A large reply: fresh bytes the parser keeps without copying beat one
+                    # more copy out of the shared buffer.
+                    data = self.sock.recv(RECEIVE_SIZE)
+                    n = len(data)
+                    parser.feed(data)
+                else:
+                    n = self.sock.recv_into(self._buffer)
+                    parser.feed(self._view[:n])
+                    streaming = n == RECEIVE_SIZE
+                if n == 0:
+                    raise ConnectionError(f"connection to {self.name} closed by the server",
+                                          sent=True)
             return replies
         except TimeoutError as exc:  # the builtin: socket.timeout
             raise KvsTimeoutError(f"no reply from {self.name} within {self.sock.gettimeout()}s") \
