@@ -120,7 +120,6 @@ def check_reply(workload: str, reply: Any) -> None:
 # --- the adapters each contender fills in ---------------------------------------------
 
 AsyncOp = Callable[[], Awaitable[Any]]
-SyncOp = Callable[[], Any]
 
 
 @dataclass
@@ -152,26 +151,8 @@ def _warmup_count(n: int) -> int:
     return max(1, min(500, n // 20))
 
 
-def _async_op(api: AsyncApi, workload: str) -> AsyncOp:
-    if workload in ("S1", "S3"):
-        return lambda: api.get(S1_KEY)
-    if workload == "S2":
-        batch = api.batch
-        if batch is None:
-            raise NotImplementedError("S2: no pipeline or batch API")
-        return lambda: batch(MGET_KEYS)
-    if workload == "S4":
-        return lambda: api.mget(MGET_KEYS)
-    if workload == "S5":
-        return lambda: api.lrange(LIST_KEY)
-    if workload == "S6":
-        return lambda: api.get(BIG_KEY)
-    if workload == "S7":
-        return lambda: api.hgetall(HASH_KEY)
-    raise ValueError(workload)
-
-
-def _sync_op(api: SyncApi, workload: str) -> SyncOp:
+def _operation(api: AsyncApi | SyncApi, workload: str) -> Callable[[], Any]:
+    """The one operation a workload repeats, for either kind of contender."""
     if workload in ("S1", "S3"):
         return lambda: api.get(S1_KEY)
     if workload == "S2":
@@ -195,7 +176,7 @@ async def measure_async(api: AsyncApi, workload: str, n: int) -> float:
 
     S3 runs `S3_TASKS` concurrent tasks of `n` GETs each through ``api.gather``.
     """
-    op = _async_op(api, workload)
+    op = _operation(api, workload)
     check_reply(workload, await op())
     for _ in range(_warmup_count(n)):
         await op()
@@ -215,7 +196,7 @@ async def measure_async(api: AsyncApi, workload: str, n: int) -> float:
 
 def measure_sync(api: SyncApi, workload: str, n: int) -> float:
     """Blocking twin of `measure_async`; S3 uses `S3_THREADS` threads sharing the client."""
-    op = _sync_op(api, workload)
+    op = _operation(api, workload)
     check_reply(workload, op())
     for _ in range(_warmup_count(n)):
         op()
@@ -376,3 +357,38 @@ def failure_report(results: Mapping[str, Mapping[str, Series]],
 
 def progress(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def run_rounds(names: Sequence[str], rounds: int, workload: str,
+               argv_for: Callable[[str], list[str]], timeout: float) -> dict[str, Series]:
+    """Run every contender's child process `rounds` times, alternated; a series per name."""
+    per: dict[str, Series] = {name: Series() for name in names}
+    for rnd, name in alternate(list(names), rounds):
+        res = run_child(argv_for(name), timeout)
+        series = per[name]
+        if res.rate is None:
+            series.errors.append(res.error)
+            progress(f"  {workload} round {rnd + 1} {name}: FAILED "
+                     f"({res.error.splitlines()[0] if res.error else '?'})")
+        else:
+            series.rates.append(res.rate)
+            series.note = series.note or res.note
+            progress(f"  {workload} round {rnd + 1} {name}: {res.rate:,.0f}")
+    return per
+
+
+def print_failures_and_total(results: Mapping[str, Mapping[str, Series]],
+                             labels: Mapping[str, str], started: float) -> None:
+    report = failure_report(results, labels)
+    if report:
+        print("## Failures\n\n```\n" + report + "\n```")
+    print(f"# total {time.monotonic() - started:.0f} s")
+
+
+async def trio_gather(fns: list[AsyncOp]) -> None:
+    """Run the operations as concurrent trio tasks and wait for all of them."""
+    import trio
+
+    async with trio.open_nursery() as nursery:
+        for fn in fns:
+            nursery.start_soon(fn)

@@ -45,17 +45,16 @@ from _common import (
     AsyncOp,
     Series,
     SyncApi,
-    alternate,
     emit,
-    failure_report,
     format_table,
     free_port,
     measure_async,
     measure_sync,
     pinned,
-    progress,
-    run_child,
+    print_failures_and_total,
+    run_rounds,
     seed_commands,
+    trio_gather,
     use_repo_packages,
 )
 
@@ -92,14 +91,6 @@ BASES = ("ours-trio", "ours-sync")
 
 # --- children: one function per family of contenders ----------------------------------
 
-async def _trio_gather(fns: list[AsyncOp]) -> None:
-    import trio
-
-    async with trio.open_nursery() as nursery:
-        for fn in fns:
-            nursery.start_soon(fn)
-
-
 async def _asyncio_gather(fns: list[AsyncOp]) -> None:
     await asyncio.gather(*(fn() for fn in fns))
 
@@ -125,7 +116,7 @@ def child_ours_trio(workload: str, n: int, port: int, protocol: int) -> None:
                 return out
 
             api = AsyncApi(get=db.get, mget=db.mget, lrange=lambda k: db.lrange(k, 0, -1),
-                           hgetall=db.hgetall, gather=_trio_gather, batch=batch)
+                           hgetall=db.hgetall, gather=trio_gather, batch=batch)
             secs = await measure_async(api, workload, n)
             note = f"{S2_BATCH} concurrent GET tasks per batch (no pipeline API)" \
                 if workload == "S2" else ""
@@ -225,7 +216,7 @@ def child_coredis(workload: str, n: int, port: int) -> None:
 
             api = AsyncApi(get=client.get, mget=client.mget,
                            lrange=lambda k: client.lrange(k, 0, -1), hgetall=client.hgetall,
-                           gather=_trio_gather, batch=batch)
+                           gather=trio_gather, batch=batch)
             secs = await measure_async(api, workload, n)
             emit("coredis-trio", workload, n, secs, "RESP3" if workload == "S7" else "")
 
@@ -248,7 +239,7 @@ def child_glide(workload: str, n: int, port: int) -> None:
 
             api = AsyncApi(get=client.get, mget=client.mget,
                            lrange=lambda k: client.lrange(k, 0, -1), hgetall=client.hgetall,
-                           gather=_trio_gather, batch=batch)
+                           gather=trio_gather, batch=batch)
             secs = await measure_async(api, workload, n)
             emit("glide-trio", workload, n, secs, "RESP3" if workload == "S7" else "")
         finally:
@@ -472,30 +463,18 @@ def drive(args: argparse.Namespace) -> None:
               f"load average at start {os.getloadavg()[0]:.2f}\n")
         for wl in workloads:
             names = [c.name for c in runnable if wl in c.workloads]
-            per: dict[str, Series] = {n: Series() for n in names}
-            results[wl] = per
-            for rnd, name in alternate(names, args.rounds):
-                argv = pinned([sys.executable, str(Path(__file__).resolve()),
+
+            def argv_for(name: str, wl: str = wl, port: int = port) -> list[str]:
+                return pinned([sys.executable, str(Path(__file__).resolve()),
                                "--contender", name, "--workload", wl, "--port", str(port),
                                "--scale", str(args.scale)], args.client_cpu)
-                res = run_child(argv, args.timeout)
-                s = per[name]
-                if res.rate is None:
-                    s.errors.append(res.error)
-                    progress(f"  {wl} round {rnd + 1} {name}: FAILED "
-                             f"({res.error.splitlines()[0] if res.error else '?'})")
-                else:
-                    s.rates.append(res.rate)
-                    s.note = s.note or res.note
-                    progress(f"  {wl} round {rnd + 1} {name}: {res.rate:,.0f}")
+
+            per = results[wl] = run_rounds(names, args.rounds, wl, argv_for, args.timeout)
             w = WORKLOADS[wl]
             print(f"## {wl}: {w.title}\n")
             print(format_table(w, per, LABELS, [b for b in BASES if b in per]))
             print(flush=True)
-    report = failure_report(results, LABELS)
-    if report:
-        print("## Failures\n\n```\n" + report + "\n```")
-    print(f"# total {time.monotonic() - started:.0f} s")
+    print_failures_and_total(results, LABELS, started)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -36,18 +36,16 @@ from _common import (
     VALUE_100,
     WORKLOADS,
     AsyncApi,
-    AsyncOp,
     Series,
     SyncApi,
-    alternate,
     emit,
-    failure_report,
     format_table,
     measure_async,
     measure_sync,
     pinned,
-    progress,
-    run_child,
+    print_failures_and_total,
+    run_rounds,
+    trio_gather,
     use_repo_packages,
 )
 
@@ -60,14 +58,6 @@ CONTENDERS = {
 BASES = ("ours-trio", "fakeredis")
 SUPPORTED = ("S1", "S4", "S5", "S6", "S7")  # S2/S3 measure a network, not a store
 DEFAULT = ("S1", "S4", "S5")
-
-
-async def _trio_gather(fns: list[AsyncOp]) -> None:
-    import trio
-
-    async with trio.open_nursery() as nursery:
-        for fn in fns:
-            nursery.start_soon(fn)
 
 
 def child_ours_trio(workload: str, n: int) -> None:
@@ -83,7 +73,7 @@ def child_ours_trio(workload: str, n: int) -> None:
             for f, v in HASH_FIELDS.items():
                 await db.hset(HASH_KEY, f, v)
             api = AsyncApi(get=db.get, mget=db.mget, lrange=lambda k: db.lrange(k, 0, -1),
-                           hgetall=db.hgetall, gather=_trio_gather)
+                           hgetall=db.hgetall, gather=trio_gather)
             emit("ours-trio", workload, n, await measure_async(api, workload, n))
 
     trio.run(main)
@@ -150,27 +140,17 @@ def drive(args: argparse.Namespace) -> None:
     started = time.monotonic()
     results: dict[str, dict[str, Series]] = {}
     for wl in workloads:
-        per: dict[str, Series] = {n: Series() for n in names}
-        results[wl] = per
-        for rnd, name in alternate(names, args.rounds):
-            argv = pinned([sys.executable, str(Path(__file__).resolve()), "--contender", name,
+
+        def argv_for(name: str, wl: str = wl) -> list[str]:
+            return pinned([sys.executable, str(Path(__file__).resolve()), "--contender", name,
                            "--workload", wl, "--scale", str(args.scale)], args.cpu)
-            res = run_child(argv, args.timeout)
-            if res.rate is None:
-                per[name].errors.append(res.error)
-                progress(f"  {wl} round {rnd + 1} {name}: FAILED "
-                         f"({res.error.splitlines()[0] if res.error else '?'})")
-            else:
-                per[name].rates.append(res.rate)
-                progress(f"  {wl} round {rnd + 1} {name}: {res.rate:,.0f}")
+
+        per = results[wl] = run_rounds(names, args.rounds, wl, argv_for, args.timeout)
         w = WORKLOADS[wl]
         print(f"## {wl} in process: {w.title.replace(' on one connection', '')}\n")
         print(format_table(w, per, CONTENDERS, [b for b in BASES if b in per]))
         print(flush=True)
-    report = failure_report(results, CONTENDERS)
-    if report:
-        print("## Failures\n\n```\n" + report + "\n```")
-    print(f"# total {time.monotonic() - started:.0f} s")
+    print_failures_and_total(results, CONTENDERS, started)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
