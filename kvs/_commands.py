@@ -97,10 +97,6 @@ def _seconds(op: str, value: object, what: str, unit: float) -> int:
 # -- reply decoders --------------------------------------------------------------------------
 
 
-def _text(raw: bytes, decode: bool) -> Any:
-    return raw.decode() if decode else raw
-
-
 def optional_value(reply: Any, decode: bool) -> Any:
     if reply is None:
         return None

@@ -55,7 +55,7 @@ import trio
 from resp import NEED_DATA
 
 from ._errors import ConnectionError, ProtocolError
-from ._transport import StreamTransport, Transport
+from ._transport import Transport
 
 __all__ = ["Pipe", "ReplyParser"]
 
@@ -102,14 +102,12 @@ class Pipe:
         self._done = trio.Event()
 
     @classmethod
-    def start(cls, transport: Transport | trio.abc.Stream, parser: ReplyParser, name: str,
+    def start(cls, transport: Transport, parser: ReplyParser, name: str,
               need_data: object = NEED_DATA) -> Pipe:
         """Wrap an open transport (handshake done) and start its reader and writer.
 
         `need_data` is the parser's "no complete reply yet" sentinel.
         """
-        if isinstance(transport, trio.abc.Stream):
-            transport = StreamTransport(transport)
         pipe = cls(transport, parser, name, need_data)
         trio.lowlevel.spawn_system_task(pipe._run, name=f"kvs connection {name}")
         return pipe

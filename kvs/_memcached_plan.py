@@ -52,8 +52,8 @@ from ._errors import ConnectionError, ProtocolError, TimeoutError, UnsupportedOp
 from ._hashring import HashRing
 
 __all__ = [
-    "LITERAL_FLAG", "ConnectTimeout", "Health", "Part", "Plan", "Planner", "ServerDown",
-    "server_name",
+    "LITERAL_FLAG", "MAX_VALUE_SIZE", "ConnectTimeout", "Health", "Part", "Plan", "Planner",
+    "ServerDown", "server_name",
 ]
 
 LITERAL_FLAG: Final = 1
@@ -65,6 +65,11 @@ _TEXT_KEY = mc.TEXT_KEY
 _TEXT_KEYS = re.compile(rb"[\x21-\x7e]{1,250}(?:\n[\x21-\x7e]{1,250})*")
 _NOT_INTEGER: Final = "ERR value is not an integer or out of range"
 _INT64 = re.compile(rb"-?(0|[1-9][0-9]{0,18})")
+
+
+# The largest value a reply may carry, on both transports: the Redis parser's default;
+# memcached's own item limit is lower.
+MAX_VALUE_SIZE: Final = 512 * 2**20
 
 
 def server_name(host: str, port: int) -> str:

@@ -30,6 +30,7 @@ from .._connection import Pipe
 from .._errors import KvsError, TimeoutError
 from .._mcproto import NEED_DATA, Parser
 from .._memcached_plan import (
+    MAX_VALUE_SIZE,
     ConnectTimeout,
     Health,
     Part,
@@ -43,9 +44,7 @@ from .._reconnect import Link
 from .._transport import open_tcp
 from .._url import Config
 
-__all__ = ["MAX_VALUE_SIZE", "MemcachedBackend"]
-
-MAX_VALUE_SIZE = 512 * 2**20  # as the Redis parser's default; memcached's own limit is lower
+__all__ = ["MemcachedBackend"]
 
 
 class MemcachedBackend:

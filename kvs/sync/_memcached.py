@@ -22,6 +22,7 @@ from .._errors import ConnectionError, KvsError
 from .._errors import TimeoutError as KvsTimeoutError
 from .._mcproto import NEED_DATA, Parser, ProtocolError
 from .._memcached_plan import (
+    MAX_VALUE_SIZE,
     ConnectTimeout,
     Health,
     Part,
@@ -36,8 +37,6 @@ from .._url import Config
 from ._transport import BlockingConnection, Pool, open_socket
 
 __all__ = ["MemcachedBackend"]
-
-MAX_VALUE_SIZE = 512 * 2**20
 
 
 class MemcachedBackend:
