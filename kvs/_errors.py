@@ -64,4 +64,12 @@ class InvalidURL(KvsError, ValueError):
 
 
 class ProtocolError(KvsError):
-    """The server sent bytes that break the protocol; the connection is dropped."""
+    """The server sent bytes that break the protocol; the connection is dropped.
+
+    ``sent`` is True when the caller's request may have reached the server (so it may have
+    run), as for `ConnectionError`.
+    """
+
+    def __init__(self, message: str, *, sent: bool = False) -> None:
+        super().__init__(message)
+        self.sent = sent

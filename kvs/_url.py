@@ -54,10 +54,11 @@ class Config(NamedTuple):
     username: str | None = None
     password: str | None = None
     tls: bool = False
-    timeout: float | None = None
+    timeout: float | None = 10.0
     connect_timeout: float | None = 10.0
+    health_check_interval: float | None = 30.0
     protocol: int = 3
-    client_name: str | None = None
+    client_name: str | None = "kvs"
     decode: bool = True
     retries: int = 3
     ssl_ca_file: str | None = None
@@ -134,6 +135,7 @@ def _text_or_none(name: str, raw: object) -> str | None:
 OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "timeout": _positive_float_or_none,
     "connect_timeout": _positive_float_or_none,
+    "health_check_interval": _positive_float_or_none,
     "db": _int_in(0, 2**31 - 1),
     "protocol": _int_in(2, 3),
     "client_name": _text_or_none,
