@@ -396,6 +396,37 @@ def is_blocking(argv: tuple[bytes, ...]) -> bool:
     return name in BLOCKING
 
 
+def blocking_seconds(argv: tuple[bytes, ...]) -> float | None:
+    """How long a blocking command may wait on the server, in seconds; None for ever.
+
+    BLPOP, BRPOP, BZPOPMIN, BZPOPMAX, BRPOPLPUSH and BLMOVE end with their timeout in seconds,
+    BLMPOP and BZMPOP start with it; XREAD and XREADGROUP take ``BLOCK`` milliseconds, WAIT and
+    WAITAOF end with milliseconds.  0 (or a timeout that does not parse: the server refuses
+    it at once) means no limit of ours.
+    """
+    name = argv[0].upper()
+    raw: bytes | None = None
+    scale = 1.0
+    if name in (b"BLMPOP", b"BZMPOP"):
+        raw = argv[1] if len(argv) > 1 else None
+    elif name in (b"XREAD", b"XREADGROUP"):
+        for i, arg in enumerate(argv[:-1]):
+            if arg.upper() == b"BLOCK":
+                raw, scale = argv[i + 1], 0.001
+                break
+    elif name in (b"WAIT", b"WAITAOF"):
+        raw, scale = argv[-1], 0.001
+    elif len(argv) > 1:
+        raw = argv[-1]
+    try:
+        seconds = float(raw) * scale if raw is not None else 0.0
+    except ValueError:
+        return None
+    if not seconds > 0 or math.isinf(seconds):
+        return None
+    return seconds
+
+
 def refuse_connection_state(argv: tuple[bytes, ...]) -> None:
     """Raise `UnsupportedOperation` for a command that changes its connection's state."""
     name = argv[0].upper()

@@ -47,20 +47,25 @@ tasks outlives any one of them; they catch everything and report it through inva
 from __future__ import annotations
 
 import collections
+import math
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import outcome
 import trio
 
-from resp import NEED_DATA
+from resp import NEED_DATA, Push
 
-from ._errors import ConnectionError, ProtocolError
+from ._errors import ConnectionError, ProtocolError, TimeoutError
 from ._transport import Transport
 
-__all__ = ["Pipe", "ReplyParser"]
+__all__ = ["Pipe", "PushHandler", "ReplyParser"]
 
 RECEIVE_SIZE = 256 * 1024
 YIELD_EVERY = 16
+
+
+PushHandler = Callable[[Push], None]
 
 
 class ReplyParser(Protocol):
@@ -79,11 +84,19 @@ class _Slot:
 
 
 class Pipe:
-    """One multiplexed connection.  Create with `Pipe.start` inside a trio run."""
+    """One multiplexed connection.  Create with `Pipe.start` inside a trio run.
+
+    ``pushes`` counts the out-of-band pushes received (RESP3 ``>``); each goes to
+    ``on_push`` when it is set, and is never handed to a caller as a reply.
+    """
 
     def __init__(self, transport: Transport, parser: ReplyParser, name: str,
-                 need_data: object = NEED_DATA) -> None:
+                 need_data: object = NEED_DATA, *, ping: bytes | None = None,
+                 health_check_interval: float | None = None,
+                 stall_timeout: float | None = None) -> None:
         self.name = name
+        self.on_push: PushHandler | None = None
+        self.pushes = 0
         self._need_data = need_data
         self._transport = transport
         self._send_now = transport.can_send_now
@@ -100,15 +113,34 @@ class Pipe:
         self._error: ConnectionError | None = None
         self._scope = trio.CancelScope()
         self._done = trio.Event()
+        self._root = trio.lowlevel.current_root_task()
+        # Watchdog state: counters rather than clock reads keep the hot paths cheap.
+        self._ping = ping
+        self._health_check_interval = health_check_interval
+        self._stall_timeout = stall_timeout
+        self._receives = 0  # reads that returned bytes
+        self._requests = 0
+        self._stall_mark: int | None = None  # _receives when a written request was abandoned
+        self._stall_deadline = math.inf
+        self._watchdog_scope: trio.CancelScope | None = None
 
     @classmethod
     def start(cls, transport: Transport, parser: ReplyParser, name: str,
-              need_data: object = NEED_DATA) -> Pipe:
+              need_data: object = NEED_DATA, *, ping: bytes | None = None,
+              health_check_interval: float | None = None,
+              stall_timeout: float | None = None) -> Pipe:
         """Wrap an open transport (handshake done) and start its reader and writer.
 
-        `need_data` is the parser's "no complete reply yet" sentinel.
+        Args:
+            need_data: the parser's "no complete reply yet" sentinel.
+            ping: a request of one reply that checks the connection (Redis: ``PING``).
+            health_check_interval: seconds of silence after which `ping` is sent; no answer
+                within `stall_timeout` (or the interval) breaks the connection.
+            stall_timeout: seconds a connection may stay silent after a caller gave up on a
+                request it wrote (a timeout, a cancellation) before it is presumed dead.
         """
-        pipe = cls(transport, parser, name, need_data)
+        pipe = cls(transport, parser, name, need_data, ping=ping,
+                   health_check_interval=health_check_interval, stall_timeout=stall_timeout)
         trio.lowlevel.spawn_system_task(pipe._run, name=f"kvs connection {name}")
         return pipe
 
@@ -116,26 +148,40 @@ class Pipe:
     def broken(self) -> bool:
         return self._error is not None
 
-    async def request(self, payload: bytes, count: int = 1) -> list[Any]:
+    async def request(self, payload: bytes, count: int = 1,
+                      timeout: float | None = None) -> list[Any]:
         """Send `payload` (which produces `count` replies) and return the replies.
+
+        Every call is a trio checkpoint: it raises `trio.Cancelled` in a cancelled scope
+        before writing anything, and a loop of calls lets other tasks run.  A request that
+        waits for its replies longer than `timeout` seconds raises `kvs.TimeoutError`; its
+        slot stays, as for a cancellation, and absorbs the late replies.
 
         Raises:
             kvs.ConnectionError: the connection broke; ``sent`` tells whether the request may
                 have reached the server.
-            kvs.ProtocolError: the server's reply broke the protocol.
+            kvs.ProtocolError: the server's reply broke the protocol (``sent`` is True).
+            RuntimeError: the connection belongs to another trio run.
         """
         if self._error is not None:
             await trio.lowlevel.checkpoint()
             raise ConnectionError(str(self._error), sent=False) from self._error
+        if trio.lowlevel.current_root_task() is not self._root:
+            raise RuntimeError(
+                f"this kvs client (connection to {self.name}) belongs to another trio run; "
+                "open a client inside each trio.run")
         task = trio.lowlevel.current_task()
         slot = _Slot(payload, count, task)
         caller = id(task)
         lone = caller == self._last_caller
         self._last_caller = caller
+        self._requests += 1
         if self._writer_parked:
-            self._writer_parked = False
-            assert self._writer_task is not None
             if lone and self._send_now and not self._inflight:  # one task, idle: write now
+                await trio.lowlevel.checkpoint_if_cancelled()
+                if not self._writer_parked or self._inflight or self._error is not None:
+                    # Cancellation was checked by a full checkpoint that let others run.
+                    return await self.request(payload, count, timeout)
                 self._inflight.append(slot)
                 slot.payload = b""
                 try:
@@ -147,7 +193,6 @@ class Pipe:
                     await trio.lowlevel.checkpoint()
                     raise ConnectionError(str(error), sent=False) from exc
                 if sent == len(payload):
-                    self._writer_parked = True  # the writer stays idle
                     received = self._transport.try_receive_into(self._buffer)
                     if received and self._deliver_now(self._view[:received], slot):
                         self._quick += 1
@@ -156,19 +201,42 @@ class Pipe:
                         return slot.replies
                 else:
                     self._tail = payload[sent:]
-                    trio.lowlevel.reschedule(self._writer_task)
+                    self._wake_writer()
             else:
                 self._queue.append(slot)
-                trio.lowlevel.reschedule(self._writer_task)
+                self._wake_writer()
         else:
             self._queue.append(slot)
 
         def abort(_: Any) -> trio.lowlevel.Abort:
-            slot.task = None  # queued: never written; in flight: reply dropped
+            if slot.payload:  # still queued: it will never be written
+                slot.task = None
+            else:  # written: its replies will be read and dropped
+                slot.task = None
+                self._abandoned()
             return trio.lowlevel.Abort.SUCCEEDED
 
-        result: list[Any] = await trio.lowlevel.wait_task_rescheduled(abort)
-        return result
+        if timeout is None:
+            result: list[Any] = await trio.lowlevel.wait_task_rescheduled(abort)
+            return result
+        with trio.move_on_after(timeout):
+            return await trio.lowlevel.wait_task_rescheduled(abort)  # type: ignore[no-any-return]
+        raise TimeoutError(f"timed out after {timeout}s waiting for a reply from {self.name}")
+
+    def _wake_writer(self) -> None:
+        self._writer_parked = False
+        assert self._writer_task is not None
+        trio.lowlevel.reschedule(self._writer_task)
+
+    def _abandoned(self) -> None:
+        """A caller gave up on a written request: arm the stall watchdog."""
+        if self._stall_timeout is None or self._stall_mark is not None:
+            return
+        self._stall_mark = self._receives
+        self._stall_deadline = trio.current_time() + self._stall_timeout
+        scope = self._watchdog_scope
+        if scope is not None:
+            scope.deadline = min(scope.deadline, self._stall_deadline)
 
     async def aclose(self) -> None:
         """Close the stream; requests still waiting get `kvs.ConnectionError`."""
@@ -182,6 +250,9 @@ class Pipe:
             with self._scope:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(self._write_loop)
+                    if self._stall_timeout is not None or (
+                            self._ping is not None and self._health_check_interval is not None):
+                        nursery.start_soon(self._watchdog)
                     await self._read_loop()
         except BaseException as exc:
             self._fail(_translate(exc, self.name))
@@ -219,6 +290,44 @@ class Pipe:
         self._writer_parked = False
         return trio.lowlevel.Abort.SUCCEEDED
 
+    async def _watchdog(self) -> None:
+        """Break a connection that went silent: after a caller gave up on a written request
+        (nothing more received within `stall_timeout`), or when idle (a health-check ping
+        unanswered)."""
+        interval = self._health_check_interval if self._ping is not None else None
+        while True:
+            requests, receives = self._requests, self._receives
+            deadline = trio.current_time() + (interval or math.inf)
+            if self._stall_mark is not None:
+                deadline = min(deadline, self._stall_deadline)
+            with trio.CancelScope(deadline=deadline) as scope:
+                self._watchdog_scope = scope
+                await trio.sleep_forever()
+            self._watchdog_scope = None
+            mark = self._stall_mark
+            if mark is not None:
+                if trio.current_time() < self._stall_deadline:
+                    continue
+                self._stall_mark = None
+                if self._receives == mark and self._inflight:
+                    raise ConnectionError(
+                        f"connection to {self.name} lost: no reply for {self._stall_timeout}s "
+                        "after a request timed out", sent=True)
+                continue
+            if (interval is not None and requests == self._requests
+                    and receives == self._receives and not self._inflight):
+                await self._health_check(interval)
+
+    async def _health_check(self, interval: float) -> None:
+        assert self._ping is not None
+        deadline = self._stall_timeout or interval
+        with trio.move_on_after(deadline):
+            await self.request(self._ping, 1)
+            return
+        raise ConnectionError(
+            f"connection to {self.name} lost: no answer to a health check within {deadline}s",
+            sent=True)
+
     async def _read_loop(self) -> None:
         transport = self._transport
         buffer = self._buffer
@@ -227,6 +336,7 @@ class Pipe:
             received = await transport.receive_into(buffer)
             if not received:
                 raise ConnectionError(f"connection to {self.name} closed by the server")
+            self._receives += 1
             self._deliver(view[:received])
             while received == RECEIVE_SIZE:
                 # A large reply is streaming in: fresh bytes the parser keeps as they are
@@ -235,13 +345,14 @@ class Pipe:
                 if not data:
                     raise ConnectionError(f"connection to {self.name} closed by the server")
                 received = len(data)
+                self._receives += 1
                 self._deliver(data)
 
     def _deliver(self, data: bytes | memoryview, caller: _Slot | None = None) -> None:
         """Parse newly received bytes and hand out every complete reply.
 
         The `caller`'s own slot (the shortcut of `request`) is completed in place: its task
-        is running, not parked.
+        is running, not parked.  A push is never a reply: it goes to ``on_push``.
         """
         parser = self._parser
         parser.feed(data)
@@ -251,9 +362,12 @@ class Pipe:
             try:
                 reply = parser.next_reply()
             except ValueError as exc:  # the parsers' ProtocolErrors are ValueErrors
-                raise ProtocolError(f"{self.name}: {exc}") from exc
+                raise ProtocolError(f"{self.name}: {exc}", sent=True) from exc
             if reply is need_data:
                 return
+            if type(reply) is Push:
+                self._push(reply)
+                continue
             if not inflight:
                 raise ProtocolError(f"{self.name}: the server sent a reply nobody asked for")
             slot = inflight[0]
@@ -266,14 +380,28 @@ class Pipe:
                     if slot is not caller:
                         trio.lowlevel.reschedule(task, outcome.Value(slot.replies))
 
+    def _push(self, push: Push) -> None:
+        self.pushes += 1
+        handler = self.on_push
+        if handler is not None:
+            handler(push)
+
     def _deliver_now(self, data: memoryview, slot: _Slot) -> bool:
-        """The shortcut's delivery: True when `slot`'s own replies are complete."""
+        """The shortcut's delivery: True when `slot`'s own replies are complete.
+
+        When bytes that break the protocol (or a reply nobody asked for) follow the caller's
+        complete reply, the caller still gets its reply and the connection is failed for the
+        rest.
+        """
         try:
             self._deliver(data, slot)
         except ProtocolError as exc:
-            slot.task = None  # running, not parked: it raises below instead of being woken
+            mine = slot.task is None  # completed in place before the bad bytes
+            slot.task = None  # running, not parked: it returns or raises below
             self._fail(exc)
-            raise
+            if mine:
+                return True
+            raise ProtocolError(str(exc), sent=True) from exc
         return slot.task is None
 
     def _fail(self, error: ConnectionError | ProtocolError) -> None:
@@ -289,10 +417,10 @@ class Pipe:
             slot = self._inflight.popleft()
             if slot.task is not None:
                 # Only the owner of the reply that broke the protocol hears it as such.
-                exc: Exception = (error if head and isinstance(error, ProtocolError)
+                exc: Exception = (ProtocolError(message, sent=True)
+                                  if head and isinstance(error, ProtocolError)
                                   else ConnectionError(message, sent=True))
-                if exc is not error:
-                    exc.__cause__ = error
+                exc.__cause__ = error
                 trio.lowlevel.reschedule(slot.task, outcome.Error(exc))
                 slot.task = None
             head = False

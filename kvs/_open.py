@@ -18,7 +18,16 @@ class Backend(Protocol):
 
 
 async def open_backend(config: Config) -> Backend:
-    """Open the backend of `config`, or join the one this run already shares."""
+    """Open the backend of `config`, or join the one this run already shares.
+
+    Raises:
+        RuntimeError: not called from inside ``trio.run`` (kvs's async API runs on trio).
+    """
+    import trio
+
+    if not trio.lowlevel.in_trio_run():
+        raise RuntimeError("kvs runs on trio: open the client inside trio.run(); for "
+                           "blocking code (or another event loop's threads) use kvs.sync")
     if config.backend == "memory":
         from ._backends.memory_trio import MemoryBackend
 
@@ -31,9 +40,9 @@ async def open_backend(config: Config) -> Backend:
 
 async def close_backend(config: Config, backend: Backend) -> None:
     """Leave the backend; the last client of a shared one closes it."""
-    if config.backend == "memory":
-        import trio
+    import trio
 
+    if config.backend == "memory":
         await trio.lowlevel.checkpoint()
         return
     from ._pool import release

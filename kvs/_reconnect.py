@@ -52,15 +52,17 @@ class Link:
             self._pipe = pipe
             return pipe
 
-    async def request(self, payload: bytes, count: int, *, idempotent: bool) -> list[Any]:
-        """Send a request, reconnecting and retrying as far as it is safe."""
+    async def request(self, payload: bytes, count: int, *, idempotent: bool,
+                      timeout: float | None = None) -> list[Any]:
+        """Send a request, reconnecting and retrying as far as it is safe; each attempt waits
+        at most `timeout` seconds for its replies (`kvs.TimeoutError`)."""
         attempt = 0
         while True:
             pipe = self._pipe
             try:
                 if pipe is None or pipe.broken:
                     pipe = await self.connect()
-                return await pipe.request(payload, count)
+                return await pipe.request(payload, count, timeout)
             except ConnectionError as exc:
                 if self._closed or not may_retry(
                         sent=exc.sent, idempotent=idempotent, attempt=attempt,

@@ -22,7 +22,8 @@ import socket
 
 import trio
 
-__all__ = ["SocketTransport", "StreamTransport", "Transport", "open_tcp", "open_unix"]
+__all__ = ["SocketTransport", "StreamTransport", "Transport", "enable_keepalive", "open_tcp",
+           "open_unix"]
 
 
 class SocketTransport:
@@ -136,8 +137,21 @@ async def open_tcp(host: str, port: int) -> SocketTransport:
             tsock.close()
             raise
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        enable_keepalive(sock)
         return SocketTransport(tsock, sock)
     raise error or OSError(f"no address found for {host}")
+
+
+def enable_keepalive(sock: socket.socket, idle: int = 60, interval: int = 10,
+                     count: int = 3) -> None:
+    """TCP keepalive: a peer that vanished without closing is noticed by the kernel (after
+    `idle` seconds of silence, `count` probes `interval` seconds apart) even with no request
+    in flight."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (("TCP_KEEPIDLE", idle), ("TCP_KEEPINTVL", interval),
+                          ("TCP_KEEPCNT", count)):
+        if hasattr(socket, option):  # Linux; other systems keep their defaults
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
 
 
 async def open_unix(path: str) -> SocketTransport:

@@ -64,6 +64,8 @@ class _Connection:
         self.scope = trio.CancelScope()
         # Set once the connection is being cut: nothing more is forwarded either way.
         self.frozen = False
+        # Set by `FaultProxy.blackhole`: bytes are read and dropped, the sockets stay open.
+        self.silent = False
 
     def cut(self) -> None:
         """Close both sockets now and stop the pumps (idempotent)."""
@@ -167,6 +169,12 @@ class FaultProxy:
             raise ValueError("seconds must be >= 0")
         for which in _directions(direction):
             self._delay[which] = seconds
+
+    def blackhole(self) -> None:
+        """Make every connection open now half-open: from now on both directions read and
+        drop what arrives, and neither socket closes.  Later connections are not affected."""
+        for conn in self._conns:
+            conn.silent = True
 
     def clear_faults(self) -> None:
         """Remove every delay, split and pending ``cut_after`` rule."""
@@ -323,6 +331,8 @@ class FaultProxy:
                 if not data:
                     await dest.send_eof()
                     return
+                if conn.silent:
+                    continue
                 if self._delay[direction]:
                     await trio.sleep(self._delay[direction])
                     if conn.frozen:

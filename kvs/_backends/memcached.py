@@ -59,7 +59,7 @@ class MemcachedBackend:
         self._get = self._planner.get
         self._health = Health()
         self._links = {
-            name: Link(_opener(host, port, name, config.connect_timeout),
+            name: Link(_opener(host, port, name, config.connect_timeout, config.timeout),
                        retries=config.retries, name=f"memcached://{name}")
             for name, (host, port) in zip(names, config.servers, strict=True)
         }
@@ -85,18 +85,16 @@ class MemcachedBackend:
             await link.aclose()
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
-        if argv[0] == b"GET" and len(argv) == 2 and self._timeout is None:
+        if argv[0] == b"GET" and len(argv) == 2:
             server, payload = self._get(argv[1])  # the most common command, without a Plan
             return get_reply((await self._request_one(server, payload, 1, idempotent))[0])
         plan = self._planner.plan(argv, now=time.time())
         idempotent = idempotent and plan.idempotent
-        if self._timeout is None:
+        try:
             return await self._run(plan, idempotent)
-        with trio.move_on_after(self._timeout) as scope:
-            return await self._run(plan, idempotent)
-        assert scope.cancelled_caught
-        raise TimeoutError(f"{argv[0].decode(errors='replace')} timed out after "
-                           f"{self._timeout}s on {self.name}")
+        except TimeoutError:
+            raise TimeoutError(f"{argv[0].decode(errors='replace')} timed out after "
+                               f"{self._timeout}s on {self.name}") from None
 
     async def _run(self, plan: Plan, idempotent: bool) -> Any:
         parts = plan.parts
@@ -130,7 +128,8 @@ class MemcachedBackend:
         if health.down:
             health.check(server, trio.current_time())
         try:
-            replies = await self._links[server].request(payload, count, idempotent=idempotent)
+            replies = await self._links[server].request(payload, count, idempotent=idempotent,
+                                                        timeout=self._timeout)
         except ServerDown:
             health.failed(server, trio.current_time())
             raise
@@ -139,8 +138,8 @@ class MemcachedBackend:
         return replies
 
 
-def _opener(host: str, port: int, name: str,
-            connect_timeout: float | None) -> Callable[[], Awaitable[Pipe]]:
+def _opener(host: str, port: int, name: str, connect_timeout: float | None,
+            stall_timeout: float | None) -> Callable[[], Awaitable[Pipe]]:
     display = f"memcached://{name}"
 
     async def open_pipe() -> Pipe:
@@ -150,7 +149,7 @@ def _opener(host: str, port: int, name: str,
             except OSError as exc:
                 raise ServerDown(f"cannot connect to {display}: {exc}") from exc
             return Pipe.start(transport, Parser(max_value_size=MAX_VALUE_SIZE), display,
-                              need_data=NEED_DATA)
+                              need_data=NEED_DATA, stall_timeout=stall_timeout)
         assert scope.cancelled_caught
         raise ConnectTimeout(f"connecting to {display} timed out after {connect_timeout}s")
 

@@ -14,6 +14,7 @@ SELECT, ...) are refused by `execute`, since every task shares that state.
 
 from __future__ import annotations
 
+import math
 import ssl
 from typing import Any
 
@@ -22,7 +23,7 @@ import trio
 from resp import NEED_DATA, Parser, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._commands import SPECIAL, is_blocking, refuse_connection_state
+from .._commands import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
 from .._connection import Pipe
 from .._errors import (
     ConnectionError,
@@ -36,6 +37,8 @@ from .._transport import StreamTransport, Transport, open_tcp, open_unix
 from .._url import Config
 
 __all__ = ["RedisBackend"]
+
+_PING = encode_command("PING")
 
 class RedisBackend:
     """The Redis backend: a reconnecting multiplexed connection plus dedicated ones."""
@@ -58,28 +61,40 @@ class RedisBackend:
             if is_blocking(argv):
                 return await self._dedicated(argv)
         payload = encode_command(*argv)
-        if self._timeout is None:
-            return (await self._link.request(payload, 1, idempotent=idempotent))[0]
-        with trio.move_on_after(self._timeout) as scope:
-            return (await self._link.request(payload, 1, idempotent=idempotent))[0]
-        assert scope.cancelled_caught
-        raise TimeoutError(f"{argv[0].decode(errors='replace')} timed out after "
-                           f"{self._timeout}s on {self.name}")
+        try:
+            replies = await self._link.request(payload, 1, idempotent=idempotent,
+                                               timeout=self._timeout)
+        except TimeoutError:
+            raise TimeoutError(f"{argv[0].decode(errors='replace')} timed out after "
+                               f"{self._timeout}s on {self.name}") from None
+        return replies[0]
 
     async def _dedicated(self, argv: tuple[bytes, ...]) -> Any:
-        """Run a blocking command on a connection of its own, closed afterwards."""
+        """Run a blocking command on a connection of its own, closed afterwards.
+
+        Its deadline is the command's own blocking time plus ``timeout`` (none when either
+        is unlimited).
+        """
         transport, parser = await self._open_transport()
+        wait = blocking_seconds(argv)
+        limit = math.inf if wait is None or self._timeout is None else wait + self._timeout
         try:
-            return await _roundtrip(transport, parser, encode_command(*argv), self.name)
+            with trio.move_on_after(limit):
+                return await _roundtrip(transport, parser, encode_command(*argv), self.name)
         except (OSError, trio.BrokenResourceError) as exc:
             raise ConnectionError(f"connection to {self.name} lost: {exc}", sent=True) from exc
         finally:
             with trio.CancelScope(shield=True):
                 await transport.aclose()
+        raise TimeoutError(f"{argv[0].decode(errors='replace')} got no reply within {limit}s "
+                           f"on {self.name} (it may have run)")
 
     async def _open_pipe(self) -> Pipe:
         transport, parser = await self._open_transport()
-        return Pipe.start(transport, parser, self.name)
+        config = self._config
+        return Pipe.start(transport, parser, self.name, ping=_PING,
+                          health_check_interval=config.health_check_interval,
+                          stall_timeout=config.timeout)
 
     async def _open_transport(self) -> tuple[Transport, Parser]:
         config = self._config

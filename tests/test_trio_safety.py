@@ -1,0 +1,287 @@
+"""The trio connection never hands a caller a reply that is not its own, honours trio's
+checkpoint contract, and replaces connections that went silent (issue: "never a wrong reply").
+
+Pushes come from a real Redis 7 (``CLIENT TRACKING ... REDIRECT``); unsolicited replies from a
+small scripted RESP peer; half-open connections from the fault proxy's black hole.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import trio
+
+import kvs
+import resp
+from tests.faultproxy import FaultProxy
+from tests.servers import RedisServer
+
+
+def _pipe(db: kvs.Client) -> Any:
+    """The shared multiplexed connection behind a Redis client (white box)."""
+    backend: Any = db._backend
+    return backend._link._pipe
+
+
+async def test_pushes_are_never_replies(redis_server: RedisServer, redis_url: str) -> None:
+    async with kvs.connect(redis_url) as db:
+        client_id = await db.execute("CLIENT", "ID")
+        for i in range(20):
+            await db.set(f"tracked:{i}", f"value-{i}")
+        # Another connection asks Redis to send its invalidations to our shared connection.
+        with socket.create_connection(("127.0.0.1", redis_server.port)) as other:
+            other.sendall(resp.encode_command("CLIENT", "TRACKING", "on", "REDIRECT", client_id))
+            assert other.recv(100) == b"+OK\r\n"
+            for i in range(20):
+                other.sendall(resp.encode_command("GET", f"tracked:{i}"))
+                other.recv(100)
+            for i in range(20):  # each write invalidates: a push lands on our connection
+                assert await db.set(f"tracked:{i}", f"new-{i}") is True
+                assert await db.get(f"tracked:{(i + 7) % 20}") == (
+                    f"new-{(i + 7) % 20}" if (i + 7) % 20 <= i else f"value-{(i + 7) % 20}")
+            for _ in range(50):
+                if _pipe(db).pushes:
+                    break
+                await trio.sleep(0.01)
+        assert _pipe(db).pushes >= 1
+        assert await db.incr("counter") == 1
+        assert await db.get("tracked:3") == "new-3"
+
+
+class ScriptedPeer:
+    """A RESP server on a free loopback port, in a thread of its own (so that it can answer
+    while the client's task still runs), that answers the handshake properly and every other
+    command with ``answer(argv)`` (raw bytes, written in one send)."""
+
+    def __init__(self, answer: Callable[[list[bytes]], bytes]) -> None:
+        self.answer = answer
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            thread.start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        parser = resp.Parser()
+        with conn:
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                parser.feed(data)
+                while (argv := parser.next_reply()) is not resp.NEED_DATA:
+                    name = argv[0].upper()
+                    if name == b"HELLO":
+                        out = b"%1\r\n+proto\r\n:3\r\n"
+                    elif name == b"PING":
+                        out = b"+PONG\r\n"
+                    elif name in (b"CLIENT", b"SELECT"):
+                        out = b"+OK\r\n"
+                    else:
+                        out = self.answer(argv)
+                    try:
+                        conn.sendall(out)
+                    except OSError:
+                        return
+
+
+@pytest.fixture
+def peer_factory() -> Iterator[Callable[..., ScriptedPeer]]:
+    peers: list[ScriptedPeer] = []
+
+    def make(answer: Callable[[list[bytes]], bytes]) -> ScriptedPeer:
+        peers.append(ScriptedPeer(answer))
+        return peers[-1]
+
+    yield make
+    for peer in peers:
+        peer.close()
+
+
+async def test_an_unsolicited_reply_after_a_complete_one_fails_the_connection_not_the_caller(
+        peer_factory: Callable[..., Any]) -> None:
+    def answer(argv: list[bytes]) -> bytes:
+        if argv[0] == b"INCRBY":
+            return b":1\r\n:666\r\n"  # the reply, and one more nobody asked for
+        return b"$3\r\nval\r\n"
+
+    peer = peer_factory(answer)
+    async with kvs.connect(f"redis://127.0.0.1:{peer.port}") as db:
+        for _ in range(20):
+            assert await db.get("k") == "val"  # never 666: the connection was replaced
+            assert await db.get("k") == "val"  # the lone-task shortcut is now in use
+            assert await db.incr("k") == 1  # the caller's own reply, never ProtocolError
+        assert peer.connections == 20
+
+
+async def test_a_protocol_error_says_whether_the_command_was_sent(
+        peer_factory: Callable[..., Any]) -> None:
+    peer = peer_factory(lambda argv: b"?garbage\r\n")
+    async with kvs.connect(f"redis://127.0.0.1:{peer.port}") as db:
+        with pytest.raises(kvs.ProtocolError) as caught:
+            await db.incr("k")
+        assert caught.value.sent is True
+
+
+async def test_every_call_is_a_cancel_point(redis_url: str) -> None:
+    async with kvs.connect(redis_url) as db:
+        await db.set("k", "v")
+        for _ in range(3):
+            await db.get("k")  # the lone-task shortcut is now in use
+        completed = 0
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            for _ in range(1000):
+                await db.get("k")
+                completed += 1
+        assert completed == 0
+        assert scope.cancelled_caught
+
+
+async def test_a_loop_of_calls_lets_other_tasks_run(redis_url: str) -> None:
+    async with kvs.connect(redis_url) as db:
+        await db.set("k", "v")
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await trio.lowlevel.checkpoint()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ticker)
+            await trio.lowlevel.checkpoint()
+            before = ticks
+            for _ in range(1000):
+                assert await db.get("k") == "v"
+            ran = ticks - before
+            nursery.cancel_scope.cancel()
+        assert ran >= 1000 // 32
+
+
+async def test_a_silent_connection_after_a_timeout_is_replaced(
+        redis_proxy: FaultProxy) -> None:
+    async with kvs.connect(redis_proxy.url_for("redis"), timeout=0.2) as db:
+        await db.set("k", "v")
+        redis_proxy.blackhole()  # half-open: nothing comes back, nothing closes
+        with pytest.raises(kvs.TimeoutError):
+            await db.get("k")
+        # Within the stall deadline the connection is presumed dead and reopened.
+        with trio.fail_after(3):
+            while True:
+                try:
+                    assert await db.get("k") == "v"
+                    break
+                except kvs.TimeoutError:
+                    pass
+        assert redis_proxy.connections == 2
+
+
+async def test_an_idle_half_open_connection_is_found_by_the_health_check(
+        redis_proxy: FaultProxy) -> None:
+    async with kvs.connect(redis_proxy.url_for("redis"), timeout=0.3,
+                           health_check_interval=0.2) as db:
+        await db.set("k", "v")
+        pipe = _pipe(db)
+        redis_proxy.blackhole()
+        with trio.fail_after(3):
+            while not pipe.broken:  # found while idle: no caller has to wait on it
+                await trio.sleep(0.05)
+        with trio.fail_after(1):
+            assert await db.get("k") == "v"
+        assert redis_proxy.connections == 2
+
+
+async def test_the_health_check_keeps_a_healthy_idle_connection(
+        redis_proxy: FaultProxy) -> None:
+    async with kvs.connect(redis_proxy.url_for("redis"), health_check_interval=0.1) as db:
+        await db.set("k", "v")
+        down = redis_proxy.bytes_down
+        await trio.sleep(0.5)
+        assert redis_proxy.bytes_down > down  # PONGs came back
+        assert not _pipe(db).broken
+        assert await db.get("k") == "v"
+        assert redis_proxy.connections == 1
+
+
+async def test_tcp_keepalive_is_on(redis_url: str) -> None:
+    async with kvs.connect(redis_url) as db:
+        await db.ping()
+        sock = _pipe(db)._transport._sock
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+
+
+async def test_blocking_commands_add_their_own_time_to_the_timeout(redis_url: str) -> None:
+    async with kvs.connect(redis_url, timeout=0.2) as db:
+        start = trio.current_time()
+        assert await db.execute("BLPOP", "empty-list", "0.6") is None
+        assert trio.current_time() - start >= 0.5
+
+
+async def test_a_blocking_command_on_a_silent_server_times_out(
+        peer_factory: Callable[..., Any]) -> None:
+    peer = peer_factory(lambda argv: b"")  # answers nothing but the handshake
+    async with kvs.connect(f"redis://127.0.0.1:{peer.port}", timeout=0.2) as db:
+        start = trio.current_time()
+        with trio.fail_after(3), pytest.raises(kvs.TimeoutError, match="BLPOP"):
+            await db.execute("BLPOP", "empty-list", "0.3")
+        assert trio.current_time() - start >= 0.45
+
+
+def test_a_client_used_from_another_trio_run_says_so(redis_url: str) -> None:
+    opened = threading.Event()
+    finish = threading.Event()
+    holder: dict[str, kvs.Client] = {}
+
+    async def owner() -> None:
+        async with kvs.connect(redis_url) as db:
+            holder["db"] = db
+            await db.ping()
+            opened.set()
+            await trio.to_thread.run_sync(finish.wait)
+
+    thread = threading.Thread(target=trio.run, args=(owner,))
+    thread.start()
+    try:
+        assert opened.wait(10)
+
+        async def intruder() -> None:
+            await holder["db"].ping()
+
+        with pytest.raises(RuntimeError, match="another trio run"):
+            trio.run(intruder)
+    finally:
+        finish.set()
+        thread.join(10)
+
+
+def test_asyncio_is_told_to_use_trio_or_kvs_sync() -> None:
+    import asyncio
+
+    async def main() -> None:
+        async with kvs.connect(":memory:"):
+            pass
+
+    with pytest.raises(RuntimeError, match=r"kvs runs on trio.*kvs\.sync"):
+        asyncio.run(main())
