@@ -1,10 +1,10 @@
-"""``python -m kvs``: the ``kvs`` command (see `kvs._cli`)."""
+"""``python -m kvs``: the ``kvs`` command (see `kvs.cli.main`)."""
 
 from __future__ import annotations
 
 import sys
 
-from ._cli import main
+from .cli.main import main
 
 __all__ = ["main"]
 

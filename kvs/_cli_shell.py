@@ -18,9 +18,9 @@ import shlex
 import sys
 from typing import TYPE_CHECKING
 
-from ._cli_commands import COMMANDS, run_command
-from ._cli_format import format_reply
 from ._errors import KvsError
+from .cli.commands import COMMANDS, run_command
+from .cli.format import format_reply
 
 if TYPE_CHECKING:
     from .sync import Client

@@ -29,10 +29,10 @@ async def open_backend(config: Config) -> Backend:
         raise RuntimeError("kvs runs on trio: open the client inside trio.run(); for "
                            "blocking code (or another event loop's threads) use kvs.sync")
     if config.backend == "memory":
-        from ._backends.memory_trio import MemoryBackend
+        from .memory.driver import MemoryBackend
 
         return await MemoryBackend.open(config)
-    from ._pool import acquire
+    from .net.sharing import acquire
 
     backend: Backend = await acquire(config)
     return backend
@@ -45,6 +45,6 @@ async def close_backend(config: Config, backend: Backend) -> None:
     if config.backend == "memory":
         await trio.lowlevel.checkpoint()
         return
-    from ._pool import release
+    from .net.sharing import release
 
     await release(config, backend)

@@ -4,7 +4,7 @@ Shared by the trio and the blocking transports so that both follow one rule:
 
 - a request that was never written is always safe to send again;
 - a request that may have reached the server is sent again only when the command is
-  idempotent (see `kvs._commands`); otherwise the caller gets `kvs.ConnectionError` and the
+  idempotent (see `kvs.commands.strings`); otherwise the caller gets `kvs.ConnectionError` and the
   command has run at most once;
 - reconnecting after failures waits a full-jitter exponential backoff: a uniform draw in
   ``[0, min(cap, base * 2**(failures - 1))]``, and no wait at all for the first attempt after

@@ -30,7 +30,7 @@ RULES: list[tuple[str, str]] = [
     (r"__aexit__", "__exit__"),
     (r"\baclose\b", "close"),
     (r"from \._open import", "from ._open import"),
-    (r"from \.(_\w+|\s)", r"from ..\1"),
+    (r"from \.(\w|\s)", r"from ..\1"),
     (r"from \.\.\._open import", "from ._open import"),
     (r"from \. import", "from .. import"),
     (r"async with kvs\.connect", "with kvs.sync.connect"),

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kvs._cli import main
-from kvs._cli_format import format_reply
+from kvs.cli.format import format_reply
+from kvs.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 _names = itertools.count()
@@ -220,7 +220,7 @@ def test_shell_help_lists_commands() -> None:
 
 
 def test_one_shot_does_not_import_trio() -> None:
-    code = ("import sys; from kvs._cli import main; assert main(['--url', ':memory:', 'ping']) "
+    code = ("import sys; from kvs.cli.main import main; assert main(['--url', ':memory:', 'ping']) "
             "== 0; assert 'trio' not in sys.modules, 'trio imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
 
@@ -262,7 +262,7 @@ def _section(out: str, number: int) -> str:
 
 def test_demo_on_memcached_skips_the_queue(memcached_url: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("kvs._backends.memcached", reason="memcached backend not built yet")
+    pytest.importorskip("kvs.memcached.driver", reason="memcached backend not built yet")
     assert main(["--url", memcached_url, "demo"]) == 0
     out = capsys.readouterr().out
     assert "skipped on this backend" in _section(out, 3)
@@ -302,7 +302,7 @@ def test_bench_pipeline_and_every_test(capsys: pytest.CaptureFixture[str]) -> No
 async def test_bench_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from kvs import _bench
+    from kvs.cli import bench as _bench
 
     monkeypatch.setattr(_bench, "PROGRESS_INTERVAL", 0.0)  # redraw at every scheduling turn
     out, progress = io.StringIO(), io.StringIO()

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from kvs import _commands as cmd
+from kvs.commands import strings as cmd
 from resp import Push
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from kvs._hashring import HashRing
+from kvs.memcached.hashring import HashRing
 
 KEYS = [b"key:%d" % i for i in range(10_000)]
 NODES = ["cache-1.example:11211", "cache-2.example:11211", "cache-3.example:11211"]
@@ -113,6 +113,6 @@ def test_repr() -> None:
 
 
 def test_docstring_examples() -> None:
-    from kvs import _hashring
+    from kvs.memcached import hashring as _hashring
 
     assert doctest.testmod(_hashring).failed == 0

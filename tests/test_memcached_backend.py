@@ -12,9 +12,9 @@ import trio
 
 import kvs
 import kvs.sync
-from kvs import _commands as kvs_commands
 from kvs import _mcproto as mc
-from kvs._memcached_plan import Planner, get_reply
+from kvs.commands import strings as kvs_commands
+from kvs.memcached.plan import Planner, get_reply
 from resp import ReplyError
 from tests.faultproxy import FaultProxy
 from tests.servers import MemcachedServer

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 from resp import ReplyError
 
-from .. import _commands as cmd
-from .._commands import Call, Key, Value, ValueMapping
 from .._errors import ResponseError
 from .._url import Config
+from ..commands import strings as cmd
+from ..commands.strings import Call, Key, Value, ValueMapping
 from ._open import Backend, close_backend, open_backend
 
 __all__ = ["Client"]

@@ -33,7 +33,7 @@ def _make(config: Config) -> Backend:
         from ._redis import RedisBackend
 
         return RedisBackend(config)
-    from ._memcached import MemcachedBackend
+    from ..memcached.blocking import MemcachedBackend
 
     return MemcachedBackend(config)
 

@@ -12,10 +12,10 @@ from typing import Any
 from resp import NEED_DATA, Parser, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._commands import SPECIAL, refuse_connection_state
 from .._handshake import handshake
 from .._tls import ssl_context
 from .._url import Config
+from ..commands.strings import SPECIAL, refuse_connection_state
 from ._transport import BlockingConnection, Pool, open_socket
 
 __all__ = ["RedisBackend"]

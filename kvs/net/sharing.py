@@ -11,7 +11,7 @@ from typing import Any
 
 import trio
 
-from ._url import Config
+from .._url import Config
 
 __all__ = ["acquire", "release"]
 
@@ -38,10 +38,10 @@ def _registry() -> dict[Config, _Entry]:
 
 def _make(config: Config) -> Any:
     if config.backend == "redis":
-        from ._backends.redis import RedisBackend
+        from ..redis.driver import RedisBackend
 
         return RedisBackend(config)
-    from ._backends.memcached import MemcachedBackend
+    from ..memcached.driver import MemcachedBackend
 
     return MemcachedBackend(config)
 

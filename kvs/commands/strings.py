@@ -21,7 +21,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from resp import ReplyError
 
-from ._errors import ProtocolError, UnsupportedOperation
+from .._errors import ProtocolError, UnsupportedOperation
 
 __all__ = ["Call", "Key", "Value", "ValueMapping"]
 

@@ -13,7 +13,7 @@ checkpoint) and lets a connection:
 A `StreamTransport` wraps any `trio.abc.Stream` (TLS is a `trio.SSLStream`): it cannot write
 from the caller's task, so its `try_send` writes nothing and the writer task does it all.
 
-OS errors are left as they are here: `kvs._connection` translates them, once.
+OS errors are left as they are here: `kvs.net.multiplexed` translates them, once.
 """
 
 from __future__ import annotations

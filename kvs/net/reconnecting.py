@@ -12,9 +12,9 @@ from typing import Any
 
 import trio
 
-from ._connection import Pipe
-from ._errors import ConnectionError
-from ._retry import backoff_delay, may_retry
+from .._errors import ConnectionError
+from .._retry import backoff_delay, may_retry
+from .multiplexed import Pipe
 
 __all__ = ["Link"]
 

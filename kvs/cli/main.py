@@ -22,8 +22,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from ._errors import KvsError, ResponseError
-from ._url import DEFAULT_URL, mask_url
+from .._errors import KvsError, ResponseError
+from .._url import DEFAULT_URL, mask_url
 
 __all__ = ["main"]
 
@@ -58,7 +58,7 @@ def _url_option(parser: argparse.ArgumentParser, default: str | None) -> None:
 
 
 def _main_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sub = _parse(_bench_parser(), rest)
             return sub if isinstance(sub, int) else _bench(sub.url or url, sub)
         if command is None:
-            from ._cli_shell import run_shell
+            from .._cli_shell import run_shell
 
             return run_shell(url)
         return _one_shot(url, [command, *rest])
@@ -187,9 +187,9 @@ def _silence_stdout() -> None:
 
 
 def _one_shot(url: str, words: list[str], out: TextIO | None = None) -> int:
-    from . import sync
-    from ._cli_commands import run_command
-    from ._cli_format import format_reply
+    from .. import sync
+    from .commands import run_command
+    from .format import format_reply
 
     stream = sys.stdout if out is None else out
     with sync.connect(url, decode=False) as db:
@@ -205,7 +205,7 @@ def _one_shot(url: str, words: list[str], out: TextIO | None = None) -> int:
 def _demo(url: str) -> int:
     import trio
 
-    from .examples import run_demo
+    from ..examples import run_demo
 
     status: int = trio.run(run_demo, url)
     return status
@@ -214,7 +214,7 @@ def _demo(url: str) -> int:
 def _bench(url: str, options: argparse.Namespace) -> int:
     import trio
 
-    from ._bench import BenchOptions, run_bench
+    from .bench import BenchOptions, run_bench
 
     settings = BenchOptions(
         url=url, clients=options.clients, requests=options.requests,

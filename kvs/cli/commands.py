@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ResponseError
+from .._errors import ResponseError
 
 if TYPE_CHECKING:
-    from .sync import Client
+    from ..sync import Client
 
 __all__ = ["COMMANDS", "Command", "run_command"]
 

@@ -1,6 +1,6 @@
 """Memcached over blocking sockets: a connection pool per server, the shared plans.
 
-Commands are planned by `kvs._memcached_plan`, exactly as on trio, so an unsupported one
+Commands are planned by `kvs.memcached.plan`, exactly as on trio, so an unsupported one
 raises `kvs.UnsupportedOperation` before any I/O.  A one-part plan is one request on a pooled
 connection of its server.  A plan over several servers writes every part first, then reads
 each server's replies, so a multi-server MGET costs one round trip, not one per server.  A
@@ -8,7 +8,7 @@ part that fails is retried alone under the usual rules (never written, or idempo
 command then fails with that part's error once every other part is done.
 
 `open()` succeeds when at least one server answers.  A server that cannot be reached is
-marked down for a second (`kvs._memcached_plan.Health`): commands for its keys fail at once
+marked down for a second (`kvs.memcached.plan.Health`): commands for its keys fail at once
 with `kvs.ConnectionError`, then one command tries it again.
 """
 
@@ -21,7 +21,10 @@ from typing import Any
 from .._errors import ConnectionError, KvsError
 from .._errors import TimeoutError as KvsTimeoutError
 from .._mcproto import NEED_DATA, Parser, ProtocolError
-from .._memcached_plan import (
+from .._retry import may_retry
+from .._url import Config
+from ..sync._transport import BlockingConnection, Pool, open_socket
+from .plan import (
     MAX_VALUE_SIZE,
     ConnectTimeout,
     Health,
@@ -32,9 +35,6 @@ from .._memcached_plan import (
     get_reply,
     server_name,
 )
-from .._retry import may_retry
-from .._url import Config
-from ._transport import BlockingConnection, Pool, open_socket
 
 __all__ = ["MemcachedBackend"]
 

@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-A `Pipe` owns one transport (`kvs._transport`: a raw socket, or a trio stream for TLS) and
+A `Pipe` owns one transport (`kvs.net.transport`: a raw socket, or a trio stream for TLS) and
 one incremental parser (`resp.Parser`, or the Memcached codec's: anything with ``feed`` and
 ``next_reply``).  A caller hands it a request (the bytes of one or more commands and how many
 replies they produce) and parks.  Two background tasks do the I/O:
@@ -56,8 +56,8 @@ import trio
 
 from resp import NEED_DATA, Push
 
-from ._errors import ConnectionError, ProtocolError, TimeoutError
-from ._transport import Transport
+from .._errors import ConnectionError, ProtocolError, TimeoutError
+from .transport import Transport
 
 __all__ = ["Pipe", "PushHandler", "ReplyParser"]
 

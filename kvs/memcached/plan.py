@@ -47,9 +47,9 @@ from typing import Any, Final, NamedTuple
 
 from resp import ReplyError
 
-from . import _mcproto as mc
-from ._errors import ConnectionError, ProtocolError, TimeoutError, UnsupportedOperation
-from ._hashring import HashRing
+from .. import _mcproto as mc
+from .._errors import ConnectionError, ProtocolError, TimeoutError, UnsupportedOperation
+from .hashring import HashRing
 
 __all__ = [
     "LITERAL_FLAG", "MAX_VALUE_SIZE", "ConnectTimeout", "Health", "Part", "Plan", "Planner",

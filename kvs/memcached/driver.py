@@ -1,8 +1,8 @@
 """Memcached over the meta protocol, on trio, across one or many servers.
 
 Each server of the URL gets one `Link`: a multiplexed `Pipe` (the `kvs._mcproto` parser on a
-raw TCP socket from `kvs._transport.open_tcp`) that reopens itself with backoff.  A command is
-planned first, with no I/O (`kvs._memcached_plan`): an unsupported one raises
+raw TCP socket from `kvs.net.transport.open_tcp`) that reopens itself with backoff.  A command is
+planned first, with no I/O (`kvs.memcached.plan`): an unsupported one raises
 `kvs.UnsupportedOperation` before anything is written.  A plan with one part (every
 single-key command) is one request on its server's link; GET, the most common, goes there
 without building a plan.  A plan over several servers runs its parts concurrently and
@@ -14,7 +14,7 @@ elsewhere are not affected at all.
 `open()` connects to every server at once and succeeds when at least one answers.  A server
 that cannot be reached (at open or later) is marked down for a second: commands for its keys
 fail at once with `kvs.ConnectionError` instead of each waiting out the reconnection backoff,
-then one command tries it again (`kvs._memcached_plan.Health`).  A connect timeout counts as
+then one command tries it again (`kvs.memcached.plan.Health`).  A connect timeout counts as
 unreachable too: its error is both a `kvs.ConnectionError` and a `kvs.TimeoutError`.
 """
 
@@ -26,10 +26,13 @@ from typing import Any
 
 import trio
 
-from .._connection import Pipe
 from .._errors import KvsError, TimeoutError
 from .._mcproto import NEED_DATA, Parser
-from .._memcached_plan import (
+from .._url import Config
+from ..net.multiplexed import Pipe
+from ..net.reconnecting import Link
+from ..net.transport import open_tcp
+from .plan import (
     MAX_VALUE_SIZE,
     ConnectTimeout,
     Health,
@@ -40,9 +43,6 @@ from .._memcached_plan import (
     get_reply,
     server_name,
 )
-from .._reconnect import Link
-from .._transport import open_tcp
-from .._url import Config
 
 __all__ = ["MemcachedBackend"]
 

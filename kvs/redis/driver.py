@@ -23,18 +23,18 @@ import trio
 from resp import NEED_DATA, Parser, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._commands import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
-from .._connection import Pipe
 from .._errors import (
     ConnectionError,
     ProtocolError,
     TimeoutError,
 )
 from .._handshake import handshake
-from .._reconnect import Link
 from .._tls import ssl_context
-from .._transport import StreamTransport, Transport, open_tcp, open_unix
 from .._url import Config
+from ..commands.strings import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
+from ..net.multiplexed import Pipe
+from ..net.reconnecting import Link
+from ..net.transport import StreamTransport, Transport, open_tcp, open_unix
 
 __all__ = ["RedisBackend"]
 
