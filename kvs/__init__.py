@@ -15,7 +15,8 @@ until a client opens.
 
 from __future__ import annotations
 
-from ._client import Client
+from typing import Literal, overload
+
 from ._errors import (
     ConnectionError,
     InvalidURL,
@@ -26,6 +27,7 @@ from ._errors import (
     UnsupportedOperation,
 )
 from ._url import parse_url
+from .client import Client
 
 __all__ = [
     "Client",
@@ -42,8 +44,19 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def connect(url: str, **options: object) -> Client:
+@overload
+def connect(url: str, *, decode: Literal[False], **options: object) -> Client[bytes]: ...
+@overload
+def connect(url: str, *, decode: Literal[True] = ..., **options: object) -> Client[str]: ...
+@overload
+def connect(url: str, *, decode: bool, **options: object) -> Client[str] | Client[bytes]: ...
+
+
+def connect(url: str, **options: object) -> Client[str] | Client[bytes]:
     """Return a client for `url`; open it with ``async with``.
+
+    The client reads `str` (UTF-8), or `bytes` with ``decode=False``: ``kvs.connect(url)`` is
+    a ``Client[str]``, whose ``get`` is typed ``str | None``.
 
     Args:
         url: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...`` (TLS),
@@ -57,4 +70,7 @@ def connect(url: str, **options: object) -> Client:
         kvs.InvalidURL: the URL or an option is not valid (checked before any I/O).
         TypeError: an option has the wrong type.
     """
-    return Client(parse_url(url, **options))
+    config = parse_url(url, **options)
+    if config.decode:
+        return Client[str](config)
+    return Client[bytes](config)

@@ -83,7 +83,7 @@ def _save_history(path: str) -> None:
         readline.write_history_file(path)
 
 
-def _execute_line(db: Client, line: str) -> bool:
+def _execute_line(db: Client[bytes], line: str) -> bool:
     """Run one input line; return False when the user asked to leave."""
     try:
         words = shlex.split(line)

@@ -1,9 +1,13 @@
-"""Generate the blocking client from the trio one: kvs/_client.py -> kvs/sync/_client.py.
+"""Generate the blocking client from the trio one: kvs/client/ -> kvs/sync/client/.
 
-The trio client is the only hand-written copy.  This script rewrites it token by token
-(``async def`` -> ``def``, ``await`` dropped, ``__aenter__`` -> ``__enter__``, relative
-imports moved one package up, the trio opener swapped for the blocking one).  ``--check``
-fails when the checked-in file differs from what it would write, so the two never drift.
+The trio client is the only hand-written copy.  This script rewrites every module of the
+folder token by token (``async def`` -> ``def``, ``await`` dropped, ``__aenter__`` ->
+``__enter__``, ``async for`` -> ``for``, ...) and moves relative imports one package up, except
+the opener (``.._open``), which then names the blocking one, ``kvs/sync/_open.py``.
+
+``--check`` fails when a checked-in file differs from what it would write, when a generated
+file has no source any more, or when a rule was never used (a rule that matches nothing is a
+rule that went stale), so the two clients never drift.
 """
 
 from __future__ import annotations
@@ -13,15 +17,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "kvs" / "_client.py"
-TARGET = ROOT / "kvs" / "sync" / "_client.py"
+SOURCE = ROOT / "kvs" / "client"
+TARGET = ROOT / "kvs" / "sync" / "client"
 
 HEADER = (
-    "# Generated from kvs/_client.py by scripts/unasync.py: do not edit; edit the source and\n"
-    "# run `python scripts/unasync.py`.\n"
+    "# Generated from kvs/client/{name} by scripts/unasync.py: do not edit; edit the source\n"
+    "# and run `python scripts/unasync.py`.\n"
 )
 
-# (pattern, replacement), applied in order.
+# (pattern, replacement), applied in order to every line.
 RULES: list[tuple[str, str]] = [
     (r"\basync def\b", "def"),
     (r"\basync with\b", "with"),
@@ -29,43 +33,58 @@ RULES: list[tuple[str, str]] = [
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),
     (r"\baclose\b", "close"),
-    (r"from \._open import", "from ._open import"),
-    (r"from \.(\w|\s)", r"from ..\1"),
-    (r"from \.\.\._open import", "from ._open import"),
-    (r"from \. import", "from .. import"),
-    (r"async with kvs\.connect", "with kvs.sync.connect"),
+    (r"^(\s*)from \.\.(?!_open\b)", r"\1from ..."),  # the opener stays: it is sync's own
+    (r"with kvs\.connect", "with kvs.sync.connect"),
     (r"<kvs\.Client ", "<kvs.sync.Client "),
     (r"The trio client", "The blocking client"),
     (r"kvs\.connect\b", "kvs.sync.connect"),
-    (r"any number of\s+tasks", "any number of threads"),
+    (r"of tasks may use", "of threads may use"),
 ]
 
 
-def generate() -> str:
-    text = SOURCE.read_text()
+def convert(text: str, used: set[int]) -> str:
     out: list[str] = []
-    opener = ""
     for line in text.splitlines(keepends=True):
-        if line.startswith("from ._open import"):
-            opener = line  # its own package's opener, placed after the parent's imports
-            continue
-        for pattern, replacement in RULES:
-            line = re.sub(pattern, replacement, line)  # noqa: PLW2901
+        for index, (pattern, replacement) in enumerate(RULES):
+            new = re.sub(pattern, replacement, line)
+            if new != line:
+                used.add(index)
+                line = new  # noqa: PLW2901
         out.append(line)
-    last_parent = max(i for i, line in enumerate(out) if line.startswith("from .."))
-    out.insert(last_parent + 1, opener)
-    return HEADER + "".join(out)
+    return "".join(out)
+
+
+def generate() -> tuple[dict[Path, str], set[int]]:
+    used: set[int] = set()
+    files: dict[Path, str] = {}
+    for source in sorted(SOURCE.glob("*.py")):
+        text = convert(source.read_text(), used)
+        files[TARGET / source.name] = HEADER.format(name=source.name) + text
+    return files, used
 
 
 def main(argv: list[str]) -> int:
-    generated = generate()
+    files, used = generate()
+    unused = [RULES[i][0] for i in range(len(RULES)) if i not in used]
+    if unused:
+        print(f"unasync rules that matched nothing (remove or fix them): {unused}",
+              file=sys.stderr)
+        return 1
+    stale = [path for path in TARGET.glob("*.py") if path not in files]
     if "--check" in argv:
-        if not TARGET.exists() or TARGET.read_text() != generated:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run python scripts/unasync.py",
-                  file=sys.stderr)
+        bad = [path for path, text in files.items()
+               if not path.exists() or path.read_text() != text]
+        if bad or stale:
+            for path in bad + stale:
+                print(f"{path.relative_to(ROOT)} is out of date: run python scripts/unasync.py",
+                      file=sys.stderr)
             return 1
         return 0
-    TARGET.write_text(generated)
+    TARGET.mkdir(parents=True, exist_ok=True)
+    for path in stale:
+        path.unlink()
+    for path, text in files.items():
+        path.write_text(text)
     return 0
 
 

@@ -33,12 +33,12 @@ def url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def db(url: str) -> AsyncIterator[kvs.Client]:
+async def db(url: str) -> AsyncIterator[kvs.Client[str]]:
     async with kvs.connect(url) as client:
         yield client
 
 
-async def test_set_get(db: kvs.Client, backend: str) -> None:
+async def test_set_get(db: kvs.Client[str], backend: str) -> None:
     assert await db.set("k", "v") is True
     assert await db.get("k") == "v"
     assert await db.get("missing") is None
@@ -56,7 +56,7 @@ async def test_set_get(db: kvs.Client, backend: str) -> None:
     assert await db.get("u") == "naïve ✓"
 
 
-async def test_delete_exists(db: kvs.Client, backend: str) -> None:
+async def test_delete_exists(db: kvs.Client[str], backend: str) -> None:
     await db.set("a", "1")
     await db.set("b", "2")
     assert await db.exists("a") is True
@@ -65,7 +65,7 @@ async def test_delete_exists(db: kvs.Client, backend: str) -> None:
     assert await db.delete("a") == 0
 
 
-async def test_expire_and_ttl(db: kvs.Client, backend: str) -> None:
+async def test_expire_and_ttl(db: kvs.Client[str], backend: str) -> None:
     await db.set("k", "v")
     assert await db.ttl("k") == -1
     assert await db.ttl("missing") == -2
@@ -80,7 +80,7 @@ async def test_expire_and_ttl(db: kvs.Client, backend: str) -> None:
     assert await db.get("e") is None
 
 
-async def test_short_expiry_really_expires(db: kvs.Client, backend: str) -> None:
+async def test_short_expiry_really_expires(db: kvs.Client[str], backend: str) -> None:
     await db.set("short", "v", ex=1)
     assert await db.get("short") == "v"
     await trio.sleep(2.1)
@@ -88,7 +88,7 @@ async def test_short_expiry_really_expires(db: kvs.Client, backend: str) -> None
     assert await db.exists("short") is False
 
 
-async def test_counters(db: kvs.Client, backend: str) -> None:
+async def test_counters(db: kvs.Client[str], backend: str) -> None:
     assert await db.incr("n") == 1
     assert await db.incr("n", 5) == 6
     assert await db.decr("n", 2) == 4
@@ -100,23 +100,23 @@ async def test_counters(db: kvs.Client, backend: str) -> None:
     assert await db.get("text") == "abc"
 
 
-async def test_counter_below_zero(db: kvs.Client, backend: str) -> None:
+async def test_counter_below_zero(db: kvs.Client[str], backend: str) -> None:
     assert await db.decr("fresh") == (-1 if backend != "memcached" else 0)
     # memcached counters stop at zero (docs/backends.md); Redis and :memory: go negative.
 
 
-async def test_mget_mset(db: kvs.Client, backend: str) -> None:
+async def test_mget_mset(db: kvs.Client[str], backend: str) -> None:
     assert await db.mset({"a": "1", "b": 2, "c": b"3"}) is True
     assert await db.mget(["a", "missing", "b", "c"]) == ["1", None, "2", "3"]
     assert await db.mget([]) == []
     assert await db.mset({}) is True
 
 
-async def test_ping(db: kvs.Client, backend: str) -> None:
+async def test_ping(db: kvs.Client[str], backend: str) -> None:
     assert await db.ping() is True
 
 
-async def test_lists(db: kvs.Client, backend: str) -> None:
+async def test_lists(db: kvs.Client[str], backend: str) -> None:
     if backend == "memcached":
         with pytest.raises(kvs.UnsupportedOperation, match="lpush"):
             await db.lpush("l", "a")
@@ -136,7 +136,7 @@ async def test_lists(db: kvs.Client, backend: str) -> None:
     assert await db.lrange("missing", 0, -1) == []
 
 
-async def test_hashes(db: kvs.Client, backend: str) -> None:
+async def test_hashes(db: kvs.Client[str], backend: str) -> None:
     if backend == "memcached":
         with pytest.raises(kvs.UnsupportedOperation, match="hset"):
             await db.hset("h", "f", "v")
@@ -151,7 +151,7 @@ async def test_hashes(db: kvs.Client, backend: str) -> None:
     assert await db.hgetall("missing") == {}
 
 
-async def test_sets(db: kvs.Client, backend: str) -> None:
+async def test_sets(db: kvs.Client[str], backend: str) -> None:
     if backend == "memcached":
         with pytest.raises(kvs.UnsupportedOperation, match="sadd"):
             await db.sadd("s", "m")
@@ -162,7 +162,7 @@ async def test_sets(db: kvs.Client, backend: str) -> None:
     assert await db.smembers("missing") == set()
 
 
-async def test_keys_glob(db: kvs.Client, backend: str) -> None:
+async def test_keys_glob(db: kvs.Client[str], backend: str) -> None:
     if backend == "memcached":
         with pytest.raises(kvs.UnsupportedOperation, match="keys"):
             await db.keys("*")
@@ -177,7 +177,7 @@ async def test_keys_glob(db: kvs.Client, backend: str) -> None:
     assert await db.keys("nothing*") == []
 
 
-async def test_type_clashes(db: kvs.Client, backend: str) -> None:
+async def test_type_clashes(db: kvs.Client[str], backend: str) -> None:
     if backend == "memcached":
         return  # memcached has no types: only strings and counters (docs/backends.md)
     await db.set("str", "v")
@@ -189,7 +189,7 @@ async def test_type_clashes(db: kvs.Client, backend: str) -> None:
         assert info.value.code == "WRONGTYPE"
 
 
-async def test_unsupported_execute(db: kvs.Client, backend: str) -> None:
+async def test_unsupported_execute(db: kvs.Client[str], backend: str) -> None:
     if backend == "redis":
         assert await db.execute("STRLEN", "missing") == 0
         return
@@ -197,7 +197,7 @@ async def test_unsupported_execute(db: kvs.Client, backend: str) -> None:
         await db.execute("ZADD", "z", 1, "m")
 
 
-async def test_decode_false_bytes(db: kvs.Client, url: str) -> None:
+async def test_decode_false_bytes(db: kvs.Client[str], url: str) -> None:
     await db.set("bin", b"\x00\xff\r\n")
     async with kvs.connect(url, decode=False) as raw:
         assert await raw.get("bin") == b"\x00\xff\r\n"

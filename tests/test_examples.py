@@ -20,7 +20,7 @@ _names = itertools.count()
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[kvs.Client]:
+async def db() -> AsyncIterator[kvs.Client[str]]:
     async with kvs.connect(f"memory://test-examples-{os.getpid()}-{next(_names)}") as client:
         yield client
 
@@ -35,7 +35,7 @@ class Steps:
         self.steps.append((step, result))
 
 
-async def test_session_cache(db: kvs.Client) -> None:
+async def test_session_cache(db: kvs.Client[str]) -> None:
     steps = Steps()
     summary = await session_cache(db, steps)
     assert summary["login"] is True
@@ -49,7 +49,7 @@ async def test_session_cache(db: kvs.Client) -> None:
     assert len(steps.steps) >= 8
 
 
-async def test_page_views(db: kvs.Client) -> None:
+async def test_page_views(db: kvs.Client[str]) -> None:
     await db.set(f"{PREFIX}views:/", 100)  # left over from an earlier run: reset at the start
     summary = await page_views(db, Steps())
     assert summary["counts"] == {"/": 4, "/docs": 3, "/pricing": 2, "/blog": 1}
@@ -58,7 +58,7 @@ async def test_page_views(db: kvs.Client) -> None:
     assert await db.get(f"{PREFIX}views:/docs") == "3"
 
 
-async def test_task_queue_is_fifo(db: kvs.Client) -> None:
+async def test_task_queue_is_fifo(db: kvs.Client[str]) -> None:
     await db.rpush(f"{PREFIX}queue:jobs", "stale")
     steps = Steps()
     summary = await task_queue(db, steps, jobs=4)
@@ -69,7 +69,7 @@ async def test_task_queue_is_fifo(db: kvs.Client) -> None:
     assert popped == summary["produced"]
 
 
-async def test_rate_limiter(db: kvs.Client) -> None:
+async def test_rate_limiter(db: kvs.Client[str]) -> None:
     summary = await rate_limiter(db, Steps())
     assert summary["decisions"] == [True] * 10 + [False]
     assert (summary["allowed"], summary["refused"], summary["hits"]) == (10, 1, 11)
@@ -78,7 +78,7 @@ async def test_rate_limiter(db: kvs.Client) -> None:
     assert again["decisions"] == [True, True, True, False]
 
 
-async def test_allow_sets_the_window_once(db: kvs.Client) -> None:
+async def test_allow_sets_the_window_once(db: kvs.Client[str]) -> None:
     assert await allow(db, "rl", limit=2, window=30) is True
     await db.expire("rl", 5)
     assert await allow(db, "rl", limit=2, window=30) is True
@@ -86,7 +86,7 @@ async def test_allow_sets_the_window_once(db: kvs.Client) -> None:
     assert await allow(db, "rl", limit=2, window=30) is False
 
 
-async def test_query_cache(db: kvs.Client) -> None:
+async def test_query_cache(db: kvs.Client[str]) -> None:
     steps = Steps()
     summary = await query_cache(db, steps)
     assert summary["reads"] == ["miss", "hit", "miss", "hit"]
@@ -98,7 +98,7 @@ async def test_query_cache(db: kvs.Client) -> None:
 
 async def test_unsupported_operation_is_reported_as_skipped(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    async def needs_lists(db: kvs.Client) -> dict[str, object]:
+    async def needs_lists(db: kvs.Client[str]) -> dict[str, object]:
         raise kvs.UnsupportedOperation("lrange is not supported by the memcached backend")
 
     fast = [(title, needs_lists) for title, _ in examples()]

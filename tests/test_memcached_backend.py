@@ -13,7 +13,7 @@ import trio
 import kvs
 import kvs.sync
 from kvs import _mcproto as mc
-from kvs.commands import strings as kvs_commands
+from kvs.commands import Value
 from kvs.memcached.plan import Planner, get_reply
 from resp import ReplyError
 from tests.faultproxy import FaultProxy
@@ -69,7 +69,7 @@ async def test_seed_operations(memcached_url: str) -> None:
         assert await db.decr("hits", 4) == 6
         assert await db.get("hits") == "6"
         assert await db.incr("fresh-by", 5) == 5
-        mixed: dict[str, kvs_commands.Value] = {"a": "1", "b": b"2", "c": 3.5, "d": True}
+        mixed: dict[str, Value] = {"a": "1", "b": b"2", "c": 3.5, "d": True}
         assert await db.mset(mixed) is True
         assert await db.mget(["a", "b", "nope", "c", "d", "a"]) == ["1", "2", None, "3.5", "1", "1"]
         assert await db.mget([]) == []

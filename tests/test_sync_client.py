@@ -99,7 +99,8 @@ def test_memory_store_is_shared_with_the_trio_client() -> None:
         async def read() -> str:
             async with kvs.connect("memory://sync-shared") as adb:
                 await adb.set("back", "trio")
-                value: str = await adb.get("from")
+                value = await adb.get("from")
+                assert value is not None
                 return value
 
         assert trio.run(read) == "sync"

@@ -21,7 +21,7 @@ from tests.faultproxy import FaultProxy
 from tests.servers import RedisServer
 
 
-def _pipe(db: kvs.Client) -> Any:
+def _pipe(db: kvs.Client[str]) -> Any:
     """The shared multiplexed connection behind a Redis client (white box)."""
     backend: Any = db._backend
     return backend._link._pipe
@@ -252,7 +252,7 @@ async def test_a_blocking_command_on_a_silent_server_times_out(
 def test_a_client_used_from_another_trio_run_says_so(redis_url: str) -> None:
     opened = threading.Event()
     finish = threading.Event()
-    holder: dict[str, kvs.Client] = {}
+    holder: dict[str, kvs.Client[str]] = {}
 
     async def owner() -> None:
         async with kvs.connect(redis_url) as db:

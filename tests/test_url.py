@@ -80,7 +80,7 @@ def test_options_keyword_and_query_share_parsers() -> None:
     with pytest.raises(kvs.InvalidURL, match="rediss"):
         parse_url("redis://h", ssl_insecure=True)
     with pytest.raises(TypeError, match="url must be str"):
-        kvs.connect(b"redis://h")  # type: ignore[arg-type]
+        kvs.connect(b"redis://h")  # type: ignore[call-overload]
 
 
 def test_same_connection_for_equivalent_urls() -> None:

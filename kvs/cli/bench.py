@@ -34,7 +34,7 @@ PROGRESS_INTERVAL = 0.2  # seconds between redraws of the progress line
 MGET_KEYS = 10
 FILL_CHUNK = 1000  # values per RPUSH when filling the list that LPOP drains
 
-Operation = Callable[[kvs.Client], Awaitable[object]]
+Operation = Callable[[kvs.Client[str]], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,8 @@ def _operations(keys: _Keys, value: bytes) -> dict[str, Operation]:
     }
 
 
-async def _prepare(db: kvs.Client, test: str, keys: _Keys, value: bytes, requests: int) -> None:
+async def _prepare(db: kvs.Client[str], test: str, keys: _Keys, value: bytes,
+                   requests: int) -> None:
     """Give the test something to read: a value for GET and MGET, a full list for LPOP."""
     if test == "get":
         await db.set(keys.key, value)
@@ -105,7 +106,7 @@ async def _prepare(db: kvs.Client, test: str, keys: _Keys, value: bytes, request
             await db.rpush(keys.list, *[value] * min(FILL_CHUNK, requests - start))
 
 
-async def _measure(db: kvs.Client, result: Result, operation: Operation,
+async def _measure(db: kvs.Client[str], result: Result, operation: Operation,
                    options: BenchOptions, progress: TextIO | None) -> None:
     latencies = result.latencies
     issued = 0

@@ -32,7 +32,7 @@ class Command:
 
     min_args: int
     max_args: int | None
-    call: Callable[[Client, Args], Any]
+    call: Callable[[Client[bytes], Args], Any]
     synopsis: str
 
 
@@ -54,7 +54,7 @@ def _arity(name: str) -> ResponseError:
     return ResponseError(f"ERR wrong number of arguments for '{name}' command")
 
 
-def _set(db: Client, args: Args) -> Any:
+def _set(db: Client[bytes], args: Args) -> Any:
     key, value, *rest = args
     options: dict[str, Any] = {}
     words = iter(rest)
@@ -72,12 +72,12 @@ def _set(db: Client, args: Args) -> Any:
     return "OK" if db.set(key, value, **options) else None
 
 
-def _hset(db: Client, args: Args) -> int:
+def _hset(db: Client[bytes], args: Args) -> int:
     key, *rest = args
     return sum(db.hset(key, field, value) for field, value in _pairs("hset", rest))
 
 
-def _mset(db: Client, args: Args) -> str:
+def _mset(db: Client[bytes], args: Args) -> str:
     mapping: dict[str | bytes, bytes] = dict(_pairs("mset", args))
     db.mset(mapping)
     return "OK"
@@ -120,7 +120,7 @@ def to_bytes(word: str) -> bytes:
     return word.encode("utf-8", "surrogateescape")
 
 
-def run_command(db: Client, words: list[str]) -> Any:
+def run_command(db: Client[bytes], words: list[str]) -> Any:
     """Run one command line (already split into words) and return its reply as Redis would.
 
     Raises:

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from ..client import Client
 
 __all__ = ["PREFIX", "examples", "Show", "quiet", "run_demo", "show"]
 
@@ -85,7 +85,7 @@ async def run_demo(url: str) -> int:
     return 0
 
 
-async def _run_one(example: Example, db: Client) -> None:
+async def _run_one(example: Example, db: Client[str]) -> None:
     import kvs
 
     try:

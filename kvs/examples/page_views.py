@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._client import Client
+from ..client import Client
 from . import PREFIX, Show, show
 
 __all__ = ["page_views"]
@@ -12,7 +12,7 @@ __all__ = ["page_views"]
 VISITS = ["/", "/pricing", "/", "/docs", "/", "/docs", "/blog", "/pricing", "/", "/docs"]
 
 
-async def page_views(db: Client, show: Show = show) -> dict[str, Any]:
+async def page_views(db: Client[str], show: Show = show) -> dict[str, Any]:
     """Count each visit with ``incr``, read every counter with one ``mget``, rank in Python.
 
     Returns:

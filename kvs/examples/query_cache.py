@@ -7,7 +7,7 @@ from typing import Any
 
 import trio
 
-from .._client import Client
+from ..client import Client
 from . import PREFIX, Show, show
 
 __all__ = ["query_cache"]
@@ -16,7 +16,7 @@ CACHE_TTL = 60  # seconds; the expiry bounds how stale a missed invalidation can
 QUERY_TIME = 0.3  # seconds the slow query takes
 
 
-async def query_cache(db: Client, show: Show = show) -> dict[str, Any]:
+async def query_cache(db: Client[str], show: Show = show) -> dict[str, Any]:
     """Read a product four times around a price update; only two reads run the query.
 
     Returns:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._client import Client
+from ..client import Client
 from . import PREFIX, Show, show
 
 __all__ = ["allow", "rate_limiter"]
@@ -13,7 +13,7 @@ LIMIT = 10
 WINDOW = 60  # seconds
 
 
-async def allow(db: Client, key: str, limit: int = LIMIT, window: int = WINDOW) -> bool:
+async def allow(db: Client[str], key: str, limit: int = LIMIT, window: int = WINDOW) -> bool:
     """Count one hit on `key`; True while the window holds at most `limit` hits.
 
     The first hit of a window starts the window: it sets the expiry, and the counter
@@ -25,7 +25,7 @@ async def allow(db: Client, key: str, limit: int = LIMIT, window: int = WINDOW) 
     return hits <= limit
 
 
-async def rate_limiter(db: Client, show: Show = show, limit: int = LIMIT) -> dict[str, Any]:
+async def rate_limiter(db: Client[str], show: Show = show, limit: int = LIMIT) -> dict[str, Any]:
     """Make ``limit + 1`` requests as one client: the last one is refused.
 
     Returns:
@@ -39,7 +39,7 @@ async def rate_limiter(db: Client, show: Show = show, limit: int = LIMIT) -> dic
         allowed = await allow(db, key, limit)
         decisions.append(allowed)
         show(f"request {request}: incr {key}", "allowed" if allowed else "refused (429)")
-    hits = int(await db.get(key))
+    hits = int(await db.get(key) or 0)
     ttl = await db.ttl(key)
     show("hits in this window", hits)
     show("ttl: seconds until the window resets", ttl)

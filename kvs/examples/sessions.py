@@ -7,7 +7,7 @@ from typing import Any
 
 import trio
 
-from .._client import Client
+from ..client import Client
 from . import PREFIX, Show, show
 
 __all__ = ["session_cache"]
@@ -15,7 +15,7 @@ __all__ = ["session_cache"]
 SESSION_TTL = 1800  # seconds a session lives without activity
 
 
-async def session_cache(db: Client, show: Show = show) -> dict[str, Any]:
+async def session_cache(db: Client[str], show: Show = show) -> dict[str, Any]:
     """Store a session with an expiry, read it, extend it, watch a short one expire, delete it.
 
     Returns:
@@ -32,6 +32,7 @@ async def session_cache(db: Client, show: Show = show) -> dict[str, Any]:
 
     stored = await db.get(key)
     show(f"request: get {key}", stored)
+    assert stored is not None  # just written, with an hour to live
     user = json.loads(stored)["user"]
 
     ttl = await db.ttl(key)

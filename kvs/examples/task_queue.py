@@ -6,7 +6,7 @@ from typing import Any
 
 import trio
 
-from .._client import Client
+from ..client import Client
 from . import PREFIX, Show, show
 
 __all__ = ["task_queue"]
@@ -15,7 +15,7 @@ WORK_TIME = 0.03  # seconds a job takes: slower than the producer, so jobs queue
 DONE = "<no more jobs>"  # the producer's last message: the worker stops on it
 
 
-async def task_queue(db: Client, show: Show = show, jobs: int = 5) -> dict[str, Any]:
+async def task_queue(db: Client[str], show: Show = show, jobs: int = 5) -> dict[str, Any]:
     """Run a producer (``rpush``) and a worker (``lpop``, polling) concurrently with trio.
 
     Returns:

@@ -31,7 +31,7 @@ from .._errors import (
 from .._handshake import handshake
 from .._tls import ssl_context
 from .._url import Config
-from ..commands.strings import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
+from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
 from ..net.multiplexed import Pipe
 from ..net.reconnecting import Link
 from ..net.transport import StreamTransport, Transport, open_tcp, open_unix

@@ -13,13 +13,23 @@ runs over blocking sockets.
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from .._url import parse_url
-from ._client import Client
+from .client import Client
 
 __all__ = ["Client", "connect"]
 
 
-def connect(url: str, **options: object) -> Client:
+@overload
+def connect(url: str, *, decode: Literal[False], **options: object) -> Client[bytes]: ...
+@overload
+def connect(url: str, *, decode: Literal[True] = ..., **options: object) -> Client[str]: ...
+@overload
+def connect(url: str, *, decode: bool, **options: object) -> Client[str] | Client[bytes]: ...
+
+
+def connect(url: str, **options: object) -> Client[str] | Client[bytes]:
     """Return a blocking client for `url`; use it with ``with`` (or call ``open()``).
 
     Takes the same URLs and options as `kvs.connect`.
@@ -27,4 +37,7 @@ def connect(url: str, **options: object) -> Client:
     Raises:
         kvs.InvalidURL: the URL or an option is not valid (checked before any I/O).
     """
-    return Client(parse_url(url, **options))
+    config = parse_url(url, **options)
+    if config.decode:
+        return Client[str](config)
+    return Client[bytes](config)

@@ -15,7 +15,7 @@ from resp import ProtocolError as RespProtocolError
 from .._handshake import handshake
 from .._tls import ssl_context
 from .._url import Config
-from ..commands.strings import SPECIAL, refuse_connection_state
+from ..commands.traits import SPECIAL, refuse_connection_state
 from ._transport import BlockingConnection, Pool, open_socket
 
 __all__ = ["RedisBackend"]

@@ -1,0 +1,8 @@
+"""The client (`Client`) and, generated from `kvs.commands`, its operation methods.  This
+folder is the trio source that ``scripts/unasync.py`` turns into ``kvs/sync/client/``."""
+
+from __future__ import annotations
+
+from .client import Client
+
+__all__ = ["Client"]

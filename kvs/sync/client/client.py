@@ -1,0 +1,96 @@
+# Generated from kvs/client/client.py by scripts/unasync.py: do not edit; edit the source
+# and run `python scripts/unasync.py`.
+"""The blocking client: the operations (generated into `_operations` from `kvs.commands`) over
+any backend.
+
+This folder is the source of the blocking client too: ``scripts/unasync.py`` rewrites it into
+``kvs/sync/client/`` (coroutines become plain functions; ``.._open`` then names the blocking
+opener), and CI fails when the two drift.  So it holds no trio import and nothing that only
+one transport understands: the operations come from `kvs.commands`, the transport from
+``_open``.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self, TypeVar
+
+from resp import ReplyError
+
+from ..._errors import ResponseError
+from .._open import Backend, close_backend, open_backend
+from ..._url import Config
+from ...commands import Call
+from ._operations import Operations, R
+
+__all__ = ["Client"]
+
+T = TypeVar("T")
+
+
+class Client(Operations[R]):
+    """A key-value client; get one from `kvs.sync.connect` and open it with ``with``.
+
+    Clients of the same URL and options share their backend connections, and any number
+    of threads may use one client at once.  Values read are `str` by default,
+    `bytes` with ``decode=False``.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._decode = config.decode
+        self._backend: Backend | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open" if self._backend else "not open"
+        return f"<kvs.sync.Client {self._config.display} ({state})>"
+
+    @property
+    def url(self) -> str:
+        """The URL this client was made from, with any password masked."""
+        return self._config.display
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Open the backend (or join the shared connection of this URL).
+
+        Raises:
+            kvs.ConnectionError: the server could not be reached.
+            kvs.TimeoutError: the connection did not open within ``connect_timeout``.
+        """
+        if self._closed:
+            raise RuntimeError("this client is closed; call kvs.sync.connect() again")
+        if self._backend is None:
+            self._backend = open_backend(self._config)
+
+    def close(self) -> None:
+        """Leave the shared connection; the last client of a URL closes it."""
+        backend, self._backend = self._backend, None
+        self._closed = True
+        if backend is not None:
+            close_backend(self._config, backend)
+
+    def _run(self, call: Call[T]) -> T:
+        backend = self._backend
+        if backend is None:
+            raise RuntimeError(
+                "this client is closed" if self._closed
+                else "this client is not open: use `with kvs.sync.connect(url) as db`")
+        if not call.argv:  # nothing to ask the server (e.g. mset({}))
+            return call.decode(None, self._decode)
+        reply = backend.execute(call.argv, idempotent=call.idempotent)
+        if type(reply) is ReplyError:
+            raise ResponseError(reply.message, reply.code)
+        return call.decode(reply, self._decode)
