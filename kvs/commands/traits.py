@@ -17,7 +17,8 @@ from .._errors import UnsupportedOperation
 from ._call import at_positions
 
 __all__ = [
-    "BLOCKING", "CONNECTION_STATE", "IDEMPOTENT", "KEY_POSITIONS", "SPECIAL", "argv_keys",
+    "BLOCKING", "CONNECTION_STATE", "IDEMPOTENT", "KEY_POSITIONS", "SHARD_CHANNELS", "SPECIAL",
+    "argv_keys",
     "blocking_seconds", "is_blocking", "refuse_connection_state",
 ]
 
@@ -137,10 +138,10 @@ KEY_POSITIONS: dict[bytes, tuple[int, int, int]] = {
     b"SETBIT": (1, 1, 1), b"SETEX": (1, 1, 1), b"SETNX": (1, 1, 1), b"SETRANGE": (1, 1, 1),
     b"SINTER": (1, -1, 1), b"SINTERSTORE": (1, -1, 1), b"SISMEMBER": (1, 1, 1),
     b"SMEMBERS": (1, 1, 1), b"SMISMEMBER": (1, 1, 1), b"SMOVE": (1, 2, 1), b"SORT": (1, 1, 1),
-    b"SORT_RO": (1, 1, 1), b"SPOP": (1, 1, 1), b"SPUBLISH": (1, 1, 1),
+    b"SORT_RO": (1, 1, 1), b"SPOP": (1, 1, 1),
     b"SRANDMEMBER": (1, 1, 1), b"SREM": (1, 1, 1), b"SSCAN": (1, 1, 1),
-    b"SSUBSCRIBE": (1, -1, 1), b"STRLEN": (1, 1, 1), b"SUBSTR": (1, 1, 1),
-    b"SUNION": (1, -1, 1), b"SUNIONSTORE": (1, -1, 1), b"SUNSUBSCRIBE": (1, -1, 1),
+    b"STRLEN": (1, 1, 1), b"SUBSTR": (1, 1, 1),
+    b"SUNION": (1, -1, 1), b"SUNIONSTORE": (1, -1, 1),
     b"TOUCH": (1, -1, 1), b"TTL": (1, 1, 1), b"TYPE": (1, 1, 1), b"UNLINK": (1, -1, 1),
     b"WATCH": (1, -1, 1), b"XACK": (1, 1, 1), b"XADD": (1, 1, 1), b"XAUTOCLAIM": (1, 1, 1),
     b"XCLAIM": (1, 1, 1), b"XDEL": (1, 1, 1), b"XGROUP|CREATE": (2, 2, 1),
@@ -158,6 +159,12 @@ KEY_POSITIONS: dict[bytes, tuple[int, int, int]] = {
     b"ZREVRANGEBYLEX": (1, 1, 1), b"ZREVRANGEBYSCORE": (1, 1, 1), b"ZREVRANK": (1, 1, 1),
     b"ZSCAN": (1, 1, 1), b"ZSCORE": (1, 1, 1), b"ZUNIONSTORE": (1, 1, 1),
 }  # fmt: skip
+
+# Shard channels are no keys (COMMAND GETKEYS leaves them out), but in a cluster they go to
+# the owner of their slot as keys do.
+SHARD_CHANNELS: dict[bytes, tuple[int, int, int]] = {
+    b"SPUBLISH": (1, 1, 1), b"SSUBSCRIBE": (1, -1, 1), b"SUNSUBSCRIBE": (1, -1, 1),
+}
 
 _CONTAINERS = frozenset({b"MEMORY", b"OBJECT", b"XGROUP", b"XINFO"})
 

@@ -1,6 +1,7 @@
 """Memcached over the meta protocol, on trio, across one or many servers.
 
-Each server of the URL gets one `Link`: a multiplexed `Pipe` (the `kvs._mcproto` parser on a
+Each server of the URL gets one `ReconnectingConnection`: a `MultiplexedConnection` (the
+`kvs._mcproto` parser on a
 raw TCP socket from `kvs.net.transport.open_tcp`) that reopens itself with backoff.  A command is
 planned first, with no I/O (`kvs.memcached.plan`): an unsupported one raises
 `kvs.UnsupportedOperation` before anything is written.  A plan with one part (every
@@ -29,8 +30,8 @@ import trio
 from .._errors import KvsError, TimeoutError
 from .._mcproto import NEED_DATA, Parser
 from .._url import Config
-from ..net.multiplexed import Pipe
-from ..net.reconnecting import Link
+from ..net.multiplexed import MultiplexedConnection
+from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import open_tcp
 from .plan import (
     MAX_VALUE_SIZE,
@@ -59,15 +60,16 @@ class MemcachedBackend:
         self._get = self._planner.get
         self._health = Health()
         self._links = {
-            name: Link(_opener(host, port, name, config.connect_timeout, config.timeout),
-                       retries=config.retries, name=f"memcached://{name}")
+            name: ReconnectingConnection(
+                _opener(host, port, name, config.connect_timeout, config.timeout),
+                retries=config.retries, name=f"memcached://{name}")
             for name, (host, port) in zip(names, config.servers, strict=True)
         }
 
     async def open(self) -> None:
         errors: list[KvsError] = []
 
-        async def connect(server: str, link: Link) -> None:
+        async def connect(server: str, link: ReconnectingConnection) -> None:
             try:
                 await link.connect()
             except KvsError as exc:
@@ -139,17 +141,18 @@ class MemcachedBackend:
 
 
 def _opener(host: str, port: int, name: str, connect_timeout: float | None,
-            stall_timeout: float | None) -> Callable[[], Awaitable[Pipe]]:
+            stall_timeout: float | None) -> Callable[[], Awaitable[MultiplexedConnection]]:
     display = f"memcached://{name}"
 
-    async def open_pipe() -> Pipe:
+    async def open_pipe() -> MultiplexedConnection:
         with trio.move_on_after(connect_timeout or float("inf")) as scope:
             try:
                 transport = await open_tcp(host, port)
             except OSError as exc:
                 raise ServerDown(f"cannot connect to {display}: {exc}") from exc
-            return Pipe.start(transport, Parser(max_value_size=MAX_VALUE_SIZE), display,
-                              need_data=NEED_DATA, stall_timeout=stall_timeout)
+            return MultiplexedConnection.start(
+                transport, Parser(max_value_size=MAX_VALUE_SIZE), display,
+                need_data=NEED_DATA, stall_timeout=stall_timeout)
         assert scope.cancelled_caught
         raise ConnectTimeout(f"connecting to {display} timed out after {connect_timeout}s")
 

@@ -2,7 +2,8 @@
 
 Theory of operation
 -------------------
-A `Pipe` owns one transport (`kvs.net.transport`: a raw socket, or a trio stream for TLS) and
+A `MultiplexedConnection` owns one transport (`kvs.net.transport`: a raw socket, or a trio
+stream for TLS) and
 one incremental parser (`resp.Parser`, or the Memcached codec's: anything with ``feed`` and
 ``next_reply``).  A caller hands it a request (the bytes of one or more commands and how many
 replies they produce) and parks.  Two background tasks do the I/O:
@@ -59,7 +60,7 @@ from resp import NEED_DATA, Push
 from .._errors import ConnectionError, ProtocolError, TimeoutError
 from .transport import Transport
 
-__all__ = ["Pipe", "PushHandler", "ReplyParser"]
+__all__ = ["MultiplexedConnection", "PushHandler", "ReplyParser"]
 
 RECEIVE_SIZE = 256 * 1024
 YIELD_EVERY = 16
@@ -83,8 +84,8 @@ class _Slot:
         self.task: trio.lowlevel.Task | None = task  # None: the caller left
 
 
-class Pipe:
-    """One multiplexed connection.  Create with `Pipe.start` inside a trio run.
+class MultiplexedConnection:
+    """One multiplexed connection.  Create with `start` inside a trio run.
 
     ``pushes`` counts the out-of-band pushes received (RESP3 ``>``); each goes to
     ``on_push`` when it is set, and is never handed to a caller as a reply.
@@ -128,7 +129,7 @@ class Pipe:
     def start(cls, transport: Transport, parser: ReplyParser, name: str,
               need_data: object = NEED_DATA, *, ping: bytes | None = None,
               health_check_interval: float | None = None,
-              stall_timeout: float | None = None) -> Pipe:
+              stall_timeout: float | None = None) -> MultiplexedConnection:
         """Wrap an open transport (handshake done) and start its reader and writer.
 
         Args:

@@ -1,4 +1,5 @@
-"""A connection that reopens itself: one `Pipe` at a time, replaced when it breaks.
+"""A connection that reopens itself: one `MultiplexedConnection` at a time, replaced when it
+breaks.
 
 One task reconnects while the others wait for it (a `trio.Lock`); consecutive failures back
 off as `kvs._retry` says.  A request is sent again on the new pipe only when `may_retry`
@@ -14,24 +15,25 @@ import trio
 
 from .._errors import ConnectionError
 from .._retry import backoff_delay, may_retry
-from .multiplexed import Pipe
+from .multiplexed import MultiplexedConnection
 
-__all__ = ["Link"]
+__all__ = ["ReconnectingConnection"]
 
 
-class Link:
+class ReconnectingConnection:
     """Requests over whichever pipe is current, reopening it with `opener` when needed."""
 
-    def __init__(self, opener: Callable[[], Awaitable[Pipe]], *, retries: int, name: str) -> None:
+    def __init__(self, opener: Callable[[], Awaitable[MultiplexedConnection]], *, retries: int,
+                 name: str) -> None:
         self._opener = opener
         self._retries = retries
         self.name = name
-        self._pipe: Pipe | None = None
+        self._pipe: MultiplexedConnection | None = None
         self._lock = trio.Lock()
         self._failures = 0
         self._closed = False
 
-    async def connect(self) -> Pipe:
+    async def connect(self) -> MultiplexedConnection:
         """Return a working pipe, opening one if needed (one task opens, others wait)."""
         pipe = self._pipe
         if pipe is not None and not pipe.broken:

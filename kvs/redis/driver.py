@@ -4,8 +4,8 @@ Opening a connection: the stream (TCP with TCP_NODELAY, TLS with verification on
 or a unix socket), then the handshake, written and read in order before the connection is
 shared: ``HELLO 3 [AUTH user pass] [SETNAME name]``; a server without HELLO (or with
 ``protocol=2``) gets ``AUTH`` and ``CLIENT SETNAME`` instead, and ``SELECT db`` when the URL
-names a database.  Then the stream becomes a multiplexed `Pipe` shared by every client of the
-URL.
+names a database.  Then the stream becomes a `MultiplexedConnection` shared by every client of
+the URL.
 
 Commands that would block the shared connection (BLPOP and friends) get a connection of
 their own for the call; commands that change the state of a connection (MULTI, SUBSCRIBE,
@@ -32,8 +32,8 @@ from .._handshake import handshake
 from .._tls import ssl_context
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
-from ..net.multiplexed import Pipe
-from ..net.reconnecting import Link
+from ..net.multiplexed import MultiplexedConnection
+from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import StreamTransport, Transport, open_tcp, open_unix
 
 __all__ = ["RedisBackend"]
@@ -47,7 +47,8 @@ class RedisBackend:
         self._config = config
         self._timeout = config.timeout
         self.name = config.display
-        self._link = Link(self._open_pipe, retries=config.retries, name=config.display)
+        self._link = ReconnectingConnection(self._open_pipe, retries=config.retries,
+                                            name=config.display)
 
     async def open(self) -> None:
         await self._link.connect()
@@ -89,10 +90,10 @@ class RedisBackend:
         raise TimeoutError(f"{argv[0].decode(errors='replace')} got no reply within {limit}s "
                            f"on {self.name} (it may have run)")
 
-    async def _open_pipe(self) -> Pipe:
+    async def _open_pipe(self) -> MultiplexedConnection:
         transport, parser = await self._open_transport()
         config = self._config
-        return Pipe.start(transport, parser, self.name, ping=_PING,
+        return MultiplexedConnection.start(transport, parser, self.name, ping=_PING,
                           health_check_interval=config.health_check_interval,
                           stall_timeout=config.timeout)
 
