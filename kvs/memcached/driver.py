@@ -30,6 +30,7 @@ import trio
 from .._errors import KvsError, TimeoutError
 from .._mcproto import NEED_DATA, Parser
 from .._url import Config
+from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import open_tcp
@@ -145,15 +146,13 @@ def _opener(host: str, port: int, name: str, connect_timeout: float | None,
     display = f"memcached://{name}"
 
     async def open_pipe() -> MultiplexedConnection:
-        with trio.move_on_after(connect_timeout or float("inf")) as scope:
-            try:
-                transport = await open_tcp(host, port)
-            except OSError as exc:
-                raise ServerDown(f"cannot connect to {display}: {exc}") from exc
-            return MultiplexedConnection.start(
-                transport, Parser(max_value_size=MAX_VALUE_SIZE), display,
-                need_data=NEED_DATA, stall_timeout=stall_timeout)
-        assert scope.cancelled_caught
-        raise ConnectTimeout(f"connecting to {display} timed out after {connect_timeout}s")
+        with deadline(connect_timeout,
+                      f"connecting to {display} timed out after {connect_timeout}s",
+                      ConnectTimeout), \
+                lost(f"cannot connect to {display}", sent=False, error=ServerDown):
+            transport = await open_tcp(host, port)
+        return MultiplexedConnection.start(
+            transport, Parser(max_value_size=MAX_VALUE_SIZE), display,
+            need_data=NEED_DATA, stall_timeout=stall_timeout)
 
     return open_pipe

@@ -58,6 +58,7 @@ import trio
 from resp import NEED_DATA, Push
 
 from .._errors import ConnectionError, ProtocolError, TimeoutError
+from .errors import translate
 from .transport import Transport
 
 __all__ = ["MultiplexedConnection", "PushHandler", "ReplyParser"]
@@ -189,7 +190,7 @@ class MultiplexedConnection:
                     sent = self._transport.try_send(payload)
                 except OSError as exc:  # a failed send wrote nothing of this request
                     self._inflight.pop()
-                    error = _translate(exc, self.name)
+                    error = translate(exc, self.name)
                     self._fail(error)
                     await trio.lowlevel.checkpoint()
                     raise ConnectionError(str(error), sent=False) from exc
@@ -256,7 +257,7 @@ class MultiplexedConnection:
                         nursery.start_soon(self._watchdog)
                     await self._read_loop()
         except BaseException as exc:
-            self._fail(_translate(exc, self.name))
+            self._fail(translate(exc, self.name))
         finally:
             self._fail(ConnectionError(f"connection to {self.name} closed"))
             with trio.CancelScope(shield=True):
@@ -432,20 +433,3 @@ class MultiplexedConnection:
                 exc.__cause__ = error
                 trio.lowlevel.reschedule(slot.task, outcome.Error(exc))
                 slot.task = None
-
-
-def _translate(exc: BaseException, name: str) -> ConnectionError | ProtocolError:
-    """The one place where trio's and the OS's errors become kvs errors."""
-    if isinstance(exc, ConnectionError | ProtocolError):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        inner = exc.exceptions[0]
-        return _translate(inner, name)
-    if isinstance(exc, trio.Cancelled):
-        error = ConnectionError(f"connection to {name} closed")
-    elif isinstance(exc, trio.BrokenResourceError | trio.ClosedResourceError | OSError):
-        error = ConnectionError(f"connection to {name} lost: {exc.__cause__ or exc}")
-    else:
-        error = ConnectionError(f"connection to {name} failed: {exc!r}")
-    error.__cause__ = exc
-    return error

@@ -14,8 +14,6 @@ SELECT, ...) are refused by `execute`, since every task shares that state.
 
 from __future__ import annotations
 
-import math
-import ssl
 from typing import Any
 
 import trio
@@ -32,6 +30,7 @@ from .._handshake import handshake
 from .._tls import ssl_context
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
+from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import StreamTransport, Transport, open_tcp, open_unix
@@ -78,17 +77,15 @@ class RedisBackend:
         """
         transport, parser = await self._open_transport()
         wait = blocking_seconds(argv)
-        limit = math.inf if wait is None or self._timeout is None else wait + self._timeout
+        limit = None if wait is None or self._timeout is None else wait + self._timeout
         try:
-            with trio.move_on_after(limit):
+            with deadline(limit, f"{argv[0].decode(errors='replace')} got no reply within "
+                                 f"{limit}s on {self.name} (it may have run)"), \
+                    lost(f"connection to {self.name} lost", sent=True):
                 return await _roundtrip(transport, parser, encode_command(*argv), self.name)
-        except (OSError, trio.BrokenResourceError) as exc:
-            raise ConnectionError(f"connection to {self.name} lost: {exc}", sent=True) from exc
         finally:
             with trio.CancelScope(shield=True):
                 await transport.aclose()
-        raise TimeoutError(f"{argv[0].decode(errors='replace')} got no reply within {limit}s "
-                           f"on {self.name} (it may have run)")
 
     async def _open_pipe(self) -> MultiplexedConnection:
         transport, parser = await self._open_transport()
@@ -99,20 +96,17 @@ class RedisBackend:
 
     async def _open_transport(self) -> tuple[Transport, Parser]:
         config = self._config
-        with trio.move_on_after(config.connect_timeout or float("inf")) as scope:
-            try:
+        with deadline(config.connect_timeout,
+                      f"connecting to {self.name} timed out after {config.connect_timeout}s"):
+            with lost(f"cannot connect to {self.name}", sent=False):
                 transport = await self._connect()
-            except (OSError, trio.BrokenResourceError, ssl.SSLError) as exc:
-                raise ConnectionError(f"cannot connect to {self.name}: {exc}") from exc
             try:
                 parser = await self._handshake(transport)
             except BaseException:
                 with trio.CancelScope(shield=True):
                     await transport.aclose()
                 raise
-            return transport, parser
-        assert scope.cancelled_caught
-        raise TimeoutError(f"connecting to {self.name} timed out after {config.connect_timeout}s")
+        return transport, parser
 
     async def _connect(self) -> Transport:
         config = self._config
@@ -134,15 +128,15 @@ class RedisBackend:
         parser = Parser()
         steps = handshake(self._config)
         try:
-            argv = next(steps)
-            while True:
-                reply = await _roundtrip(transport, parser, encode_command(*argv), self.name)
-                argv = steps.send(reply)
+            # The request the connection is opened for was not written yet: sent=False.
+            with lost(f"connection to {self.name} lost during the handshake", sent=False):
+                argv = next(steps)
+                while True:
+                    reply = await _roundtrip(transport, parser, encode_command(*argv),
+                                             self.name)
+                    argv = steps.send(reply)
         except StopIteration:
             return parser
-        except (OSError, trio.BrokenResourceError) as exc:
-            raise ConnectionError(f"connection to {self.name} lost during the handshake: "
-                                  f"{exc}") from exc
         except RespProtocolError as exc:
             raise ProtocolError(f"{self.name}: {exc}") from exc
 
