@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from kvs._backends import memory
-from kvs._backends._memory_glob import match
-from kvs._backends.memory import Store, get_store
 from kvs._errors import UnsupportedOperation
+from kvs.memory import store as memory
+from kvs.memory.glob import match
+from kvs.memory.store import Store, get_store
 from resp import ReplyError
 
 WRONGTYPE = ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value")

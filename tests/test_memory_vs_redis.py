@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 import resp
-from kvs._backends.memory import Store
+from kvs.memory.store import Store
 from tests.servers import RedisServer
 
 EXAMPLES = int(os.environ.get("KVS_DIFF_EXAMPLES", "200"))

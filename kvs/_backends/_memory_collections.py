@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from itertools import islice
 from typing import Any
 
-from kvs._backends._memory_base import NOT_INTEGER, CommandError, Core
-from kvs._backends._memory_numbers import INT64_MAX, INT64_MIN, parse_int
-from kvs._backends._memory_strings import arity_error
+from kvs.memory.keyspace import NOT_INTEGER, CommandError, Core
+from kvs.memory.numbers import INT64_MAX, INT64_MIN, parse_int
+from kvs.memory.strings import arity_error
 
 __all__ = ["CollectionCommands"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import trio
 
-from .._backends.memory import Store, get_store
 from .._url import Config
+from .store import Store, get_store
 
 __all__ = ["MemoryBackend"]
 

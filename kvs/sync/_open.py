@@ -26,7 +26,7 @@ _shared: dict[Config, tuple[Backend, int]] = {}
 
 def _make(config: Config) -> Backend:
     if config.backend == "memory":
-        from .._backends.memory import get_store
+        from ..memory.store import get_store
 
         return _MemoryBackend(get_store(config.name))
     if config.backend == "redis":

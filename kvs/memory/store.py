@@ -27,11 +27,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kvs._backends._memory_base import NOT_INTEGER, CommandError
 from kvs._backends._memory_collections import CollectionCommands
-from kvs._backends._memory_numbers import parse_int
-from kvs._backends._memory_strings import StringCommands
 from kvs._errors import UnsupportedOperation
+from kvs.memory.keyspace import NOT_INTEGER, CommandError
+from kvs.memory.numbers import parse_int
+from kvs.memory.strings import StringCommands
 from resp import ReplyError
 
 __all__ = ["COMMANDS", "DEFAULT_NAME", "Store", "get_store"]

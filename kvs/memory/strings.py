@@ -12,9 +12,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from kvs._backends import _memory_glob as glob
-from kvs._backends._memory_base import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, Core
-from kvs._backends._memory_numbers import (
+from kvs.memory import glob
+from kvs.memory.keyspace import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, Core
+from kvs.memory.numbers import (
     INT64_MAX,
     INT64_MIN,
     format_long_double,
