@@ -1,4 +1,5 @@
-"""The trio side of opening a backend: memory in-process, Redis and Memcached shared per run.
+"""The trio side of opening a backend: every backend shared per trio run (`kvs.net.sharing`),
+its driver taken from the scheme table (`kvs._url.SCHEMES`).
 
 Nothing here imports trio at module level, so `import kvs` stays light and `import kvs.sync`
 never pulls trio in; the trio modules are imported on first open.
@@ -28,10 +29,6 @@ async def open_backend(config: Config) -> Backend:
     if not trio.lowlevel.in_trio_run():
         raise RuntimeError("kvs runs on trio: open the client inside trio.run(); for "
                            "blocking code (or another event loop's threads) use kvs.sync")
-    if config.backend == "memory":
-        from .memory.driver import MemoryBackend
-
-        return await MemoryBackend.open(config)
     from .net.sharing import acquire
 
     backend: Backend = await acquire(config)
@@ -40,11 +37,6 @@ async def open_backend(config: Config) -> Backend:
 
 async def close_backend(config: Config, backend: Backend) -> None:
     """Leave the backend; the last client of a shared one closes it."""
-    import trio
-
-    if config.backend == "memory":
-        await trio.lowlevel.checkpoint()
-        return
     from .net.sharing import release
 
     await release(config, backend)

@@ -17,20 +17,47 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ._errors import InvalidURL
 
-__all__ = ["DEFAULT_URL", "Config", "mask_url", "parse_url"]
+__all__ = ["DEFAULT_URL", "SCHEMES", "Config", "Driver", "load_driver", "mask_url", "parse_url"]
 
 DEFAULT_URL = ":memory:"
 
 Backend = Literal["redis", "memcached", "memory"]
 
-SCHEMES: dict[str, Backend] = {
-    "redis": "redis",
-    "rediss": "redis",
-    "unix": "redis",
-    "redis+unix": "redis",
-    "memcached": "memcached",
-    "memory": "memory",
+
+class Driver(NamedTuple):
+    """A backend's drivers, as ``module:Class`` paths imported on first open (so that
+    ``import kvs`` stays light and ``import kvs.sync`` never imports trio)."""
+
+    backend: Backend
+    trio: str
+    blocking: str
+
+
+REDIS = Driver("redis", "kvs.redis.driver:RedisBackend", "kvs.sync._redis:RedisBackend")
+MEMCACHED = Driver("memcached", "kvs.memcached.driver:MemcachedBackend",
+                   "kvs.memcached.blocking:MemcachedBackend")
+MEMORY = Driver("memory", "kvs.memory.driver:MemoryBackend",
+                "kvs.memory.blocking:MemoryBackend")
+
+# The one table from URL scheme to backend and drivers.
+SCHEMES: dict[str, Driver] = {
+    "redis": REDIS,
+    "rediss": REDIS,
+    "unix": REDIS,
+    "redis+unix": REDIS,
+    "memcached": MEMCACHED,
+    "memory": MEMORY,
 }
+DRIVERS: dict[Backend, Driver] = {driver.backend: driver for driver in SCHEMES.values()}
+
+
+def load_driver(config: Config, kind: Literal["trio", "blocking"]) -> Any:
+    """The driver class of `config`'s backend, `kind` ``"trio"`` or ``"blocking"``."""
+    import importlib
+
+    module, _, name = getattr(DRIVERS[config.backend], kind).partition(":")
+    return getattr(importlib.import_module(module), name)
+
 
 DEFAULT_PORTS = {"redis": 6379, "memcached": 11211}
 
@@ -191,9 +218,10 @@ def parse_url(url: object, **options: object) -> Config:
     try:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
-        backend = SCHEMES.get(scheme) if "://" in url else None
-        if backend is None:
+        driver = SCHEMES.get(scheme) if "://" in url else None
+        if driver is None:
             raise _unsupported(url)
+        backend = driver.backend
         query = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False))
         if parts.fragment:
             raise _unsupported(url)

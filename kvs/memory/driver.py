@@ -21,14 +21,18 @@ _YIELD_EVERY = 16
 
 
 class MemoryBackend:
-    def __init__(self, store: Store) -> None:
-        self._execute = store.execute
+    """The trio driver of the in-process store."""
+
+    def __init__(self, config: Config) -> None:
+        self.store: Store = get_store(config.name)
+        self._execute = self.store.execute
         self._calls = 0
 
-    @classmethod
-    async def open(cls, config: Config) -> MemoryBackend:
+    async def open(self) -> None:
         await trio.lowlevel.checkpoint()
-        return cls(get_store(config.name))
+
+    async def aclose(self) -> None:
+        await trio.lowlevel.checkpoint()
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
         self._calls += 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import trio
 
-from .._url import Config
+from .._url import Config, load_driver
 
 __all__ = ["acquire", "release"]
 
@@ -37,13 +37,7 @@ def _registry() -> dict[Config, _Entry]:
 
 
 def _make(config: Config) -> Any:
-    if config.backend == "redis":
-        from ..redis.driver import RedisBackend
-
-        return RedisBackend(config)
-    from ..memcached.driver import MemcachedBackend
-
-    return MemcachedBackend(config)
+    return load_driver(config, "trio")(config)
 
 
 async def acquire(config: Config) -> Any:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
-from .._url import Config
+from .._url import Config, load_driver
 
 __all__ = ["Backend", "close_backend", "open_backend"]
 
 
 class Backend(Protocol):
+    def open(self) -> None: ...
     def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any: ...
     def close(self) -> None: ...
 
@@ -25,28 +26,8 @@ _shared: dict[Config, tuple[Backend, int]] = {}
 
 
 def _make(config: Config) -> Backend:
-    if config.backend == "memory":
-        from ..memory.store import get_store
-
-        return _MemoryBackend(get_store(config.name))
-    if config.backend == "redis":
-        from ._redis import RedisBackend
-
-        return RedisBackend(config)
-    from ..memcached.blocking import MemcachedBackend
-
-    return MemcachedBackend(config)
-
-
-class _MemoryBackend:
-    def __init__(self, store: Any) -> None:
-        self.execute_argv = store.execute
-
-    def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
-        return self.execute_argv(argv)
-
-    def close(self) -> None:
-        pass
+    backend: Backend = load_driver(config, "blocking")(config)
+    return backend
 
 
 def open_backend(config: Config) -> Backend:
@@ -57,7 +38,7 @@ def open_backend(config: Config) -> Backend:
             backend = _make(config)
         _shared[config] = (backend, refs + 1)
     try:
-        if refs == 0 and hasattr(backend, "open"):
+        if refs == 0:
             backend.open()
     except BaseException:
         close_backend(config, backend)
