@@ -17,7 +17,7 @@ from resp import ReplyError
 
 from . import _commands as cmd
 from ._commands import Call, Key, Value, ValueMapping
-from ._errors import ResponseError
+from ._errors import response_error
 from ._open import Backend, close_backend, open_backend
 from ._url import Config
 
@@ -94,7 +94,7 @@ class Client:
             return call.decode(None, self._decode)
         reply = await backend.execute(call.argv, idempotent=call.idempotent)
         if type(reply) is ReplyError:
-            raise ResponseError(reply.message, reply.code)
+            raise response_error(reply)
         return call.decode(reply, self._decode)
 
     async def set(self, key: Key, value: Value, *, ex: object = None, px: object = None,
