@@ -147,6 +147,28 @@ def test_a_push_before_a_reply_is_not_a_reply() -> None:
         assert len(server.connections) == 1  # a push does not cost the connection
 
 
+def test_a_push_after_a_reply_keeps_the_connection() -> None:
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        return bulk(argv[1]) + b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"
+
+    with peer(handle) as server, kvs.sync.connect(server.url) as db:
+        for i in range(3):
+            assert db.execute("ECHO", f"mine-{i}") == f"mine-{i}"
+        assert db._backend.pushes == 3  # type: ignore[union-attr]
+        assert len(server.connections) == 1
+
+
+def test_a_reply_after_a_push_after_a_reply_is_never_lent() -> None:
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        push = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"
+        return bulk(argv[1]) + push + b":666\r\n"
+
+    with peer(handle) as server, kvs.sync.connect(server.url) as db:
+        assert db.execute("ECHO", "mine-0") == "mine-0"
+        assert db.execute("ECHO", "mine-1") == "mine-1"
+        assert len(server.connections) == 2
+
+
 def test_part_of_an_extra_reply_is_never_lent() -> None:
     def handle(argv: list[bytes], server: Peer) -> bytes:
         return bulk(b"a") + b"$5\r\nha" if len(server.calls) == 1 else bulk(b"b")
@@ -264,10 +286,11 @@ def test_a_plain_command_still_times_out() -> None:
         assert time.monotonic() - started < 0.9
 
 
-def test_a_blocking_call_inside_trio_run_warns_once(redis_url: str,
+@pytest.mark.parametrize("fixture", ["redis_url", "memcached_single_url"])
+def test_a_blocking_call_inside_trio_run_warns_once(fixture: str, request: pytest.FixtureRequest,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transport, "_warned_trio", False)
-    with kvs.sync.connect(redis_url) as db:
+    with kvs.sync.connect(request.getfixturevalue(fixture)) as db:
         db.set("k", "v")  # trio is imported but not running here: no warning
 
         async def inside() -> None:
@@ -276,3 +299,21 @@ def test_a_blocking_call_inside_trio_run_warns_once(redis_url: str,
             assert db.get("k") == "v"  # once: filterwarnings=error would fail a second
 
         trio.run(inside)
+
+
+def test_a_real_server_loading_its_dataset(redis_server_factory: Callable[..., Any]) -> None:
+    server = redis_server_factory(args=(
+        "--enable-debug-command", "yes",
+        "--key-load-delay", "100",  # microseconds per key: 20,000 keys load for ~2 s
+        "--loading-process-events-interval-bytes", "1024"))  # answer (LOADING) while loading
+    assert server.command("DEBUG", "POPULATE", "20000") == "OK"
+    assert server.command("SAVE") == "OK"
+    server.restart()
+    with kvs.sync.connect(server.url) as db:
+        with pytest.raises(kvs.ResponseError) as info:
+            db.incr("counter")  # not safe to send twice: the error at once
+        assert info.value.code == "LOADING"
+        started = time.monotonic()
+        assert db.get("key:7") == "value:7"  # safe: waited for, within the timeout
+        assert time.monotonic() - started > 0.2
+        assert db.incr("counter") == 1

@@ -67,7 +67,7 @@ def warn_if_in_trio() -> None:
     _warned_trio = True
     warnings.warn("kvs.sync blocks: this call runs inside trio.run and stops the event loop "
                   "while it waits; use kvs (the trio client) there", RuntimeWarning,
-                  stacklevel=4)
+                  stacklevel=6)
 
 
 def open_socket(host: str, port: int, path: str | None, *, timeout: float | None,
@@ -109,6 +109,7 @@ class BlockingConnection:
         self._buffer = bytearray(RECEIVE_SIZE)
         self._view = memoryview(self._buffer)
         self._timeout: float | None = sock.gettimeout()
+        self.stale = False  # the server sent a reply nobody asked for: never lend it again
 
     def settimeout(self, timeout: float | None) -> None:
         self._timeout = timeout
@@ -158,6 +159,8 @@ class BlockingConnection:
                 if n == 0:
                     raise ConnectionError(f"connection to {self.name} closed by the server",
                                           sent=True)
+            if push_type is not None and parser.buffered:
+                self._drain_pushes(sentinel)
             return replies
         except TimeoutError as exc:  # the builtin: socket.timeout
             raise KvsTimeoutError(f"no reply from {self.name} within {self.sock.gettimeout()}s") \
@@ -173,11 +176,25 @@ class BlockingConnection:
                 with contextlib.suppress(OSError):
                     self.sock.settimeout(self._timeout)
 
+    def _drain_pushes(self, sentinel: object) -> None:
+        """Hand complete pushes that came after the replies to the push handler; stop at
+        anything else, which leaves the parser non-empty and the connection not reusable."""
+        parser = self.parser
+        while parser.buffered:
+            reply = parser.next_reply()
+            if reply is sentinel:
+                return
+            if type(reply) is not self._push_type:
+                self.stale = True
+                return
+            if self._on_push is not None:
+                self._on_push(reply)
+
     def idle_ok(self) -> bool:
         """Whether an idle connection may be lent: its parser is empty (the server sent
         nothing it was not asked for), its socket has nothing to read and is not closed."""
         try:
-            if self.sock.fileno() < 0 or self.parser.buffered:
+            if self.stale or self.sock.fileno() < 0 or self.parser.buffered:
                 return False
             poller = select.poll()
             poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
@@ -206,6 +223,7 @@ class Pool:
 
     def get(self) -> BlockingConnection:
         """An idle connection that still looks alive, or a new one."""
+        warn_if_in_trio()
         while True:
             try:
                 conn = self._idle.pop()
@@ -232,7 +250,8 @@ class Pool:
 
     def put(self, conn: BlockingConnection) -> None:
         """Take back a connection whose caller is done; one out of step is closed."""
-        if self._closed or len(self._idle) >= self._max_idle or conn.parser.buffered:
+        if (self._closed or len(self._idle) >= self._max_idle or conn.stale
+                or conn.parser.buffered):
             conn.close()
         else:
             self._idle.append(conn)
@@ -240,7 +259,6 @@ class Pool:
     def run(self, payload: bytes, count: int, *, idempotent: bool, sentinel: object,
             extra_timeout: float | None = 0.0) -> list[Any]:
         """Send a request on a pooled connection, retrying as far as it is safe."""
-        warn_if_in_trio()
         attempt = 0
         while True:
             try:
