@@ -61,8 +61,13 @@ def warn_if_in_trio() -> None:
     if trio is None:
         return
     try:
-        trio.lowlevel.current_root_task()
-    except (RuntimeError, AttributeError):
+        inside = trio.lowlevel.in_trio_run()  # trio >= 0.26: a thread-local look-up
+    except AttributeError:
+        try:
+            inside = trio.lowlevel.current_root_task() is not None
+        except RuntimeError:
+            inside = False
+    if not inside:
         return  # trio is imported, but this thread is not running it
     _warned_trio = True
     warnings.warn("kvs.sync blocks: this call runs inside trio.run and stops the event loop "
