@@ -196,10 +196,11 @@ class BlockingConnection:
                 self._on_push(reply)
 
     def idle_ok(self) -> bool:
-        """Whether an idle connection may be lent: its parser is empty (the server sent
-        nothing it was not asked for), its socket has nothing to read and is not closed."""
+        """Whether an idle connection may be lent: its socket has nothing to read and is not
+        closed.  (Its parser was empty when it came back: `Pool.put` closes it otherwise,
+        and nothing feeds the parser of an idle connection.)"""
         try:
-            if self.stale or self.sock.fileno() < 0 or self.parser.buffered:
+            if self.stale or self.sock.fileno() < 0:
                 return False
             poller = select.poll()
             poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
