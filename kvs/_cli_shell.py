@@ -3,7 +3,9 @@
 Lines are split like a POSIX shell (``set greeting "hello world"``) and run by
 `run_command`, so the shell takes the same commands as ``kvs COMMAND``.  On a terminal it
 shows a prompt with the URL (password masked), keeps readline history in ``~/.kvs_history``
-when that file can be written, and completes command names with Tab.  With input from a pipe
+when that file can be written, and completes command names with Tab.  Lines that carry a
+password (``AUTH ...``, ``HELLO ... AUTH ...``) are taken out of the history as soon as they
+are read, as redis-cli does, so they are never written to that file.  With input from a pipe
 it prints no prompt and no banner, only the replies, so it can be scripted.
 
 readline is imported only for a terminal: on some systems importing it writes escape
@@ -25,7 +27,7 @@ from .cli.format import format_reply
 if TYPE_CHECKING:
     from .sync import Client
 
-__all__ = ["run_shell"]
+__all__ = ["is_secret", "run_shell"]
 
 HISTORY_FILE = os.path.join("~", ".kvs_history")
 HISTORY_LENGTH = 1000
@@ -74,6 +76,26 @@ def _setup_readline() -> str | None:
     directory = os.path.dirname(path) or "."
     writable = os.access(path, os.W_OK) if os.path.exists(path) else os.access(directory, os.W_OK)
     return path if writable else None
+
+
+def is_secret(line: str) -> bool:
+    """Whether `line` carries a password: ``AUTH ...`` or ``HELLO ... AUTH ...``."""
+    words = line.split()
+    if not words:
+        return False
+    first = words[0].lower()
+    return first == "auth" or (first == "hello" and any(w.lower() == "auth" for w in words))
+
+
+def _forget_last_line() -> None:
+    try:
+        import readline
+    except ImportError:
+        return
+
+    length = readline.get_current_history_length()
+    if length:
+        readline.remove_history_item(length - 1)
 
 
 def _save_history(path: str) -> None:
@@ -134,6 +156,8 @@ def run_shell(url: str) -> int:
                     if interactive:
                         print()
                     break
+                if interactive and is_secret(line):
+                    _forget_last_line()
                 if not _execute_line(db, line):
                     break
         finally:

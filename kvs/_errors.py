@@ -10,6 +10,7 @@ transport, with the original kept as ``__cause__``.
 from __future__ import annotations
 
 import builtins
+from typing import Protocol
 
 __all__ = [
     "ConnectionError",
@@ -19,6 +20,7 @@ __all__ = [
     "ResponseError",
     "TimeoutError",
     "UnsupportedOperation",
+    "response_error",
 ]
 
 
@@ -73,3 +75,28 @@ class ProtocolError(KvsError):
     def __init__(self, message: str, *, sent: bool = False) -> None:
         super().__init__(message)
         self.sent = sent
+
+
+class _ErrorReply(Protocol):
+    @property
+    def message(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+
+
+# What to tell the user on top of the server's words, by error code.
+_HINTS = {
+    "NOAUTH": "give the password in the URL: redis://:PASSWORD@host, or "
+              "redis://USERNAME:PASSWORD@host for an ACL user (percent-encode @ / : ? # % [ ] "
+              "and spaces in it)",
+}
+
+
+def response_error(reply: _ErrorReply) -> ResponseError:
+    """The `ResponseError` for a server's error reply, with a hint where one helps.
+
+    ``message`` keeps the server's own text first; ``code`` is the reply's code.
+    """
+    hint = _HINTS.get(reply.code)
+    message = reply.message if hint is None else f"{reply.message} ({hint})"
+    return ResponseError(message, reply.code)

@@ -3,8 +3,11 @@
 `handshake(config)` is a generator: it yields each command line to send and receives the
 parsed reply, so the trio and the blocking transports run the very same steps:
 ``HELLO 3 [AUTH user pass] [SETNAME name]``; where the server has no HELLO (or the URL asks
-for ``protocol=2``), ``AUTH`` and ``CLIENT SETNAME``; then ``SELECT db`` when a database is
-named.  A refusal (wrong password, unknown database) raises `kvs.ResponseError`.
+for ``protocol=2``), ``AUTH``, ``CLIENT SETNAME`` and a ``PING``; then ``SELECT db`` when a
+database is named.  Every step waits for its reply, so an error the server sends before any
+request (``-ERR max number of clients reached``) is the reply to the first step, and raises
+with the server's message on open, in RESP2 as in RESP3.  A refusal (wrong password, unknown
+database) raises `kvs.ResponseError`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from resp import ReplyError
 
-from ._errors import ResponseError
+from ._errors import response_error
 from ._url import Config
 
 __all__ = ["Handshake", "handshake"]
@@ -38,7 +41,7 @@ def handshake(config: Config) -> Handshake:
         if isinstance(reply, ReplyError):
             # A server older than 6 does not know HELLO; one built without RESP3 says NOPROTO.
             if reply.code not in ("NOPROTO", "ERR") or "HELLO" not in reply.message.upper():
-                raise ResponseError(reply.message, reply.code)
+                raise response_error(reply)
             protocol = 2
         elif config.client_name or auth:
             auth = ()  # HELLO did both
@@ -47,6 +50,7 @@ def handshake(config: Config) -> Handshake:
             _check((yield ("AUTH", *auth) if config.username else ("AUTH", auth[1])))
         if config.client_name:
             _check((yield ("CLIENT", "SETNAME", config.client_name)))
+        _check((yield ("PING",)))
     if config.db:
         _check((yield ("SELECT", config.db)))
     return protocol
@@ -54,4 +58,4 @@ def handshake(config: Config) -> Handshake:
 
 def _check(reply: Any) -> None:
     if isinstance(reply, ReplyError):
-        raise ResponseError(reply.message, reply.code)
+        raise response_error(reply)

@@ -468,6 +468,12 @@ class Parser:
         self._failure: str | None = None
         self._known: dict[bytes, _Known] = {}  # reply lines seen lately, parsed
 
+    @property
+    def buffered(self) -> bool:
+        """Whether the parser holds anything not yet returned: a reply, or part of one."""
+        return (self._pos < len(self._chunk) or bool(self._buf) or self._pending is not None
+                or self._failure is not None)
+
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append received bytes (any chunk, split anywhere)."""
         if self._failure is not None:

@@ -8,17 +8,31 @@ Shared by the trio and the blocking transports so that both follow one rule:
   command has run at most once;
 - reconnecting after failures waits a full-jitter exponential backoff: a uniform draw in
   ``[0, min(cap, base * 2**(failures - 1))]``, and no wait at all for the first attempt after
-  a connection that was working broke.
+  a connection that was working broke;
+- a reply that says the server cannot answer *yet* (`TRANSIENT_CODES`: ``LOADING``, a
+  server restarting with a large dataset) is transient: a command that is safe to run twice
+  is sent again after `transient_delay` seconds, for as long as the command's timeout allows;
+  any other command gets the error at once.
 """
 
 from __future__ import annotations
 
 import random
 
-__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "backoff_delay", "may_retry"]
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "TRANSIENT_CODES",
+    "backoff_delay",
+    "is_transient",
+    "may_retry",
+    "transient_delay",
+]
 
 BACKOFF_BASE = 0.05
 BACKOFF_CAP = 2.0
+TRANSIENT_CODES = frozenset({"LOADING"})
+TRANSIENT_CAP = 0.5
 
 
 def may_retry(*, sent: bool, idempotent: bool, attempt: int, retries: int) -> bool:
@@ -40,3 +54,21 @@ def backoff_delay(failures: int, *, base: float = BACKOFF_BASE, cap: float = BAC
         return 0.0
     ceiling = min(cap, base * 2 ** min(failures - 1, 32))
     return (rand or random).uniform(0.0, ceiling)
+
+
+def is_transient(reply: object) -> bool:
+    """Whether `reply` is an error the server gives only while it cannot answer yet."""
+    return getattr(reply, "code", None) in TRANSIENT_CODES and hasattr(reply, "message")
+
+
+def transient_delay(attempt: int, *, left: float | None) -> float | None:
+    """Seconds to wait before sending again after the `attempt`-th transient error (from 0),
+    or None when the time `left` (None: no limit) is too short to try once more.
+
+    The waits grow 0.05, 0.1, 0.2 ... up to half a second: a loading server is usually
+    back within seconds, and a retry costs the server little.
+    """
+    delay = min(TRANSIENT_CAP, BACKOFF_BASE * (1 << min(attempt, 16)))
+    if left is not None and delay >= left:
+        return None
+    return delay

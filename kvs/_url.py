@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, NamedTuple
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from ._errors import InvalidURL
 
@@ -179,9 +179,42 @@ _REDIS_ONLY = {"db", "protocol", "client_name", "ssl_ca_file", "ssl_certfile", "
                "ssl_insecure"}
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def _credentials_span(url: str) -> tuple[int, int] | None:
+    """Where the credentials of `url` are: ``url[start:end]`` is ``user[:password]``.
+
+    The parser takes the credentials as urlsplit does, up to the last ``@`` of the network
+    location; this also ends them at any later ``@``, because an unencoded ``/``, ``?`` or
+    ``#`` in a password ends the network location early and moves the password's tail into
+    the path, query or fragment (such a URL does not parse, but its message must not show
+    the password either).
+    """
+    match = _SCHEME.search(url)
+    if match is None:
+        return None
+    start = match.end()
+    end = url.rfind("@", start)
+    return None if end < 0 else (start, end)
+
+
 def mask_url(url: str) -> str:
-    """Return `url` with any password replaced by ``***``."""
-    return re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
+    """Return `url` with any password replaced by ``***``.
+
+    A user name is kept (``redis://alice:***@host``) unless it holds a character that ends a
+    network location, in which case the whole of the credentials is masked.
+    """
+    span = _credentials_span(url)
+    if span is None:
+        return url
+    start, end = span
+    user, colon, _ = url[start:end].partition(":")
+    if any(ch in user for ch in "/?#[]"):
+        return f"{url[:start]}***{url[end:]}"
+    if not colon:
+        return url  # a user name and no password
+    return f"{url[:start]}{user}:***{url[end:]}"
 
 
 def _unsupported(url: str) -> InvalidURL:
@@ -230,14 +263,14 @@ def parse_url(url: object, **options: object) -> Config:
             if parts.hostname not in (None, "", "localhost") or not parts.path:
                 raise _unsupported(url)
             base["path"] = unquote(parts.path)
-            _credentials(parts.username, parts.password, base)
+            _credentials(url, parts, base)
         elif backend == "redis":
             if not parts.hostname or any(ch.isspace() for ch in parts.hostname):
                 raise _unsupported(url)
             base["host"] = parts.hostname
             base["port"] = _port(url, _raw_port(parts.netloc), DEFAULT_PORTS["redis"])
             base["tls"] = scheme == "rediss"
-            _credentials(parts.username, parts.password, base)
+            _credentials(url, parts, base)
             db_path = parts.path.strip("/")
             if db_path:
                 if not db_path.isdigit():
@@ -267,10 +300,17 @@ def _raw_port(netloc: str) -> str | None:
     return hostport.partition(":")[2] if ":" in hostport else None
 
 
-def _credentials(username: str | None, password: str | None, base: dict[str, Any]) -> None:
+def _credentials(url: str, parts: SplitResult, base: dict[str, Any]) -> None:
+    span = _credentials_span(url)
+    if span is None:
+        return
+    start, end = span
+    if parts.netloc != url[start:start + len(parts.netloc)] or end >= start + len(parts.netloc):
+        raise _unsupported(url)  # an '@' after the host: a password with an unencoded / ? #
+    username, colon, password = url[start:end].partition(":")
     if username:
         base["username"] = unquote(username)
-    if password is not None:
+    if colon:
         base["password"] = unquote(password)
 
 

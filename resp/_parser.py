@@ -188,6 +188,17 @@ class Parser:
         """
         return self._last_attrs
 
+    @property
+    def buffered(self) -> bool:
+        """Whether the parser holds anything not yet returned: a reply, or part of one.
+
+        A connection whose parser is not empty between requests is out of step with its
+        server (the server sent more than was asked), so it must not be reused.
+        """
+        return bool(self._queue or self._chunks or self._stack or self._attrs
+                    or self._pos < len(self._buf) or self._bulk_len >= 0
+                    or self._wait != _WAIT_NONE or self._error is not None)
+
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append received bytes.
 

@@ -261,9 +261,13 @@ async def test_unsupported_even_when_the_key_server_is_down(
         for i in range(20):
             with pytest.raises(kvs.UnsupportedOperation, match="lpush is not supported"):
                 await db.lpush(f"list{i}", "x")
-    with kvs.sync.connect(url) as sdb, \
-            pytest.raises(kvs.UnsupportedOperation, match="hset is not supported"):
-        sdb.hset("h", "f", "v")
+
+    def blocking() -> None:  # in a worker thread: kvs.sync blocks
+        with kvs.sync.connect(url) as sdb, \
+                pytest.raises(kvs.UnsupportedOperation, match="hset is not supported"):
+            sdb.hset("h", "f", "v")
+
+    await trio.to_thread.run_sync(blocking)
 
 
 async def test_open_fails_when_no_server_answers() -> None:
@@ -273,7 +277,7 @@ async def test_open_fails_when_no_server_answers() -> None:
         async with kvs.connect(url):
             pass
     with pytest.raises(kvs.ConnectionError):
-        kvs.sync.connect(url).open()
+        await trio.to_thread.run_sync(kvs.sync.connect(url).open)
 
 
 # -- keys: spread, encoding, injection --------------------------------------------------------
@@ -323,10 +327,14 @@ async def test_binary_long_and_odd_keys(memcached_url: str) -> None:
             assert await db.get(key) == b"v%d" % i, key
         assert await db.mget(keys) == [b"v%d" % i for i in range(len(keys))]
         assert await db.delete(*keys) == len(keys)
-    with kvs.sync.connect(memcached_url, decode=False) as sdb:
-        assert sdb.set(b"x" * 5000, b"long") is True
-        assert sdb.get(b"x" * 5000) == b"long"
-        assert sdb.get(b"x" * 4999) is None
+
+    def blocking() -> None:  # in a worker thread: kvs.sync blocks
+        with kvs.sync.connect(memcached_url, decode=False) as sdb:
+            assert sdb.set(b"x" * 5000, b"long") is True
+            assert sdb.get(b"x" * 5000) == b"long"
+            assert sdb.get(b"x" * 4999) is None
+
+    await trio.to_thread.run_sync(blocking)
 
 
 # -- documented differences from Redis --------------------------------------------------------

@@ -110,8 +110,9 @@ def test_memory_store_is_shared_with_the_trio_client() -> None:
 
 def test_timeout(redis_url: str) -> None:
     with kvs.sync.connect(redis_url, timeout=0.2) as db:
-        with pytest.raises(kvs.TimeoutError):
-            db.execute("BLPOP", "nothing", 1)
+        # A blocking command's own timeout comes on top (tests/test_sync_safety.py has the
+        # plain timeout, against a server that does not answer).
+        assert db.execute("BLPOP", "nothing", 1) is None
         assert db.ping() is True
 
 

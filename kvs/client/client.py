@@ -15,7 +15,7 @@ from typing import Self, TypeVar
 
 from resp import ReplyError
 
-from .._errors import ResponseError
+from .._errors import response_error
 from .._open import Backend, close_backend, open_backend
 from .._url import Config
 from ..commands import Call
@@ -90,5 +90,5 @@ class Client(Operations[R]):
             return call.decode(None, self._decode)
         reply = await backend.execute(call.argv, idempotent=call.idempotent)
         if type(reply) is ReplyError:
-            raise ResponseError(reply.message, reply.code)
+            raise response_error(reply)
         return call.decode(reply, self._decode)

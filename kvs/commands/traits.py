@@ -65,12 +65,12 @@ def is_blocking(argv: tuple[bytes, ...]) -> bool:
 
 
 def blocking_seconds(argv: tuple[bytes, ...]) -> float | None:
-    """How long a blocking command may wait on the server, in seconds; None for ever.
+    """How long a blocking command may wait on the server, in seconds; None: for ever.
 
-    BLPOP, BRPOP, BZPOPMIN, BZPOPMAX, BRPOPLPUSH and BLMOVE end with their timeout in seconds,
-    BLMPOP and BZMPOP start with it; XREAD and XREADGROUP take ``BLOCK`` milliseconds, WAIT and
-    WAITAOF end with milliseconds.  0 (or a timeout that does not parse: the server refuses
-    it at once) means no limit of ours.
+    BLPOP, BRPOP, BZPOPMIN, BZPOPMAX, BRPOPLPUSH and BLMOVE end with their timeout in
+    seconds, BLMPOP and BZMPOP start with it, XREAD and XREADGROUP take ``BLOCK``
+    milliseconds and WAIT and WAITAOF end with milliseconds; 0 means for ever.  A timeout
+    that does not parse (or is negative) adds nothing: the server refuses the command at once.
     """
     name = argv[0].upper()
     raw: bytes | None = None
@@ -81,18 +81,17 @@ def blocking_seconds(argv: tuple[bytes, ...]) -> float | None:
         for i, arg in enumerate(argv[:-1]):
             if arg.upper() == b"BLOCK":
                 raw, scale = argv[i + 1], 0.001
-                break
     elif name in (b"WAIT", b"WAITAOF"):
         raw, scale = argv[-1], 0.001
     elif len(argv) > 1:
         raw = argv[-1]
     try:
-        seconds = float(raw) * scale if raw is not None else 0.0
+        seconds = float(raw) * scale if raw is not None else -1.0
     except ValueError:
+        return 0.0
+    if seconds == 0:
         return None
-    if not seconds > 0 or math.isinf(seconds):
-        return None
-    return seconds
+    return seconds if 0 < seconds < math.inf else 0.0
 
 
 def refuse_connection_state(argv: tuple[bytes, ...]) -> None:

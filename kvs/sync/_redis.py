@@ -1,21 +1,28 @@
 """Redis over blocking sockets: a pool of connections, each opened with the shared handshake.
 
 Each thread borrows a connection for one command, so blocking commands (BLPOP ...) simply
-hold theirs for as long as they block.  Commands that change a connection's state are
-refused, as on the trio client, because the connection goes back to the pool afterwards.
+hold theirs for as long as they block, and their socket timeout is ``timeout`` plus the
+command's own (none when the command waits for ever).  Commands that change a connection's
+state are refused, as on the trio client, because the connection goes back to the pool
+afterwards.  RESP3 pushes are counted in `RedisBackend.pushes` and dropped.  A ``LOADING``
+reply to a command that is safe to run twice is retried (`kvs._retry.is_transient`) for as
+long as ``timeout`` allows.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
-from resp import NEED_DATA, Parser, encode_command
+from resp import NEED_DATA, Parser, Push, encode_command
 from resp import ProtocolError as RespProtocolError
 
 from .._handshake import handshake
+from .._retry import is_transient, transient_delay
 from .._tls import ssl_context
 from .._url import Config
-from ..commands.traits import SPECIAL, refuse_connection_state
+from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
 from ._transport import BlockingConnection, Pool, open_socket
 
 __all__ = ["RedisBackend"]
@@ -27,6 +34,12 @@ class RedisBackend:
         self.name = config.display
         self._tls = ssl_context(config) if config.tls else None
         self._pool = Pool(self._open, retries=config.retries, name=config.display)
+        self._lock = threading.Lock()
+        self.pushes = 0  # RESP3 pushes read while waiting for replies (dropped for now)
+
+    def _on_push(self, push: Any) -> None:
+        with self._lock:
+            self.pushes += 1
 
     def open(self) -> None:
         self._pool.put(self._pool.get())
@@ -35,16 +48,38 @@ class RedisBackend:
         self._pool.close()
 
     def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        extra: float | None = 0.0
         if argv[0].upper() in SPECIAL:
             refuse_connection_state(argv)
+            if is_blocking(argv):
+                extra = blocking_seconds(argv)
         payload = encode_command(*argv)
-        return self._pool.run(payload, 1, idempotent=idempotent, sentinel=NEED_DATA)[0]
+        run = self._pool.run
+        reply = run(payload, 1, idempotent=idempotent, sentinel=NEED_DATA,
+                    extra_timeout=extra)[0]
+        if not (idempotent and is_transient(reply)):
+            return reply
+        timeout = self._config.timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        attempt = 0
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            delay = transient_delay(attempt, left=left)
+            if delay is None:
+                return reply
+            time.sleep(delay)
+            attempt += 1
+            reply = run(payload, 1, idempotent=idempotent, sentinel=NEED_DATA,
+                        extra_timeout=extra)[0]
+            if not is_transient(reply):
+                return reply
 
     def _open(self) -> BlockingConnection:
         config = self._config
         sock = open_socket(config.host, config.port, config.path, tls=self._tls,
                            timeout=config.connect_timeout, name=self.name)
-        conn = BlockingConnection(sock, Parser(), self.name, RespProtocolError)
+        conn = BlockingConnection(sock, Parser(), self.name, RespProtocolError, push_type=Push,
+                                  on_push=self._on_push)
         try:
             steps = handshake(config)
             try:

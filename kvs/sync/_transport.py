@@ -7,6 +7,15 @@ idle: a readable idle socket is a closed (or confused) one, and is replaced.  So
 written on a connection that looked alive, and a failure after that counts as "may have
 reached the server" for the retry rules of `kvs._retry`.
 
+A reply is never handed to the wrong caller.  A RESP3 push read while waiting for a reply is
+not a reply: it goes to the connection's push handler.  A connection whose parser still holds
+anything once its caller has its replies (the server sent more than was asked: a complete
+reply or part of one) is closed when it comes back, never lent again; the caller keeps the
+reply that was its own.  And an idle connection whose socket is readable is closed too.
+
+A blocking call made on a thread that is running `trio.run` blocks that event loop; the
+first such call warns (`RuntimeWarning`), without importing trio.
+
 OS errors become kvs errors here, once, with the cause kept.
 """
 
@@ -17,8 +26,10 @@ import contextlib
 import select
 import socket
 import ssl
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -26,7 +37,7 @@ from .._errors import ConnectionError, ProtocolError
 from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import backoff_delay, may_retry
 
-__all__ = ["BlockingConnection", "Pool", "open_socket"]
+__all__ = ["BlockingConnection", "Pool", "open_socket", "warn_if_in_trio"]
 
 RECEIVE_SIZE = 256 * 1024
 
@@ -34,6 +45,34 @@ RECEIVE_SIZE = 256 * 1024
 class _Parser(Protocol):
     def feed(self, data: bytes | bytearray | memoryview) -> None: ...
     def next_reply(self) -> Any: ...
+    @property
+    def buffered(self) -> bool: ...
+
+
+_warned_trio = False
+
+
+def warn_if_in_trio() -> None:
+    """Warn once per process when a blocking call runs on a thread inside `trio.run`."""
+    global _warned_trio
+    if _warned_trio:
+        return
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return
+    try:
+        inside = trio.lowlevel.in_trio_run()  # trio >= 0.26: a thread-local look-up
+    except AttributeError:
+        try:
+            inside = trio.lowlevel.current_root_task() is not None
+        except RuntimeError:
+            inside = False
+    if not inside:
+        return  # trio is imported, but this thread is not running it
+    _warned_trio = True
+    warnings.warn("kvs.sync blocks: this call runs inside trio.run and stops the event loop "
+                  "while it waits; use kvs (the trio client) there", RuntimeWarning,
+                  stacklevel=6)
 
 
 def open_socket(host: str, port: int, path: str | None, *, timeout: float | None,
@@ -64,33 +103,52 @@ class BlockingConnection:
     """One socket, one parser, one thread at a time."""
 
     def __init__(self, sock: socket.socket, parser: _Parser, name: str,
-                 parse_error: type[Exception]) -> None:
+                 parse_error: type[Exception], *, push_type: type | None = None,
+                 on_push: Callable[[Any], None] | None = None) -> None:
         self.sock = sock
         self.parser = parser
         self.name = name
         self._parse_error = parse_error
+        self._push_type = push_type
+        self._on_push = on_push
         self._buffer = bytearray(RECEIVE_SIZE)
         self._view = memoryview(self._buffer)
+        self._timeout: float | None = sock.gettimeout()
+        self.stale = False  # the server sent a reply nobody asked for: never lend it again
 
     def settimeout(self, timeout: float | None) -> None:
+        self._timeout = timeout
         self.sock.settimeout(timeout)
 
-    def request(self, payload: bytes, count: int, sentinel: object) -> list[Any]:
-        """Send `payload` and read `count` replies.
+    def request(self, payload: bytes, count: int, sentinel: object, *,
+                extra_timeout: float | None = 0.0) -> list[Any]:
+        """Send `payload` and read `count` replies, pushes set aside.
+
+        Args:
+            extra_timeout: seconds the server may take on top of the timeout (a blocking
+                command's own timeout); None: wait for ever.
 
         Raises:
             kvs.ConnectionError: with ``sent=True``: the request may have reached the server.
             kvs.TimeoutError: no reply within the timeout (the connection is then unusable).
-            kvs.ProtocolError: the server's bytes broke the protocol.
+            kvs.ProtocolError: the server's bytes broke the protocol (``sent=True``).
         """
+        if extra_timeout != 0.0:
+            self.sock.settimeout(None if extra_timeout is None or self._timeout is None
+                                 else self._timeout + extra_timeout)
         try:
             self.sock.sendall(payload)
             replies: list[Any] = []
             parser = self.parser
+            push_type = self._push_type
             streaming = False
             while len(replies) < count:
                 reply = parser.next_reply()
                 if reply is not sentinel:
+                    if push_type is not None and type(reply) is push_type:
+                        if self._on_push is not None:
+                            self._on_push(reply)
+                        continue
                     replies.append(reply)
                     continue
                 if streaming:
@@ -106,6 +164,8 @@ class BlockingConnection:
                 if n == 0:
                     raise ConnectionError(f"connection to {self.name} closed by the server",
                                           sent=True)
+            if push_type is not None and parser.buffered:
+                self._drain_pushes(sentinel)
             return replies
         except TimeoutError as exc:  # the builtin: socket.timeout
             raise KvsTimeoutError(f"no reply from {self.name} within {self.sock.gettimeout()}s") \
@@ -115,12 +175,32 @@ class BlockingConnection:
         except (OSError, ssl.SSLError) as exc:
             raise ConnectionError(f"connection to {self.name} lost: {exc}", sent=True) from exc
         except self._parse_error as exc:
-            raise ProtocolError(f"{self.name}: {exc}") from exc
+            raise ProtocolError(f"{self.name}: {exc}", sent=True) from exc
+        finally:
+            if extra_timeout != 0.0:
+                with contextlib.suppress(OSError):
+                    self.sock.settimeout(self._timeout)
+
+    def _drain_pushes(self, sentinel: object) -> None:
+        """Hand complete pushes that came after the replies to the push handler; stop at
+        anything else, which leaves the parser non-empty and the connection not reusable."""
+        parser = self.parser
+        while parser.buffered:
+            reply = parser.next_reply()
+            if reply is sentinel:
+                return
+            if type(reply) is not self._push_type:
+                self.stale = True
+                return
+            if self._on_push is not None:
+                self._on_push(reply)
 
     def idle_ok(self) -> bool:
-        """Whether an idle connection still looks usable (nothing to read, not closed)."""
+        """Whether an idle connection may be lent: its socket has nothing to read and is not
+        closed.  (Its parser was empty when it came back: `Pool.put` closes it otherwise,
+        and nothing feeds the parser of an idle connection.)"""
         try:
-            if self.sock.fileno() < 0:
+            if self.stale or self.sock.fileno() < 0:
                 return False
             poller = select.poll()
             poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
@@ -149,6 +229,7 @@ class Pool:
 
     def get(self) -> BlockingConnection:
         """An idle connection that still looks alive, or a new one."""
+        warn_if_in_trio()
         while True:
             try:
                 conn = self._idle.pop()
@@ -174,12 +255,15 @@ class Pool:
         return conn
 
     def put(self, conn: BlockingConnection) -> None:
-        if self._closed or len(self._idle) >= self._max_idle:
+        """Take back a connection whose caller is done; one out of step is closed."""
+        if (self._closed or len(self._idle) >= self._max_idle or conn.stale
+                or conn.parser.buffered):
             conn.close()
         else:
             self._idle.append(conn)
 
-    def run(self, payload: bytes, count: int, *, idempotent: bool, sentinel: object) -> list[Any]:
+    def run(self, payload: bytes, count: int, *, idempotent: bool, sentinel: object,
+            extra_timeout: float | None = 0.0) -> list[Any]:
         """Send a request on a pooled connection, retrying as far as it is safe."""
         attempt = 0
         while True:
@@ -192,7 +276,7 @@ class Pool:
                 attempt += 1
                 continue
             try:
-                replies = conn.request(payload, count, sentinel)
+                replies = conn.request(payload, count, sentinel, extra_timeout=extra_timeout)
             except ConnectionError as exc:
                 conn.close()
                 if self._closed or not may_retry(sent=exc.sent, idempotent=idempotent,

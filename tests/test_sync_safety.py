@@ -1,0 +1,319 @@
+"""kvs.sync never hands a reply to the wrong caller, even from a hostile server.
+
+The hostile peer is a small TCP server in this file that speaks just enough RESP to pass the
+handshake and answers each command with whatever bytes a test's handler returns, so a test
+can send unsolicited replies, pushes before replies, partial replies and ``-LOADING``.
+Pushes from a real Redis come from ``CLIENT TRACKING on REDIRECT <id>`` on a second
+connection, as a stranger knowing our client id could do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import trio
+
+import kvs
+import kvs.sync
+import kvs.sync._transport as transport
+import resp
+
+Handler = Callable[[list[bytes], "Peer"], bytes]
+
+
+class Peer:
+    """A RESP server on loopback whose replies come from `handler(argv, peer)`."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.calls: list[list[bytes]] = []
+        self.connections: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self._stop = False
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                sock, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            sock.settimeout(None)
+            self.connections.append(sock)
+            thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        parser = resp.Parser()
+        with contextlib.suppress(OSError):
+            while not self._stop:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                parser.feed(data)
+                while (argv := parser.next_reply()) is not resp.NEED_DATA:
+                    name = argv[0].upper()
+                    if name == b"HELLO":
+                        sock.sendall(b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n")
+                    elif name in (b"PING", b"CLIENT"):
+                        sock.sendall(b"+OK\r\n" if name == b"CLIENT" else b"+PONG\r\n")
+                    else:
+                        self.calls.append(argv)
+                        sock.sendall(self.handler(argv, self))
+
+    def close(self) -> None:
+        self._stop = True
+        self._listener.close()
+        for sock in self.connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def peer(handler: Handler) -> Iterator[Peer]:
+    server = Peer(handler)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def bulk(value: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def counter() -> Handler:
+    count = iter(range(1, 1000))
+
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        n = next(count)
+        return b":%d\r\n:666\r\n" % n if n == 1 else b":%d\r\n" % n
+
+    return handle
+
+
+def test_an_extra_reply_with_the_reply_is_never_lent() -> None:
+    with peer(counter()) as server, kvs.sync.connect(server.url) as db:
+        assert db.incr("n") == 1  # the caller keeps its own reply
+        assert db.incr("n") == 2  # and the 666 that came with it went with the connection
+        assert db.incr("n") == 3
+        assert len(server.connections) == 2
+
+
+def test_a_reply_sent_to_an_idle_connection_is_never_lent() -> None:
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        if argv[0].upper() == b"GET":
+            sock = server.connections[-1]
+            threading.Timer(0.05, sock.sendall, (b":666\r\n",)).start()
+            return bulk(b"a")
+        return b":%d\r\n" % len(server.calls)
+
+    with peer(handle) as server, kvs.sync.connect(server.url) as db:
+        assert db.get("k") == "a"
+        time.sleep(0.3)
+        assert db.incr("n") == 2
+
+
+def test_a_push_before_a_reply_is_not_a_reply() -> None:
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        if argv[0].upper() == b"SET":
+            return b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n+OK\r\n"
+        return bulk(argv[1])
+
+    with peer(handle) as server, kvs.sync.connect(server.url) as db:
+        for i in range(3):
+            assert db.set("k", "v") is True
+            assert db.execute("ECHO", f"mine-{i}") == f"mine-{i}"
+        assert db._backend.pushes == 3  # type: ignore[union-attr]
+        assert len(server.connections) == 1  # a push does not cost the connection
+
+
+def test_a_push_after_a_reply_keeps_the_connection() -> None:
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        return bulk(argv[1]) + b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"
+
+    with peer(handle) as server, kvs.sync.connect(server.url) as db:
+        for i in range(3):
+            assert db.execute("ECHO", f"mine-{i}") == f"mine-{i}"
+        assert db._backend.pushes == 3  # type: ignore[union-attr]
+        assert len(server.connections) == 1
+
+
+def test_a_reply_after_a_push_after_a_reply_is_never_lent() -> None:
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        push = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"
+        return bulk(argv[1]) + push + b":666\r\n"
+
+    with peer(handle) as server, kvs.sync.connect(server.url) as db:
+        assert db.execute("ECHO", "mine-0") == "mine-0"
+        assert db.execute("ECHO", "mine-1") == "mine-1"
+        assert len(server.connections) == 2
+
+
+def test_part_of_an_extra_reply_is_never_lent() -> None:
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        return bulk(b"a") + b"$5\r\nha" if len(server.calls) == 1 else bulk(b"b")
+
+    with peer(handle) as server, kvs.sync.connect(server.url) as db:
+        assert db.get("k") == "a"
+        assert db.get("k") == "b"
+        assert len(server.connections) == 2
+
+
+def test_a_protocol_error_says_the_command_was_sent() -> None:
+    with peer(lambda argv, server: b"?what\r\n") as server, \
+            kvs.sync.connect(server.url) as db:
+        with pytest.raises(kvs.ProtocolError) as info:
+            db.incr("n")
+        assert info.value.sent is True
+        assert len(server.calls) == 1
+
+
+LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+
+
+def test_loading_is_retried_for_a_safe_command() -> None:
+    def handle(argv: list[bytes], server: Peer) -> bytes:
+        return LOADING if len(server.calls) <= 3 else bulk(b"v")
+
+    with peer(handle) as server, kvs.sync.connect(server.url) as db:
+        assert db.get("k") == "v"
+        assert len(server.calls) == 4
+
+
+def test_loading_is_not_retried_for_a_command_that_may_run_twice() -> None:
+    with peer(lambda argv, server: LOADING) as server, kvs.sync.connect(server.url) as db:
+        with pytest.raises(kvs.ResponseError) as info:
+            db.incr("n")
+        assert info.value.code == "LOADING"
+        assert len(server.calls) == 1
+
+
+def test_loading_gives_up_within_the_timeout() -> None:
+    with peer(lambda argv, server: LOADING) as server, \
+            kvs.sync.connect(server.url, timeout=0.5) as db:
+        started = time.monotonic()
+        with pytest.raises(kvs.ResponseError) as info:
+            db.get("k")
+        elapsed = time.monotonic() - started
+        assert info.value.code == "LOADING"
+        assert 0.2 < elapsed < 1.5
+        assert len(server.calls) > 2
+
+
+class RawRedis:
+    """One plain connection to a real Redis, for what the client must not do itself."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.sock = socket.create_connection((host, port), timeout=5)
+        self.parser = resp.Parser()
+
+    def __call__(self, *argv: str | bytes | int) -> Any:
+        self.sock.sendall(resp.encode_command(*argv))
+        while (reply := self.parser.next_reply()) is resp.NEED_DATA:
+            self.parser.feed(self.sock.recv(65536))
+        return reply
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def raw(redis_server: Any, redis_url: str) -> Iterator[RawRedis]:
+    conn = RawRedis(redis_server.host, redis_server.port)
+    yield conn
+    conn.close()
+
+
+def test_invalidation_pushes_redirected_to_us_are_not_replies(redis_url: str,
+                                                              raw: RawRedis) -> None:
+    with kvs.sync.connect(redis_url) as db:
+        ours = db.execute("CLIENT", "ID")
+        assert raw("CLIENT", "TRACKING", "on", "REDIRECT", ours) == "OK"
+        for i in range(9):
+            db.set(f"other{i}", f"value{i}")
+            raw("GET", f"k{i}")  # the stranger tracks k{i}: changing it pushes to us
+            assert db.set(f"k{i}", f"v{i}") is True
+            assert db.get(f"other{i}") == f"value{i}"
+            assert db.get(f"k{i}") == f"v{i}"
+        assert db._backend.pushes >= 9  # type: ignore[union-attr]
+
+
+def test_a_blocking_command_gets_its_own_timeout_on_top(redis_url: str) -> None:
+    with kvs.sync.connect(redis_url, timeout=0.5) as db:
+        started = time.monotonic()
+        assert db.execute("BLPOP", "queue", "1.5") is None
+        assert time.monotonic() - started >= 1.4
+        assert db.get("after") is None  # the connection is still good
+
+
+def test_a_blocking_command_with_timeout_0_waits_for_ever(redis_url: str) -> None:
+    with kvs.sync.connect(redis_url, timeout=0.3) as db:
+        threading.Timer(1.0, db.rpush, ("queue", "job")).start()
+        assert db.execute("BLPOP", "queue", "0") == ["queue", "job"]
+        threading.Timer(0.8, db.rpush, ("queue", "job2")).start()
+        assert db.execute("BLMPOP", "0", "1", "queue", "LEFT") == ["queue", ["job2"]]
+
+
+def test_a_plain_command_still_times_out() -> None:
+    def slow(argv: list[bytes], server: Peer) -> bytes:
+        time.sleep(1.0)
+        return b"+OK\r\n"
+
+    with peer(slow) as server, kvs.sync.connect(server.url, timeout=0.3) as db:
+        started = time.monotonic()
+        with pytest.raises(kvs.TimeoutError):
+            db.execute("LPUSH", "q", "x")
+        assert time.monotonic() - started < 0.9
+
+
+@pytest.mark.parametrize("fixture", ["redis_url", "memcached_single_url"])
+def test_a_blocking_call_inside_trio_run_warns_once(fixture: str, request: pytest.FixtureRequest,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport, "_warned_trio", False)
+    with kvs.sync.connect(request.getfixturevalue(fixture)) as db:
+        db.set("k", "v")  # trio is imported but not running here: no warning
+
+        async def inside() -> None:
+            with pytest.warns(RuntimeWarning, match="use kvs"):
+                assert db.get("k") == "v"
+            assert db.get("k") == "v"  # once: filterwarnings=error would fail a second
+
+        trio.run(inside)
+
+
+def test_a_real_server_loading_its_dataset(redis_server_factory: Callable[..., Any]) -> None:
+    server = redis_server_factory(args=(
+        "--enable-debug-command", "yes",
+        "--key-load-delay", "100",  # microseconds per key: 20,000 keys load for ~2 s
+        "--loading-process-events-interval-bytes", "1024"))  # answer (LOADING) while loading
+    assert server.command("DEBUG", "POPULATE", "20000") == "OK"
+    assert server.command("SAVE") == "OK"
+    server.restart()
+    with kvs.sync.connect(server.url) as db:
+        with pytest.raises(kvs.ResponseError) as info:
+            db.incr("counter")  # not safe to send twice: the error at once
+        assert info.value.code == "LOADING"
+        started = time.monotonic()
+        assert db.get("key:7") == "value:7"  # safe: waited for, within the timeout
+        assert time.monotonic() - started > 0.2
+        assert db.incr("counter") == 1
