@@ -285,3 +285,46 @@ def test_asyncio_is_told_to_use_trio_or_kvs_sync() -> None:
 
     with pytest.raises(RuntimeError, match=r"kvs runs on trio.*kvs\.sync"):
         asyncio.run(main())
+
+
+LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+
+
+async def test_loading_is_waited_out_for_a_safe_command(
+        peer_factory: Callable[..., Any]) -> None:
+    calls: list[bytes] = []
+
+    def answer(argv: list[bytes]) -> bytes:
+        calls.append(argv[0])
+        return LOADING if len(calls) <= 3 else b"$1\r\nv\r\n"
+
+    peer = peer_factory(answer)
+    async with kvs.connect(f"redis://127.0.0.1:{peer.port}") as db:
+        assert await db.get("k") == "v"
+    assert calls == [b"GET"] * 4
+
+
+async def test_loading_is_not_retried_for_a_command_that_may_run_twice(
+        peer_factory: Callable[..., Any]) -> None:
+    calls: list[bytes] = []
+
+    def answer(argv: list[bytes]) -> bytes:
+        calls.append(argv[0])
+        return LOADING
+
+    peer = peer_factory(answer)
+    async with kvs.connect(f"redis://127.0.0.1:{peer.port}") as db:
+        with pytest.raises(kvs.ResponseError) as caught:
+            await db.incr("k")
+        assert caught.value.code == "LOADING"
+    assert calls == [b"INCRBY"]
+
+
+async def test_loading_is_given_up_within_the_timeout(
+        peer_factory: Callable[..., Any]) -> None:
+    peer = peer_factory(lambda argv: LOADING)
+    async with kvs.connect(f"redis://127.0.0.1:{peer.port}", timeout=0.3) as db:
+        start = trio.current_time()
+        with pytest.raises(kvs.ResponseError, match="LOADING"):
+            await db.get("k")
+        assert trio.current_time() - start < 1.0

@@ -27,6 +27,7 @@ from .._errors import (
     TimeoutError,
 )
 from .._handshake import handshake
+from .._retry import is_transient, transient_delay
 from .._tls import ssl_context
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
@@ -62,12 +63,30 @@ class RedisBackend:
                 return await self._dedicated(argv)
         payload = encode_command(*argv)
         try:
-            replies = await self._link.request(payload, 1, idempotent=idempotent,
-                                               timeout=self._timeout)
+            reply = (await self._link.request(payload, 1, idempotent=idempotent,
+                                              timeout=self._timeout))[0]
+            if idempotent and is_transient(reply):
+                reply = await self._wait_out(payload, reply)
         except TimeoutError:
             raise TimeoutError(f"{argv[0].decode(errors='replace')} timed out after "
                                f"{self._timeout}s on {self.name}") from None
-        return replies[0]
+        return reply
+
+    async def _wait_out(self, payload: bytes, reply: Any) -> Any:
+        """Send a command that is safe to repeat again while the server says it cannot
+        answer yet (LOADING), within ``timeout``; then return the last reply."""
+        timeout = self._timeout
+        give_up = None if timeout is None else trio.current_time() + timeout
+        attempt = 0
+        while is_transient(reply):
+            left = None if give_up is None else give_up - trio.current_time()
+            delay = transient_delay(attempt, left=left)
+            if delay is None:
+                break
+            await trio.sleep(delay)
+            attempt += 1
+            reply = (await self._link.request(payload, 1, idempotent=True, timeout=timeout))[0]
+        return reply
 
     async def _dedicated(self, argv: tuple[bytes, ...]) -> Any:
         """Run a blocking command on a connection of its own, closed afterwards.
