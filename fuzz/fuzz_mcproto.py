@@ -1,4 +1,4 @@
-"""Fuzz harness for the memcached meta-protocol codec (`kvs._mcproto`).
+"""Fuzz harness for the memcached meta-protocol codec (`kvs.memcached.protocol`).
 
 Run a campaign with atheris (``pip install atheris``)::
 
@@ -24,7 +24,7 @@ from pathlib import Path
 if __name__ == "__main__":  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kvs._mcproto import (
+from kvs.memcached.protocol import (
     NEED_DATA,
     ErrorReply,
     Parser,

@@ -33,7 +33,7 @@ class Driver(NamedTuple):
     blocking: str
 
 
-REDIS = Driver("redis", "kvs.redis.driver:RedisBackend", "kvs.sync._redis:RedisBackend")
+REDIS = Driver("redis", "kvs.redis.driver:RedisBackend", "kvs.redis.blocking:RedisBackend")
 MEMCACHED = Driver("memcached", "kvs.memcached.driver:MemcachedBackend",
                    "kvs.memcached.blocking:MemcachedBackend")
 MEMORY = Driver("memory", "kvs.memory.driver:MemoryBackend",

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kvs import _mcproto as mc
-from kvs._mcproto import NEED_DATA, ErrorReply, Parser, ProtocolError, Reply, Version
+from kvs.memcached import protocol as mc
+from kvs.memcached.protocol import NEED_DATA, ErrorReply, Parser, ProtocolError, Reply, Version
 from tests.servers import MemcachedServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -656,6 +656,6 @@ def test_live_debug_and_version(conn: Conn) -> None:
 
 
 def test_docstring_examples() -> None:
-    from kvs import _mcproto
+    from kvs.memcached import protocol as _mcproto
 
     assert doctest.testmod(_mcproto).failed == 0

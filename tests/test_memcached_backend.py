@@ -12,8 +12,8 @@ import trio
 
 import kvs
 import kvs.sync
-from kvs import _mcproto as mc
 from kvs.commands import Value
+from kvs.memcached import protocol as mc
 from kvs.memcached.plan import Planner, get_reply
 from resp import ReplyError
 from tests.faultproxy import FaultProxy

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import kvs
 import kvs.sync
-from kvs._cli_shell import is_secret
 from kvs._url import mask_url, parse_url
 from kvs.cli.main import main
+from kvs.cli.shell import is_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "zq9secret"

@@ -21,8 +21,8 @@ import trio
 
 import kvs
 import kvs.sync
-import kvs.sync._transport as transport
 import resp
+from kvs.sync import transport
 
 Handler = Callable[[list[bytes], "Peer"], bytes]
 

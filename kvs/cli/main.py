@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sub = _parse(_bench_parser(), rest)
             return sub if isinstance(sub, int) else _bench(sub.url or url, sub)
         if command is None:
-            from .._cli_shell import run_shell
+            from .shell import run_shell
 
             return run_shell(url)
         return _one_shot(url, [command, *rest])

@@ -20,10 +20,9 @@ from typing import Any
 
 from .._errors import ConnectionError, KvsError
 from .._errors import TimeoutError as KvsTimeoutError
-from .._mcproto import NEED_DATA, Parser, ProtocolError
 from .._retry import may_retry
 from .._url import Config
-from ..sync._transport import BlockingConnection, Pool, open_socket
+from ..sync.transport import BlockingConnection, Pool, open_socket
 from .plan import (
     MAX_VALUE_SIZE,
     ConnectTimeout,
@@ -35,6 +34,7 @@ from .plan import (
     get_reply,
     server_name,
 )
+from .protocol import NEED_DATA, Parser, ProtocolError
 
 __all__ = ["MemcachedBackend"]
 

@@ -1,7 +1,7 @@
 """Memcached over the meta protocol, on trio, across one or many servers.
 
 Each server of the URL gets one `ReconnectingConnection`: a `MultiplexedConnection` (the
-`kvs._mcproto` parser on a
+`kvs.memcached.protocol` parser on a
 raw TCP socket from `kvs.net.transport.open_tcp`) that reopens itself with backoff.  A command is
 planned first, with no I/O (`kvs.memcached.plan`): an unsupported one raises
 `kvs.UnsupportedOperation` before anything is written.  A plan with one part (every
@@ -28,7 +28,6 @@ from typing import Any
 import trio
 
 from .._errors import KvsError, TimeoutError
-from .._mcproto import NEED_DATA, Parser
 from .._url import Config
 from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
@@ -45,6 +44,7 @@ from .plan import (
     get_reply,
     server_name,
 )
+from .protocol import NEED_DATA, Parser
 
 __all__ = ["MemcachedBackend"]
 

@@ -19,7 +19,7 @@
 # Routing.  A key lives on `HashRing(servers).node_for(key)` (the caller's key, before
 # encoding); a multi-key command groups its keys by server, keeping their order, so a server
 # gets one payload and the replies map back to positions.  Keys are encoded by
-# `kvs._mcproto.encode_key`, so no key can end a request line early.
+# `kvs.memcached.protocol.encode_key`, so no key can end a request line early.
 #
 # Values.  Stored as given, client flags 0.  memcached's in-place decrement leaves a counter
 # padded with spaces ("100" decremented by one reads back as b"99 "); a value of that shape
@@ -47,8 +47,8 @@ from typing import Any, Final, NamedTuple
 
 from resp import ReplyError
 
-from .. import _mcproto as mc
 from .._errors import ConnectionError, ProtocolError, TimeoutError, UnsupportedOperation
+from . import protocol as mc
 from .hashring import HashRing
 
 __all__ = [
@@ -161,7 +161,7 @@ def _unexpected(reply: Any, op: str) -> Any:
 
 
 def _mg(key: bytes, flags: bytes) -> bytes:
-    """``mg <key> <flags>``: the same bytes as `kvs._mcproto.mg`, built on the hot path
+    """``mg <key> <flags>``: the same bytes as `kvs.memcached.protocol.mg`, built on the hot path
     without its option handling; the key still goes through `encode_key`."""
     if type(key) is bytes and _TEXT_KEY.fullmatch(key):  # encode_key's plain-token case
         return b"mg " + key + flags

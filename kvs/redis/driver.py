@@ -26,15 +26,15 @@ from .._errors import (
     ProtocolError,
     TimeoutError,
 )
-from .._handshake import handshake
 from .._retry import is_transient, transient_delay
-from .._tls import ssl_context
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
 from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import StreamTransport, Transport, open_tcp, open_unix
+from .handshake import handshake
+from .tls import ssl_context
 
 __all__ = ["RedisBackend"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from resp import ReplyError
 
-from ._errors import response_error
-from ._url import Config
+from .._errors import response_error
+from .._url import Config
 
 __all__ = ["Handshake", "handshake"]
 

@@ -73,7 +73,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
 
-from ._errors import ProtocolError as _KvsProtocolError
+from .._errors import ProtocolError as _KvsProtocolError
 
 MAX_KEY_LEN: Final = 250
 MAX_BINARY_KEY_LEN: Final = 186

@@ -18,12 +18,12 @@ from typing import Any
 from resp import NEED_DATA, Parser, Push, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._handshake import handshake
 from .._retry import is_transient, transient_delay
-from .._tls import ssl_context
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
-from ._transport import BlockingConnection, Pool, open_socket
+from ..sync.transport import BlockingConnection, Pool, open_socket
+from .handshake import handshake
+from .tls import ssl_context
 
 __all__ = ["RedisBackend"]
 

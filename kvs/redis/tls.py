@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ssl
 
-from ._url import Config
+from .._url import Config
 
 __all__ = ["ssl_context"]
 

@@ -20,12 +20,12 @@ import shlex
 import sys
 from typing import TYPE_CHECKING
 
-from ._errors import KvsError
-from .cli.commands import COMMANDS, run_command
-from .cli.format import format_reply
+from .._errors import KvsError
+from .commands import COMMANDS, run_command
+from .format import format_reply
 
 if TYPE_CHECKING:
-    from .sync import Client
+    from ..sync import Client
 
 __all__ = ["is_secret", "run_shell"]
 
@@ -135,7 +135,7 @@ def run_shell(url: str) -> int:
         kvs.InvalidURL: `url` is not valid.
         kvs.KvsError: the backend could not be opened.
     """
-    from . import sync
+    from .. import sync
 
     interactive = sys.stdin.isatty()
     with sync.connect(url, decode=False) as db:
