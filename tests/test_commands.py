@@ -92,3 +92,20 @@ def test_argument_checks_name_the_call() -> None:
         server.execute("GET", None)
     with pytest.raises(TypeError, match="delete: at least one key"):
         keys.delete()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b"SET k v", strings.SetOptions()),
+        (b"SET k v nx ex 10", strings.SetOptions(nx=True, unit=b"EX", expire=b"10")),
+        (b"SET k v XX GET KEEPTTL", strings.SetOptions(xx=True, get=True, keepttl=True)),
+        (b"SET k v PXAT 5 PXAT 6", strings.SetOptions(unit=b"PXAT", expire=b"6")),
+        (b"SET k v Nx\0junk", strings.SetOptions(nx=True)),  # words are C strings
+        (b"SET k v NX XX", None), (b"SET k v EX 1 PX 2", None), (b"SET k v KEEPTTL EX 1", None),
+        (b"SET k v EX 1 KEEPTTL", None), (b"SET k v EX", None), (b"SET k v BOGUS", None),
+    ],
+)
+def test_set_options_are_read_once_as_redis_reads_them(
+        line: bytes, expected: strings.SetOptions | None) -> None:
+    assert strings.parse_set_options(line.split(b" ")) == expected

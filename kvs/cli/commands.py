@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ResponseError
+from ..commands.strings import parse_set_options
 
 if TYPE_CHECKING:
     from ..sync import Client
@@ -55,21 +56,17 @@ def _arity(name: str) -> ResponseError:
 
 
 def _set(db: Client[bytes], args: Args) -> Any:
-    key, value, *rest = args
-    options: dict[str, Any] = {}
-    words = iter(rest)
-    for word in words:
-        option = word.upper().decode("latin-1")
-        if option in ("EX", "PX") and not options.keys() & {"ex", "px"}:
-            amount = next(words, None)
-            if amount is None:
-                raise ResponseError("ERR syntax error")
-            options[option.lower()] = _integer(amount)
-        elif option in ("NX", "XX") and not options.keys() & {"nx", "xx"}:
-            options[option.lower()] = True
-        else:  # KEEPTTL, GET, EXAT, a clash ...: Redis itself decides
-            return db.execute(b"SET", *args)
-    return "OK" if db.set(key, value, **options) else None
+    key, value = args[0], args[1]
+    options = parse_set_options([b"SET", *args])
+    if options is None:
+        raise ResponseError("ERR syntax error")
+    if options.get or options.keepttl or options.unit in (b"EXAT", b"PXAT"):
+        return db.execute(b"SET", *args)  # no typed form: the server decides
+    expiry: dict[str, Any] = {}
+    if options.unit:
+        expiry[options.unit.lower().decode()] = _integer(options.expire)
+    done = db.set(key, value, nx=options.nx, xx=options.xx, **expiry)
+    return "OK" if done else None
 
 
 def _hset(db: Client[bytes], args: Args) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from ._args import integer_arg, key_bytes, positive_duration, value_bytes
 from ._call import Call, Read, operation
@@ -17,7 +18,51 @@ from ._decode import (
 )
 from .types import Duration, Key, Keys, Value, ValueMapping
 
-__all__ = ["decr", "get", "incr", "mget", "mset", "set_"]
+__all__ = ["SetOptions", "decr", "get", "incr", "mget", "mset", "parse_set_options", "set_"]
+
+
+class SetOptions(NamedTuple):
+    """The options of a ``SET key value ...`` command line, as Redis 7.0 reads them."""
+
+    nx: bool = False
+    xx: bool = False
+    get: bool = False
+    keepttl: bool = False
+    unit: bytes = b""  # b"EX", b"PX", b"EXAT", b"PXAT", or b"" for no expiry
+    expire: bytes = b""  # the expiry's argument, unparsed (each backend checks it its way)
+
+
+_SET_EXPIRES = frozenset((b"EX", b"PX", b"EXAT", b"PXAT"))
+
+
+def parse_set_options(argv: Sequence[bytes]) -> SetOptions | None:
+    """SET's options (``argv[3:]``); None when Redis would answer ``ERR syntax error``.
+
+    The one reading of SET's options: the in-process store, the Memcached planner and the
+    CLI all use it.  Words compare as Redis compares them, case-insensitively and as C strings
+    (up to a NUL byte); NX/XX, KEEPTTL and an expiry exclude each other, an expiry may repeat
+    only with the same unit.
+    """
+    nx = xx = get = keepttl = False
+    unit = expire = b""
+    i, n = 3, len(argv)
+    while i < n:
+        word = argv[i].partition(b"\0")[0].upper()
+        if word == b"NX" and not xx:
+            nx = True
+        elif word == b"XX" and not nx:
+            xx = True
+        elif word == b"GET":
+            get = True
+        elif word == b"KEEPTTL" and not unit:
+            keepttl = True
+        elif word in _SET_EXPIRES and not keepttl and unit in (b"", word) and i + 1 < n:
+            unit, expire = word, argv[i + 1]
+            i += 1
+        else:
+            return None
+        i += 1
+    return SetOptions(nx, xx, get, keepttl, unit, expire)
 
 
 @operation

@@ -48,6 +48,7 @@ from typing import Any, Final, NamedTuple
 from resp import ReplyError
 
 from .._errors import ConnectionError, ProtocolError, TimeoutError, UnsupportedOperation
+from ..commands.strings import parse_set_options
 from . import protocol as mc
 from .hashring import HashRing
 
@@ -296,25 +297,22 @@ class Planner:
         if len(argv) < 3:
             return _wrong_args(argv[0])
         key, value = argv[1], argv[2]
+        options = parse_set_options(argv)
+        if options is None:
+            return _answer(ReplyError("ERR syntax error"))
+        if options.keepttl or options.get or options.unit in (b"EXAT", b"PXAT"):
+            word = b"KEEPTTL" if options.keepttl else b"GET" if options.get else options.unit
+            raise _unsupported(b"set", word)
         ttl: int | None = None
-        mode: str | None = None
-        options = iter(argv[3:])
-        for option in options:
-            word = option.upper()
-            if word in (b"EX", b"PX") and ttl is None:
-                amount = _int_arg(next(options, b""))
-                if amount is None:
-                    return _answer(ReplyError(_NOT_INTEGER))
-                if amount <= 0:
-                    return _answer(ReplyError("ERR invalid expire time in 'set' command"))
-                seconds = amount if word == b"EX" else math.ceil(amount / 1000)
-                ttl = mc.wire_ttl(min(seconds, 2**31 - 1), now=now)
-            elif word in (b"NX", b"XX") and mode is None:
-                mode = "add" if word == b"NX" else "replace"
-            elif word in (b"KEEPTTL", b"GET", b"EXAT", b"PXAT"):
-                raise _unsupported(b"set", word)
-            else:
-                return _answer(ReplyError("ERR syntax error"))
+        if options.unit:
+            amount = _int_arg(options.expire)
+            if amount is None:
+                return _answer(ReplyError(_NOT_INTEGER))
+            if amount <= 0:
+                return _answer(ReplyError("ERR invalid expire time in 'set' command"))
+            seconds = amount if options.unit == b"EX" else math.ceil(amount / 1000)
+            ttl = mc.wire_ttl(min(seconds, 2**31 - 1), now=now)
+        mode = "add" if options.nx else "replace" if options.xx else None
         literal = LITERAL_FLAG if value[-1:] == b" " and _PADDED.fullmatch(value) else None
         payload = mc.ms(key, value, ttl=ttl, mode=mode, client_flags=literal)
 
