@@ -9,7 +9,6 @@ connection, as a stranger knowing our client id could do.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
@@ -23,78 +22,7 @@ import kvs
 import kvs.sync
 import resp
 from kvs.sync import transport
-
-Handler = Callable[[list[bytes], "Peer"], bytes]
-
-
-class Peer:
-    """A RESP server on loopback whose replies come from `handler(argv, peer)`."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.calls: list[list[bytes]] = []
-        self.connections: list[socket.socket] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self.port = self._listener.getsockname()[1]
-        self._stop = False
-        self._threads = [threading.Thread(target=self._accept, daemon=True)]
-        self._threads[0].start()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        while not self._stop:
-            try:
-                sock, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            sock.settimeout(None)
-            self.connections.append(sock)
-            thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, sock: socket.socket) -> None:
-        parser = resp.Parser()
-        with contextlib.suppress(OSError):
-            while not self._stop:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                parser.feed(data)
-                while (argv := parser.next_reply()) is not resp.NEED_DATA:
-                    name = argv[0].upper()
-                    if name == b"HELLO":
-                        sock.sendall(b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n")
-                    elif name in (b"PING", b"CLIENT"):
-                        sock.sendall(b"+OK\r\n" if name == b"CLIENT" else b"+PONG\r\n")
-                    else:
-                        self.calls.append(argv)
-                        sock.sendall(self.handler(argv, self))
-
-    def close(self) -> None:
-        self._stop = True
-        self._listener.close()
-        for sock in self.connections:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-
-@contextlib.contextmanager
-def peer(handler: Handler) -> Iterator[Peer]:
-    server = Peer(handler)
-    try:
-        yield server
-    finally:
-        server.close()
+from tests.peers import Handler, Peer, peer
 
 
 def bulk(value: bytes) -> bytes:

@@ -18,6 +18,7 @@ import trio
 import kvs
 import resp
 from tests.faultproxy import FaultProxy
+from tests.peers import Peer
 from tests.servers import RedisServer
 
 
@@ -52,70 +53,17 @@ async def test_pushes_are_never_replies(redis_server: RedisServer, redis_url: st
         assert await db.get("tracked:3") == "new-3"
 
 
-class ScriptedPeer:
-    """A RESP server on a free loopback port, in a thread of its own (so that it can answer
-    while the client's task still runs), that answers the handshake properly and every other
-    command with ``answer(argv)`` (raw bytes, written in one send)."""
-
-    def __init__(self, answer: Callable[[list[bytes]], bytes]) -> None:
-        self.answer = answer
-        self.connections = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._threads = [threading.Thread(target=self._accept, daemon=True)]
-        self._threads[0].start()
-
-    def close(self) -> None:
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
-            thread.start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        parser = resp.Parser()
-        with conn:
-            while True:
-                try:
-                    data = conn.recv(65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                parser.feed(data)
-                while (argv := parser.next_reply()) is not resp.NEED_DATA:
-                    name = argv[0].upper()
-                    if name == b"HELLO":
-                        out = b"%1\r\n+proto\r\n:3\r\n"
-                    elif name == b"PING":
-                        out = b"+PONG\r\n"
-                    elif name in (b"CLIENT", b"SELECT"):
-                        out = b"+OK\r\n"
-                    else:
-                        out = self.answer(argv)
-                    try:
-                        conn.sendall(out)
-                    except OSError:
-                        return
-
-
 @pytest.fixture
-def peer_factory() -> Iterator[Callable[..., ScriptedPeer]]:
-    peers: list[ScriptedPeer] = []
+def peer_factory() -> Iterator[Callable[[Callable[[list[bytes]], bytes]], Peer]]:
+    peers: list[Peer] = []
 
-    def make(answer: Callable[[list[bytes]], bytes]) -> ScriptedPeer:
-        peers.append(ScriptedPeer(answer))
+    def make(answer: Callable[[list[bytes]], bytes]) -> Peer:
+        peers.append(Peer(lambda argv, _: answer(argv)))
         return peers[-1]
 
     yield make
-    for peer in peers:
-        peer.close()
+    for each in peers:
+        each.close()
 
 
 async def test_an_unsolicited_reply_after_a_complete_one_fails_the_connection_not_the_caller(
@@ -131,7 +79,7 @@ async def test_an_unsolicited_reply_after_a_complete_one_fails_the_connection_no
             assert await db.get("k") == "val"  # never 666: the connection was replaced
             assert await db.get("k") == "val"  # the lone-task shortcut is now in use
             assert await db.incr("k") == 1  # the caller's own reply, never ProtocolError
-        assert peer.connections == 20
+        assert len(peer.connections) == 20
 
 
 async def test_a_protocol_error_says_whether_the_command_was_sent(
