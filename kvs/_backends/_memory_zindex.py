@@ -209,25 +209,45 @@ class ZIndex:
             yield from block
 
 
+# Redis keeps a small sorted set as a listpack (zset-max-listpack-entries 128 and
+# zset-max-listpack-value 64), which stores a score of -0 as the integer 0.
+LISTPACK_ENTRIES = 128
+LISTPACK_VALUE = 64
+
+
 class ZSet:
-    """A sorted set: ``scores`` maps each member to its score, ``index`` orders them."""
+    """A sorted set: ``scores`` maps each member to its score, ``index`` orders them.
 
-    __slots__ = ("index", "scores")
+    ``listpack`` follows the encoding Redis would use for the same history of commands: it
+    starts small and turns into a skip list, for good, once the set grows past 128 members
+    or is given a member longer than 64 bytes.  It matters only to the sign of a zero
+    score, which a listpack loses.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("index", "listpack", "scores")
+
+    def __init__(self, listpack: bool = True) -> None:
         self.scores: dict[bytes, float] = {}
         self.index = ZIndex()
+        self.listpack = listpack
 
     def __len__(self) -> int:
         return len(self.scores)
 
     def insert(self, member: bytes, score: float) -> None:
         """Add a member that is not in the set."""
+        if self.listpack:
+            if len(self.scores) >= LISTPACK_ENTRIES or len(member) > LISTPACK_VALUE:
+                self.listpack = False
+            else:
+                score += 0.0  # -0.0 becomes 0.0
         self.scores[member] = score
         self.index.add((score, member))
 
     def move(self, member: bytes, old: float, new: float) -> None:
-        """Change a member's score from ``old`` to ``new``."""
+        """Change a member's score from ``old`` to ``new`` (``new != old``)."""
+        if self.listpack:
+            new += 0.0
         self.scores[member] = new
         self.index.remove((old, member))
         self.index.add((new, member))
@@ -240,9 +260,20 @@ class ZSet:
         return True
 
     @classmethod
-    def from_pairs(cls, pairs: list[Pair]) -> ZSet:
-        """A set of distinct members from (score, member) pairs in any order."""
-        zset = cls()
+    def from_pairs(cls, pairs: list[Pair], listpack: bool) -> ZSet:
+        """A set of distinct members from (score, member) pairs in any order.
+
+        With ``listpack`` the pairs are added in the order given, as Redis adds them to a new
+        small set (ZRANGESTORE), else they are stored as they are.
+        """
+        zset = cls(listpack)
+        if listpack:
+            kept = []
+            for i, (score, member) in enumerate(pairs):
+                if zset.listpack and (i >= LISTPACK_ENTRIES or len(member) > LISTPACK_VALUE):
+                    zset.listpack = False
+                kept.append((score + 0.0 if zset.listpack else score, member))
+            pairs = kept
         pairs.sort()
         zset.index.load(pairs)
         zset.scores = {member: score for score, member in pairs}

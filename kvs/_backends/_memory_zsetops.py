@@ -18,7 +18,7 @@ from typing import Any
 
 from kvs._backends._memory_base import SYNTAX, WRONGTYPE, CommandError, Core
 from kvs._backends._memory_numbers import parse_double, parse_int
-from kvs._backends._memory_zindex import ZSet
+from kvs._backends._memory_zindex import LISTPACK_ENTRIES, LISTPACK_VALUE, ZSet
 from kvs._backends._memory_zsets import int_arg, option
 
 __all__ = ["ZSetOpCommands"]
@@ -107,7 +107,9 @@ class ZSetOpCommands(Core):
             if not result:
                 self._delete(key)
                 return 0
-            zset = ZSet.from_pairs([(score, member) for member, score in result.items()])
+            small = len(result) <= LISTPACK_ENTRIES and max(map(len, result)) <= LISTPACK_VALUE
+            pairs = [(score, member) for member, score in result.items()]
+            zset = ZSet.from_pairs(pairs, listpack=small)
             self._set_value(key, zset)
             return len(zset)
         pairs = sorted((score, member) for member, score in result.items())

@@ -25,7 +25,7 @@ from typing import Any
 
 from kvs._backends._memory_base import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, Core
 from kvs._backends._memory_numbers import parse_double, parse_double_prefix, parse_int
-from kvs._backends._memory_zindex import Pair, ZIndex, ZSet
+from kvs._backends._memory_zindex import LISTPACK_ENTRIES, LISTPACK_VALUE, Pair, ZIndex, ZSet
 
 __all__ = ["ZSetCommands", "int_arg", "option"]
 
@@ -207,7 +207,7 @@ class ZSetCommands(Core):
         if zset is None:
             if xx:
                 return None if incr else 0
-            zset = self._data[key] = ZSet()
+            zset = self._data[key] = ZSet(listpack=len(argv[i + 1]) <= LISTPACK_VALUE)
         for given, j in zip(scores, range(i + 1, n, 2), strict=True):
             score, member = given, argv[j]
             current = zset.scores.get(member)
@@ -446,16 +446,18 @@ class ZSetCommands(Core):
             if reverse:
                 pairs.reverse()
         if store:
-            return self._store_pairs(argv[1], pairs)
+            # The new set starts as a listpack unless a rank range says it will be too long.
+            listpack = by != "rank" or len(pairs) <= LISTPACK_ENTRIES
+            return self._store_pairs(argv[1], pairs, listpack)
         if withscores:
             return [[member, score] for score, member in pairs]
         return [member for _, member in pairs]
 
-    def _store_pairs(self, key: bytes, pairs: list[Pair]) -> int:
+    def _store_pairs(self, key: bytes, pairs: list[Pair], listpack: bool) -> int:
         if not pairs:
             self._delete(key)
             return 0
-        self._set_value(key, ZSet.from_pairs(pairs))
+        self._set_value(key, ZSet.from_pairs(pairs, listpack))
         return len(pairs)
 
     def _cmd_zrange(self, argv: Sequence[bytes]) -> Any:
