@@ -93,8 +93,8 @@ pairs = st.lists(st.tuples(st.one_of(good_scores, scores), members), min_size=1,
     lambda ps: tuple(word for pair in ps for word in pair)
 )
 zadd_flags = st.one_of(
-    st.just([]),
-    st.just([]),
+    st.just(list[bytes]()),
+    st.just(list[bytes]()),
     st.lists(st.sampled_from([b"NX", b"XX", b"GT", b"LT", b"CH", b"INCR", b"ch"]), max_size=2),
 )
 agg = st.sampled_from([(), (b"AGGREGATE", b"SUM"), (b"aggregate", b"min"), (b"AGGREGATE", b"MAX"),

@@ -170,7 +170,8 @@ class ZIndex:
         return self._maxes[-1]
 
     def slice(self, start: int, stop: int) -> list[Pair]:
-        """The pairs of ranks ``start`` to ``stop - 1``, in order (0 <= start <= stop <= len)."""
+        """The pairs of ranks ``start`` to ``stop - 1`` (at most), in order (0 <= start)."""
+        stop = min(stop, self._len)
         if start >= stop:
             return []
         block, offset = self._locate(start)
