@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kvs._backends._memory_base import NOT_INTEGER, CommandError
-from kvs._backends._memory_collections import CollectionCommands
+from kvs._backends._memory_lists import CollectionCommands
 from kvs._backends._memory_numbers import parse_int
 from kvs._backends._memory_strings import StringCommands
 from kvs._errors import UnsupportedOperation
