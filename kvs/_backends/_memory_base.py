@@ -25,7 +25,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["CommandError", "Core", "Value"]
+from kvs._backends._memory_numbers import INT64_MAX, parse_int
+
+__all__ = ["CommandError", "Core", "Value", "arity_error", "error_arg", "int_arg", "option"]
 
 Value = bytes | deque[bytes] | dict[bytes, bytes] | set[bytes]
 
@@ -33,12 +35,42 @@ WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 SYNTAX = "ERR syntax error"
 
+MAX_SECONDS = INT64_MAX // 1000  # the largest time in seconds that fits in milliseconds
+
 _SWEEP_EVERY = 32  # commands between two sweeps of expired keys
 _SWEEP_LIMIT = 64  # keys removed at most by one sweep
 
 
 class CommandError(Exception):
     """Raised inside a command to make it reply with the error text given."""
+
+
+def arity_error(name: str) -> CommandError:
+    """The error Redis gives for a wrong number of arguments to ``name`` (lower case)."""
+    return CommandError(f"ERR wrong number of arguments for '{name}' command")
+
+
+def error_arg(arg: bytes) -> str:
+    """An argument ending an error text, as Redis shows it.
+
+    Redis formats it as a C string (it stops at a NUL byte), trims line breaks off the end of
+    the text and turns the others into spaces.
+    """
+    text = arg.split(b"\0", 1)[0].rstrip(b"\r\n").replace(b"\r", b" ").replace(b"\n", b" ")
+    return text.decode("utf-8", "surrogateescape")
+
+
+def option(arg: bytes) -> bytes:
+    """An option word, compared as Redis compares it: as a C string, case-insensitively."""
+    return arg.partition(b"\0")[0].upper()
+
+
+def int_arg(arg: bytes) -> int:
+    """An integer argument parsed as Redis's ``string2ll`` does, or Redis's error."""
+    value = parse_int(arg)
+    if value is None:
+        raise CommandError(NOT_INTEGER)
+    return value
 
 
 class Core:

@@ -12,9 +12,10 @@ together with its Redis arity (positive: exact; negative: at least).  One `threa
 is held for the whole command, so every command is atomic with respect to every other,
 whichever threads or event loops they come from.
 
-The keyspace and expiry live in ``_memory_base``, the commands in ``_memory_strings`` and
-``_memory_collections``, the glob matcher of KEYS in ``_memory_glob`` and Redis's number
-parsing and ``long double`` arithmetic in ``_memory_numbers``.
+The keyspace and expiry live in ``_memory_base``, the commands in one module per family
+(``_memory_keys``, ``_memory_strings``, ``_memory_lists``, ``_memory_hashes``,
+``_memory_sets``), the glob matcher of KEYS in ``_memory_glob`` and Redis's number parsing and
+``long double`` arithmetic in ``_memory_numbers``.
 
 `get_store` returns the process-wide store for a URL, so that every client of ``:memory:``
 (or of the same ``memory://NAME``) sees the same data, as clients of one server would.
@@ -28,8 +29,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kvs._backends._memory_base import NOT_INTEGER, CommandError
-from kvs._backends._memory_lists import CollectionCommands
+from kvs._backends._memory_hashes import HashCommands
+from kvs._backends._memory_keys import KeyCommands
+from kvs._backends._memory_lists import ListCommands
 from kvs._backends._memory_numbers import parse_int
+from kvs._backends._memory_sets import SetCommands
 from kvs._backends._memory_strings import StringCommands
 from kvs._errors import UnsupportedOperation
 from resp import ReplyError
@@ -58,7 +62,7 @@ _TIMED = frozenset(("SET", "SETEX", "PSETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "
 DEFAULT_NAME = ":memory:"
 
 
-class Store(StringCommands, CollectionCommands):
+class Store(KeyCommands, StringCommands, ListCommands, HashCommands, SetCommands):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
     Args:
