@@ -1,8 +1,10 @@
 """The keyspace of the in-process store: values, expiry deadlines and typed lookups.
 
 Theory of operation: ``_data`` maps each key to its value, whose Python type is its Redis
-type: ``bytes`` (string), ``deque`` (list), ``dict`` (hash), ``set`` (set).  A list, hash or
-set is never empty in ``_data``: the command that empties one deletes the key, as Redis does.
+type: ``bytes`` (string), ``deque`` (list), ``dict`` (hash), ``set`` (set); `TYPE_NAMES`
+gives the name TYPE replies for each (a module adding a type registers it there), and every
+type but ``bytes`` (immutable, so shared) has a ``copy()`` that COPY uses.  A list, hash or set
+is never empty in ``_data``: the command that empties one deletes the key, as Redis does.
 
 ``_expires`` maps a key that has a time to live to its deadline, in whole milliseconds on the
 store's clock; a key expires once the clock is *past* its deadline (at the deadline it is
@@ -20,25 +22,70 @@ when the store is created.
 from __future__ import annotations
 
 import heapq
+import random
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
 from kvs._backends._memory_numbers import INT64_MAX, parse_int
 
-__all__ = ["CommandError", "Core", "Value", "arity_error", "error_arg", "int_arg", "option"]
+__all__ = [
+    "TYPE_NAMES",
+    "CommandError",
+    "Core",
+    "Value",
+    "arity_error",
+    "copy_value",
+    "error_arg",
+    "int_arg",
+    "option",
+    "random_sample",
+    "type_name",
+]
 
 Value = bytes | deque[bytes] | dict[bytes, bytes] | set[bytes]
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 SYNTAX = "ERR syntax error"
+OUT_OF_RANGE = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
 
 MAX_SECONDS = INT64_MAX // 1000  # the largest time in seconds that fits in milliseconds
 
 _SWEEP_EVERY = 32  # commands between two sweeps of expired keys
 _SWEEP_LIMIT = 64  # keys removed at most by one sweep
+
+
+# The name TYPE gives each Python type a value can have.
+TYPE_NAMES: dict[type, str] = {bytes: "string", deque: "list", dict: "hash", set: "set"}
+
+
+def type_name(value: Any) -> str:
+    """What TYPE replies for a live value."""
+    return TYPE_NAMES[type(value)]
+
+
+def copy_value(value: Any) -> Any:
+    """A copy of a value that shares nothing mutable with it (for COPY)."""
+    return value if type(value) is bytes else value.copy()
+
+
+_T = TypeVar("_T")
+
+
+def random_sample(items: Collection[_T], count: int) -> list[_T]:
+    """``count`` distinct elements drawn at random (all of them if fewer), or for a negative
+    ``count``, ``-count`` draws that may repeat: the rule of SRANDMEMBER and HRANDFIELD."""
+    population = list(items)
+    if count < 0:
+        return random.choices(population, k=-count)
+    if count >= len(population):
+        random.shuffle(population)
+        return population
+    return random.sample(population, count)
 
 
 class CommandError(Exception):
@@ -146,6 +193,12 @@ class Core:
 
     def _deadline_from_unix(self, unix_ms: int) -> int:
         return unix_ms - self._wall_offset
+
+    def _flush(self) -> None:
+        """Empty the keyspace (FLUSHDB); a mixin keeping state about keys extends it."""
+        self._data.clear()
+        self._expires.clear()
+        self._heap.clear()
 
     def _live_keys(self) -> list[bytes]:
         self._sweep(None)

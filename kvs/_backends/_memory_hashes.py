@@ -7,10 +7,29 @@ that empties it.  Fields keep insertion order, where Redis's order is unspecifie
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
-from kvs._backends._memory_base import CommandError, Core, arity_error, int_arg
-from kvs._backends._memory_numbers import INT64_MAX, INT64_MIN, parse_int
+from kvs._backends._memory_base import (
+    NOT_INTEGER,
+    OUT_OF_RANGE,
+    SYNTAX,
+    CommandError,
+    Core,
+    arity_error,
+    int_arg,
+    option,
+    random_sample,
+)
+from kvs._backends._memory_numbers import (
+    INT64_MAX,
+    INT64_MIN,
+    LongDouble,
+    format_long_double,
+    parse_int,
+    parse_long_double,
+    round_ld,
+)
 
 __all__ = ["HashCommands"]
 
@@ -101,3 +120,61 @@ class HashCommands(Core):
             fields = self._data[key] = {}
         fields[field] = b"%d" % current
         return current
+
+    def _cmd_hincrbyfloat(self, argv: Sequence[bytes]) -> Any:
+        key, field = argv[1], argv[2]
+        increment = parse_long_double(argv[3])
+        if increment is None:
+            raise CommandError("ERR value is not a valid float")
+        if isinstance(increment, float):
+            raise CommandError("ERR value is NaN or Infinity")
+        fields = self._get_hash(key)
+        current: LongDouble = Fraction(0)
+        if fields is not None and (old := fields.get(field)) is not None:
+            parsed = parse_long_double(old)
+            if parsed is None:
+                raise CommandError("ERR hash value is not a float")
+            current = parsed
+        if isinstance(current, float):  # the field holds "inf": the sum is inf or nan
+            raise CommandError("ERR increment would produce NaN or Infinity")
+        total = round_ld(current + increment)
+        if isinstance(total, float):
+            raise CommandError("ERR increment would produce NaN or Infinity")
+        text = format_long_double(total)
+        if fields is None:
+            fields = self._data[key] = {}
+        fields[field] = text
+        return text
+
+    def _cmd_hstrlen(self, argv: Sequence[bytes]) -> Any:
+        fields = self._get_hash(argv[1])
+        value = None if fields is None else fields.get(argv[2])
+        return 0 if value is None else len(value)
+
+    def _cmd_hmset(self, argv: Sequence[bytes]) -> Any:
+        if len(argv) % 2 == 1:
+            raise arity_error("hmset")
+        self._cmd_hset(argv)
+        return "OK"
+
+    def _cmd_hrandfield(self, argv: Sequence[bytes]) -> Any:
+        if len(argv) == 2:
+            fields = self._get_hash(argv[1])
+            return None if fields is None else random_sample(fields, -1)[0]
+        count = parse_int(argv[2])
+        if count is None:
+            raise CommandError(NOT_INTEGER)
+        if count == INT64_MIN:
+            raise CommandError(OUT_OF_RANGE)
+        withvalues = len(argv) == 4
+        if len(argv) > 4 or (withvalues and option(argv[3]) != b"WITHVALUES"):
+            raise CommandError(SYNTAX)
+        if withvalues and not -INT64_MAX // 2 <= count <= INT64_MAX // 2:
+            raise CommandError("ERR value is out of range")
+        fields = self._get_hash(argv[1])
+        if fields is None or count == 0:
+            return []
+        chosen = random_sample(fields, count)
+        if withvalues:
+            return [[field, fields[field]] for field in chosen]
+        return chosen

@@ -6,7 +6,9 @@ Same conventions as the string commands: ``_cmd_<name>(argv)`` returns the raw r
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any
 
 from kvs._backends import _memory_glob as glob
@@ -16,15 +18,20 @@ from kvs._backends._memory_base import (
     CommandError,
     Core,
     arity_error,
+    copy_value,
     error_arg,
     int_arg,
     option,
+    type_name,
 )
 from kvs._backends._memory_numbers import INT64_MAX, INT64_MIN
+from kvs._errors import UnsupportedOperation
 
 __all__ = ["KeyCommands"]
 
 _EXPIRE_OPTIONS = frozenset((b"NX", b"XX", b"GT", b"LT"))
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+_OUT_OF_INT_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
 # C's LLONG_MIN / 1000 truncates toward zero.
 _MIN_SECONDS = -(-INT64_MIN // 1000)
 
@@ -54,9 +61,16 @@ class KeyCommands(Core):
 
     def _cmd_type(self, argv: Sequence[bytes]) -> Any:
         value = self._lookup(argv[1])
-        if value is None:
-            return "none"
-        return _TYPE_NAMES[type(value).__name__]
+        return "none" if value is None else type_name(value)
+
+    def _cmd_touch(self, argv: Sequence[bytes]) -> Any:
+        return sum(self._lookup(key) is not None for key in argv[1:])
+
+    def _cmd_randomkey(self, argv: Sequence[bytes]) -> Any:
+        self._sweep(None)  # so that the key drawn is alive
+        if not self._data:
+            return None
+        return next(islice(self._data, random.randrange(len(self._data)), None))
 
     def _cmd_keys(self, argv: Sequence[bytes]) -> Any:
         pattern = argv[1]
@@ -66,17 +80,76 @@ class KeyCommands(Core):
         return [key for key in keys if glob.match(pattern, key)]
 
     def _cmd_dbsize(self, argv: Sequence[bytes]) -> Any:
-        return len(self._live_keys())
+        self._sweep(None)
+        return len(self._data)
 
     def _cmd_flushdb(self, argv: Sequence[bytes]) -> Any:
         if len(argv) > 2 or (len(argv) == 2 and option(argv[1]) not in (b"SYNC", b"ASYNC")):
             raise CommandError(SYNTAX)
-        self._data.clear()
-        self._expires.clear()
-        self._heap.clear()
+        self._flush()
         return "OK"
 
     _cmd_flushall = _cmd_flushdb
+
+    def _rename(self, argv: Sequence[bytes], nx: bool) -> Any:
+        source, destination = argv[1], argv[2]
+        value = self._lookup(source)
+        if value is None:
+            raise CommandError("ERR no such key")
+        if source == destination:
+            return 0 if nx else "OK"
+        if self._lookup(destination) is not None:
+            if nx:
+                return 0
+            self._delete(destination)
+        deadline = self._expires.get(source) if self._expires else None
+        self._delete(source)
+        self._data[destination] = value  # the same object: a scan of it carries on
+        if deadline is not None:
+            self._set_deadline(destination, deadline)
+        return 1 if nx else "OK"
+
+    def _cmd_rename(self, argv: Sequence[bytes]) -> Any:
+        return self._rename(argv, nx=False)
+
+    def _cmd_renamenx(self, argv: Sequence[bytes]) -> Any:
+        return self._rename(argv, nx=True)
+
+    def _cmd_copy(self, argv: Sequence[bytes]) -> Any:
+        replace = False
+        db = 0
+        i = 3
+        while i < len(argv):
+            opt = option(argv[i])
+            if opt == b"REPLACE":
+                replace = True
+            elif opt == b"DB" and i + 1 < len(argv):
+                db = int_arg(argv[i + 1])
+                if not INT32_MIN <= db <= INT32_MAX:
+                    raise CommandError(_OUT_OF_INT_RANGE)
+                if not 0 <= db < 16:
+                    raise CommandError("ERR DB index is out of range")
+                i += 1
+            else:
+                raise CommandError(SYNTAX)
+            i += 1
+        if db != 0:
+            raise UnsupportedOperation("memory backend has only database 0")
+        source, destination = argv[1], argv[2]
+        if source == destination:
+            raise CommandError("ERR source and destination objects are the same")
+        value = self._lookup(source)
+        if value is None:
+            return 0
+        if self._lookup(destination) is not None:
+            if not replace:
+                return 0
+            self._delete(destination)
+        deadline = self._expires.get(source) if self._expires else None
+        self._data[destination] = copy_value(value)
+        if deadline is not None:
+            self._set_deadline(destination, deadline)
+        return 1
 
     # -- expiry -------------------------------------------------------------------------
 
@@ -161,5 +234,3 @@ class KeyCommands(Core):
             return 0
         return int(self._expires.pop(argv[1], None) is not None)
 
-
-_TYPE_NAMES = {"bytes": "string", "deque": "list", "dict": "hash", "set": "set"}

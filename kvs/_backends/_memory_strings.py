@@ -37,6 +37,7 @@ from kvs._backends._memory_numbers import (
 __all__ = ["StringCommands", "arity_error", "error_arg"]
 
 _MAX_STRING = 512 * 1024 * 1024
+_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 _OVERFLOW = "ERR increment or decrement would overflow"
 _NOT_FLOAT = "ERR value is not a valid float"
 _SET_EXPIRES = frozenset((b"EX", b"PX", b"EXAT", b"PXAT"))
@@ -61,6 +62,40 @@ class StringCommands(Core):
         if value is not None:
             self._delete(argv[1])
         return value
+
+    def _cmd_getex(self, argv: Sequence[bytes]) -> Any:
+        n = len(argv)
+        persist = False
+        unit = expire = b""
+        i = 2
+        while i < n:
+            opt = option(argv[i])
+            if opt == b"PERSIST" and not unit:
+                persist = True
+            elif opt in _SET_EXPIRES and not persist and unit in (b"", opt) and i + 1 < n:
+                unit, expire = opt, argv[i + 1]
+                i += 1
+            else:
+                raise CommandError(SYNTAX)
+            i += 1
+        key = argv[1]
+        value = self._get_string(key)
+        if value is None:
+            return None
+        if unit:
+            deadline = self._set_expiry(expire, unit, "getex")
+            if deadline <= self._now:  # an EXAT or PXAT already past
+                self._delete(key)
+            else:
+                self._set_deadline(key, deadline)
+        elif persist and self._expires:
+            self._expires.pop(key, None)
+        return value
+
+    def _cmd_getset(self, argv: Sequence[bytes]) -> Any:
+        old = self._get_string(argv[1])
+        self._set_value(argv[1], argv[2])
+        return old
 
     def _cmd_set(self, argv: Sequence[bytes]) -> Any:
         key, value = argv[1], argv[2]
@@ -163,7 +198,7 @@ class StringCommands(Core):
             self._data[key] = argv[2]
             return len(argv[2])
         if len(old) + len(argv[2]) > _MAX_STRING:
-            raise CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+            raise CommandError(_TOO_LONG)
         new = old + argv[2]
         self._data[key] = new  # in place: the TTL stays
         return len(new)
@@ -171,6 +206,38 @@ class StringCommands(Core):
     def _cmd_strlen(self, argv: Sequence[bytes]) -> Any:
         value = self._get_string(argv[1])
         return 0 if value is None else len(value)
+
+    def _cmd_getrange(self, argv: Sequence[bytes]) -> Any:
+        start, end = int_arg(argv[2]), int_arg(argv[3])
+        value = self._get_string(argv[1])
+        if value is None:
+            return b""
+        length = len(value)
+        if start < 0 and end < 0 and start > end:
+            return b""
+        # Redis clamps a negative end to 0, not to "before the start": "abc" 0 -100 is "a".
+        start = max(start + length if start < 0 else start, 0)
+        end = min(max(end + length if end < 0 else end, 0), length - 1)
+        if start > end or length == 0:
+            return b""
+        return value[start : end + 1]
+
+    def _cmd_setrange(self, argv: Sequence[bytes]) -> Any:
+        key, patch = argv[1], argv[3]
+        offset = int_arg(argv[2])
+        if offset < 0:
+            raise CommandError("ERR offset is out of range")
+        old = self._get_string(key)
+        if not patch:
+            return 0 if old is None else len(old)
+        if offset + len(patch) > _MAX_STRING:
+            raise CommandError(_TOO_LONG)
+        old = old or b""
+        if len(old) < offset:
+            old += bytes(offset - len(old))
+        new = old[:offset] + patch + old[offset + len(patch) :]
+        self._data[key] = new  # in place: the TTL stays
+        return len(new)
 
     # -- counters -----------------------------------------------------------------------
 
