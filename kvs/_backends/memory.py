@@ -14,8 +14,9 @@ whichever threads or event loops they come from.
 
 The keyspace and expiry live in ``_memory_base``, the commands in one module per family
 (``_memory_keys``, ``_memory_strings``, ``_memory_lists``, ``_memory_hashes``,
-``_memory_sets``), the glob matcher of KEYS in ``_memory_glob`` and Redis's number parsing
-and ``long double`` arithmetic in ``_memory_numbers``.
+``_memory_sets``, and SCAN with its cursors in ``_memory_scan``), the glob matcher of KEYS
+in ``_memory_glob`` and Redis's number parsing and ``long double`` arithmetic in
+``_memory_numbers``.
 
 `get_store` returns the process-wide store for a URL, so that every client of ``:memory:``
 (or of the same ``memory://NAME``) sees the same data, as clients of one server would.
@@ -33,6 +34,7 @@ from kvs._backends._memory_hashes import HashCommands
 from kvs._backends._memory_keys import KeyCommands
 from kvs._backends._memory_lists import ListCommands
 from kvs._backends._memory_numbers import parse_int
+from kvs._backends._memory_scan import ScanCommands
 from kvs._backends._memory_sets import SetCommands
 from kvs._backends._memory_strings import StringCommands
 from kvs._errors import UnsupportedOperation
@@ -60,6 +62,7 @@ COMMANDS: dict[str, int] = {
     "SADD": -3, "SREM": -3, "SMEMBERS": 2, "SISMEMBER": 3, "SMISMEMBER": -3, "SCARD": 2,
     "SPOP": -2, "SRANDMEMBER": -2, "SMOVE": 4, "SINTER": -2, "SUNION": -2, "SDIFF": -2,
     "SINTERSTORE": -3, "SUNIONSTORE": -3, "SDIFFSTORE": -3, "SINTERCARD": -3,
+    "SCAN": -2, "HSCAN": -3, "SSCAN": -3,
 }  # fmt: skip
 
 # The commands that read the clock even when no key has a deadline: they may set one.
@@ -76,6 +79,7 @@ class Store(
     ListCommands,
     HashCommands,
     SetCommands,
+    ScanCommands,
 ):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
