@@ -81,6 +81,8 @@ def parse_cursor(arg: bytes) -> int:
     Any unsigned 64-bit number is a valid cursor; a leading ``-`` wraps around as in C, an
     empty argument is 0, and leading spaces, trailing bytes or overflow are refused.
     """
+    if arg.isdigit() and len(arg) < 20:
+        return int(arg)  # the common case: a cursor this store returned
     if not arg or arg[0] == 0:
         return 0  # strtoul of an empty C string: 0, and nothing left over
     match = _CURSOR_RE.match(arg)
@@ -169,12 +171,15 @@ class ScanCommands(Core):
     def _cmd_scan(self, argv: Sequence[bytes]) -> Any:
         cursor = parse_cursor(argv[1])
         count, pattern, kind = self._scan_options(argv, 2, keyspace=True)
-        cursor, batch = self._cursors.step(self._data, cursor, count)
+        data, expires = self._data, self._expires
+        cursor, batch = self._cursors.step(data, cursor, count)
+        if pattern is None and kind is None and not expires:
+            return [b"%d" % cursor, [key for key in batch if key in data]]
         keys = []
         for key in batch:
             if pattern is not None and not glob.match(pattern, key):
                 continue
-            value = self._lookup(key)
+            value = self._lookup(key) if expires else data.get(key)
             if value is None:
                 continue  # deleted or expired since the scan began
             if kind is not None and type_name(value).upper().encode() != kind:
