@@ -6,39 +6,18 @@ same commands with a real server); a fake clock makes the TTL rules exact.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from kvs._backends.memory import Store
 from kvs._errors import UnsupportedOperation
 from resp import ReplyError
+from tests.test_memory_store import FakeClock, clock, run, store
+
+__all__ = ["clock", "store"]  # the fixtures, shared with test_memory_store
 
 WRONGTYPE = ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value")
 SYNTAX = ReplyError("ERR syntax error")
 NOT_INT = ReplyError("ERR value is not an integer or out of range")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(clock: FakeClock) -> Store:
-    return Store(clock)
-
-
-def run(store: Store, *args: str | bytes | int) -> Any:
-    return store.execute(tuple(a if isinstance(a, bytes) else str(a).encode() for a in args))
 
 
 # -- keys -----------------------------------------------------------------------------------

@@ -87,14 +87,10 @@ class ListCommands(Core):
         if items is None:
             return []
         length = len(items)
-        if start < 0:
-            start += length
-        if end < 0:
-            end += length
-        start = max(start, 0)
-        if start > end or start >= length:
+        span = _span(start, end, length)
+        if span is None:
             return []
-        end = min(end, length - 1)
+        start, end = span
         if start > length // 2:
             # Walk from the tail: a deque is a linked list of blocks.
             tail = list(islice(reversed(items), length - 1 - end, length - start))
@@ -172,15 +168,11 @@ class ListCommands(Core):
         if items is None:
             return "OK"
         length = len(items)
-        if start < 0:
-            start += length
-        if end < 0:
-            end += length
-        start = max(start, 0)
-        if start > end or start >= length:
+        span = _span(start, end, length)
+        if span is None:
             items.clear()
         else:
-            end = min(end, length - 1)
+            start, end = span
             drop_left, drop_right = start, length - 1 - end
             if drop_left + drop_right > end - start:
                 kept = list(islice(items, start, end + 1))
@@ -294,6 +286,18 @@ class ListCommands(Core):
             self._drop_if_empty(key, items)
             return [key, popped]
         return None
+
+
+def _span(start: int, end: int, length: int) -> tuple[int, int] | None:
+    """LRANGE's and LTRIM's indexes made absolute and clamped; None when the range is empty."""
+    if start < 0:
+        start += length
+    if end < 0:
+        end += length
+    start = max(start, 0)
+    if start > end or start >= length:
+        return None
+    return start, min(end, length - 1)
 
 
 def _side(arg: bytes) -> bool:
