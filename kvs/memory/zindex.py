@@ -235,6 +235,14 @@ class ZSet:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def copy(self) -> ZSet:
+        """An independent copy (COPY): same members, scores and encoding."""
+        other = ZSet(self.listpack)
+        for score, member in self.index:
+            other.scores[member] = score
+            other.index.add((score, member))
+        return other
+
     def insert(self, member: bytes, score: float) -> None:
         """Add a member that is not in the set."""
         if self.listpack:
