@@ -9,6 +9,7 @@ the cursor must have come back to 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -258,3 +259,37 @@ def test_many_scans_at_once_all_end() -> None:
             break
     assert all(done)
     assert all(len(s) == 200 for s in seen)
+
+
+def test_zscan_yields_every_member_with_redis_score_text(redis_url: str) -> None:
+    import random
+
+    import kvs.sync
+    from kvs.memory.store import Store
+
+    rng = random.Random(7)
+    scores = [b"0.1", b"3", b"-0", b"1e20", b"-inf", b"inf", b"2.5", b"-7", b"1e-300"]
+    store = Store()
+    with kvs.sync.connect(redis_url, decode=False) as db:
+        for size in (5, 300):
+            db.execute("DEL", "z")
+            args: list[bytes] = []
+            for i in range(size):
+                args += [rng.choice(scores), b"m%d" % i]
+            db.execute("ZADD", "z", *args)
+            store.execute([b"DEL", b"z"])
+            store.execute([b"ZADD", b"z", *args])
+            for pattern in (None, b"m1*"):
+                extra = [b"MATCH", pattern] if pattern else []
+                seen: dict[str, dict[bytes, bytes]] = {"redis": {}, "memory": {}}
+                runners: list[tuple[str, Callable[..., Any]]] = [
+                    ("redis", db.execute), ("memory", lambda *a: store.execute(list(a)))]
+                for name, run in runners:
+                    cursor = b"0"
+                    while True:
+                        cursor, words = run(b"ZSCAN", b"z", cursor, b"COUNT", b"20", *extra)
+                        seen[name].update(zip(words[::2], words[1::2], strict=True))
+                        if cursor == b"0":
+                            break
+                assert seen["memory"] == seen["redis"]
+    assert store.execute([b"ZSCAN", b"nokey", b"0"]) == [b"0", []]

@@ -1,4 +1,4 @@
-"""SCAN, HSCAN and SSCAN of the in-process store, and the cursors behind them.
+"""SCAN, HSCAN, SSCAN and ZSCAN of the in-process store, and the cursors behind them.
 
 Theory of operation.  SCAN promises that every key present for the whole of an iteration is
 returned at least once, that the cursor comes back to 0, and that each call does a bounded
@@ -231,3 +231,17 @@ class ScanCommands(Core):
             return (member,) if member in members else None
 
         return self._scan_elements(argv, cursor, members, render)
+
+    def _cmd_zscan(self, argv: Sequence[bytes]) -> Any:
+        cursor = parse_cursor(argv[2])
+        zset = self._get_zset(argv[1])  # type: ignore[attr-defined]  # the sorted-set mixin's
+        if zset is None:
+            return [b"0", []]
+        scores: dict[bytes, float] = zset.scores
+
+        def render(member: bytes) -> tuple[bytes, bytes] | None:
+            score = scores.get(member)
+            # Scores as Redis's d2string writes them: %.17g, integers without a point.
+            return None if score is None else (member, b"%.17g" % score)
+
+        return self._scan_elements(argv, cursor, scores, render)

@@ -64,7 +64,7 @@ COMMANDS: dict[str, int] = {
     "SADD": -3, "SREM": -3, "SMEMBERS": 2, "SISMEMBER": 3, "SMISMEMBER": -3, "SCARD": 2,
     "SPOP": -2, "SRANDMEMBER": -2, "SMOVE": 4, "SINTER": -2, "SUNION": -2, "SDIFF": -2,
     "SINTERSTORE": -3, "SUNIONSTORE": -3, "SDIFFSTORE": -3, "SINTERCARD": -3,
-    "SCAN": -2, "HSCAN": -3, "SSCAN": -3,
+    "SCAN": -2, "HSCAN": -3, "SSCAN": -3, "ZSCAN": -3,
     # sorted sets and HyperLogLog
     "ZADD": -4, "ZINCRBY": 4, "ZREM": -3, "ZSCORE": 3, "ZMSCORE": -3, "ZCARD": 2,
     "ZCOUNT": 4, "ZLEXCOUNT": 4, "ZRANK": 3, "ZREVRANK": 3, "ZRANGE": -4, "ZRANGESTORE": -5,
