@@ -22,6 +22,7 @@ import kvs
 import kvs.sync
 import resp
 from kvs.sync import transport
+from tests.faultproxy import FaultProxy
 from tests.peers import Handler, Peer, peer
 
 
@@ -245,3 +246,31 @@ def test_a_real_server_loading_its_dataset(redis_server_factory: Callable[..., A
         assert db.get("key:7") == "value:7"  # safe: waited for, within the timeout
         assert time.monotonic() - started > 0.2
         assert db.incr("counter") == 1
+
+
+async def test_an_idle_half_open_connection_is_checked_before_it_is_lent(
+        redis_proxy: FaultProxy) -> None:
+    url = redis_proxy.url_for("redis")
+
+    def scenario() -> str | None:
+        with kvs.sync.connect(url, timeout=0.3, health_check_interval=0.1) as db:
+            db.set("k", "v")
+            trio.from_thread.run_sync(redis_proxy.blackhole)
+            time.sleep(0.2)  # idle for longer than the interval
+            return db.get("k")  # the PING goes unanswered: a new connection serves it
+
+    assert await trio.to_thread.run_sync(scenario) == "v"
+    assert redis_proxy.connections == 2
+
+
+async def test_a_healthy_idle_connection_is_kept(redis_proxy: FaultProxy) -> None:
+    url = redis_proxy.url_for("redis")
+
+    def scenario() -> str | None:
+        with kvs.sync.connect(url, health_check_interval=0.1) as db:
+            db.set("k", "v")
+            time.sleep(0.2)
+            return db.get("k")
+
+    assert await trio.to_thread.run_sync(scenario) == "v"
+    assert redis_proxy.connections == 1

@@ -28,12 +28,22 @@ from .tls import ssl_context
 __all__ = ["RedisBackend"]
 
 
+_PING = encode_command("PING")
+
+
+def _answers_ping(conn: BlockingConnection) -> bool:
+    """Whether an idle connection still answers: a PING within the connection's timeout."""
+    return conn.request(_PING, 1, NEED_DATA)[0] in ("PONG", b"PONG")
+
+
 class RedisBackend:
     def __init__(self, config: Config) -> None:
         self._config = config
         self.name = config.display
         self._tls = ssl_context(config) if config.tls else None
-        self._pool = Pool(self._open, retries=config.retries, name=config.display)
+        self._pool = Pool(self._open, retries=config.retries, name=config.display,
+                          health_check=_answers_ping,
+                          health_check_interval=config.health_check_interval)
         self._lock = threading.Lock()
         self.pushes = 0  # RESP3 pushes read while waiting for replies (dropped for now)
 

@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .._errors import ConnectionError, ProtocolError
+from .._errors import ConnectionError, KvsError, ProtocolError
 from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import backoff_delay, may_retry
 
@@ -115,6 +115,7 @@ class BlockingConnection:
         self._view = memoryview(self._buffer)
         self._timeout: float | None = sock.gettimeout()
         self.stale = False  # the server sent a reply nobody asked for: never lend it again
+        self.idle_since = time.monotonic()
 
     def settimeout(self, timeout: float | None) -> None:
         self._timeout = timeout
@@ -217,8 +218,15 @@ class Pool:
     """Idle connections lent to one thread at a time; reopened with backoff."""
 
     def __init__(self, opener: Callable[[], BlockingConnection], *, retries: int, name: str,
-                 max_idle: int = 64) -> None:
+                 max_idle: int = 64,
+                 health_check: Callable[[BlockingConnection], bool] | None = None,
+                 health_check_interval: float | None = None) -> None:
+        """`health_check` (e.g. a PING answered in time) is run on a connection that sat idle
+        for more than `health_check_interval` seconds before it is lent again; a connection
+        that fails it is closed, so a half-open one is found before a caller writes on it."""
         self._opener = opener
+        self._health_check = health_check if health_check_interval is not None else None
+        self._health_check_interval = health_check_interval or 0.0
         self._retries = retries
         self.name = name
         self._idle: collections.deque[BlockingConnection] = collections.deque()
@@ -235,7 +243,7 @@ class Pool:
                 conn = self._idle.pop()
             except IndexError:
                 break
-            if conn.idle_ok():
+            if conn.idle_ok() and self._healthy(conn):
                 return conn
             conn.close()
         if self._closed:
@@ -254,12 +262,22 @@ class Pool:
             self._failures = 0
         return conn
 
+    def _healthy(self, conn: BlockingConnection) -> bool:
+        check = self._health_check
+        if check is None or time.monotonic() - conn.idle_since < self._health_check_interval:
+            return True
+        try:
+            return check(conn)
+        except KvsError:
+            return False
+
     def put(self, conn: BlockingConnection) -> None:
         """Take back a connection whose caller is done; one out of step is closed."""
         if (self._closed or len(self._idle) >= self._max_idle or conn.stale
                 or conn.parser.buffered):
             conn.close()
         else:
+            conn.idle_since = time.monotonic()
             self._idle.append(conn)
 
     def run(self, payload: bytes, count: int, *, idempotent: bool, sentinel: object,
