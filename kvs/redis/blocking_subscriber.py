@@ -1,0 +1,199 @@
+"""A Redis subscription over a blocking socket: one connection of its own, reopened when it
+breaks.
+
+The same rules as the trio subscriber (`kvs.redis.subscriber`), with threads: one thread reads
+(`receive`), any thread may write (`command`, under a lock).  A read waits with ``poll`` (never
+with the socket's timeout, which another thread's write shares), one 64 KiB buffer at a time,
+only when the parser holds no complete reply.  Idle for ``health_check_interval``: a PING,
+and ``timeout`` seconds for an answer, else the connection counts as broken.  A broken
+connection is reopened with backoff (within the caller's timeout), everything held is
+subscribed again, and `GAP` is returned before anything from the new connection.  `close`
+shuts the socket down, which wakes a thread waiting in `receive`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+
+from resp import NEED_DATA, encode_command
+from resp import ProtocolError as RespProtocolError
+
+from .._errors import ConnectionError, ProtocolError, TimeoutError
+from .._retry import backoff_delay
+from .._url import Config
+from ..commands.pubsub import GAP, Holdings, Message, to_message
+from ..sync.transport import BlockingConnection
+
+__all__ = ["RedisSubscriber"]
+
+_PING = encode_command("PING")
+_BUFFER = 65536
+
+
+class RedisSubscriber:
+    """One subscription's own blocking connection to Redis."""
+
+    def __init__(self, config: Config, opener: Callable[[], BlockingConnection]) -> None:
+        self._opener = opener
+        self.name = config.display
+        self._decode = config.decode
+        self._interval = config.health_check_interval
+        self._ping_timeout = config.timeout or config.health_check_interval or 10.0
+        self.holdings = Holdings()
+        self._conn: BlockingConnection | None = None
+        self._buffer = bytearray(_BUFFER)
+        self._view = memoryview(self._buffer)
+        self._lock = threading.Lock()
+        self._gap = False
+        self._failures = 0
+        self._closed = False
+        self._heard = 0.0
+        self._ping_sent: float | None = None
+        self.reconnects = 0
+
+    def open(self) -> None:
+        self._connect()
+
+    def close(self) -> None:
+        self._closed = True
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._shut(conn)
+
+    def command(self, verb: bytes, names: tuple[bytes, ...]) -> None:
+        with self._lock:
+            self.holdings.apply(verb, names)
+            conn = self._conn
+            if conn is None:
+                return  # the next connection subscribes to what is held
+            try:
+                conn.sock.sendall(encode_command(verb, *names))
+            except (OSError, ssl.SSLError):
+                self._drop(conn)  # the reader reconnects
+
+    def receive(self, timeout: float | None) -> Message | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        decode = self._decode
+        while not self._closed:
+            conn = self._conn
+            if conn is None:
+                if not self._reconnect(deadline):
+                    return None
+                continue
+            if self._gap:
+                self._gap = False
+                return GAP
+            try:
+                reply = conn.parser.next_reply()
+            except RespProtocolError:
+                self._drop(conn)
+                continue
+            if reply is NEED_DATA:
+                state = self._fill(conn, deadline)
+                if state == "timeout":
+                    return None
+                if state == "broken":
+                    self._drop(conn)
+                continue
+            message = to_message(reply, decode)
+            if message is not None:
+                return message
+        return None
+
+    def _fill(self, conn: BlockingConnection, deadline: float | None) -> str:
+        """Wait for bytes and feed them: ``"data"``, ``"timeout"`` or ``"broken"``."""
+        sock = conn.sock
+        try:
+            while True:
+                now = time.monotonic()
+                if self._ping_sent is not None:
+                    limit: float | None = self._ping_sent + self._ping_timeout
+                elif self._interval is not None:
+                    limit = self._heard + self._interval
+                else:
+                    limit = None
+                until = limit if deadline is None or (limit is not None and limit < deadline) \
+                    else deadline
+                if _readable(sock, None if until is None else max(0.0, until - now)):
+                    received = sock.recv_into(self._buffer)
+                    if not received:
+                        return "broken"
+                    conn.parser.feed(self._view[:received])
+                    self._heard = time.monotonic()
+                    self._ping_sent = None
+                    return "data"
+                now = time.monotonic()
+                if limit is not None and now >= limit:
+                    if self._ping_sent is not None:
+                        return "broken"  # no answer to the PING: half-open or stuck
+                    with self._lock:
+                        sock.sendall(_PING)
+                    self._ping_sent = now
+                elif deadline is not None and now >= deadline:
+                    return "timeout"
+        except (OSError, ValueError, ssl.SSLError):
+            return "broken"
+
+    def _drop(self, conn: BlockingConnection) -> None:
+        if self._conn is conn:
+            self._conn = None
+        self._shut(conn)
+
+    @staticmethod
+    def _shut(conn: BlockingConnection) -> None:
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        conn.close()
+
+    def _reconnect(self, deadline: float | None) -> bool:
+        """Reopen and resubscribe; False when `deadline` passed first (or it was closed)."""
+        while not self._closed:
+            delay = backoff_delay(self._failures)
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                time.sleep(max(0.0, deadline - time.monotonic()))
+                return False
+            time.sleep(delay)
+            try:
+                self._connect()
+            except (ConnectionError, TimeoutError, ProtocolError):
+                self._failures += 1
+                continue
+            self._failures = 0
+            self.reconnects += 1
+            self._gap = True
+            return True
+        return False
+
+    def _connect(self) -> None:
+        conn = self._opener()
+        try:
+            with self._lock:
+                payload = b"".join(encode_command(*argv) for argv in self.holdings.commands())
+                if payload:
+                    try:
+                        conn.sock.sendall(payload)
+                    except (OSError, ssl.SSLError) as exc:
+                        raise ConnectionError(f"connection to {self.name} lost: {exc}",
+                                              sent=True) from exc
+                if self._closed:
+                    raise ConnectionError(f"subscription to {self.name} is closed")
+                self._conn = conn
+                self._heard = time.monotonic()
+                self._ping_sent = None
+        except BaseException:
+            conn.close()
+            raise
+
+
+def _readable(sock: socket.socket, seconds: float | None) -> bool:
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True  # decrypted bytes already wait in the TLS layer
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(None if seconds is None else int(seconds * 1000) + 1))

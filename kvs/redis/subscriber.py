@@ -1,0 +1,205 @@
+"""A Redis subscription on trio: one connection of its own, reopened when it breaks.
+
+Theory of operation.  The connection is opened like any other (the handshake, so RESP3 pushes,
+or RESP2's subscribe mode on a server without HELLO) but never shared.  One task at a time
+reads (`receive`); any task may write (`command`, under a lock, so a command and a
+resubscription never interleave on the wire).
+
+- Reading happens only inside `receive`, one buffer (64 KiB) at a time and only when the
+  parser holds no complete reply: the client's memory is bounded whatever the publisher does.
+- Health: when nothing arrived for ``health_check_interval`` seconds, `receive` writes a PING
+  and waits ``timeout`` seconds for any byte; silence is a broken connection (a half-open
+  TCP connection never reports itself otherwise).
+- A broken connection (closed, reset, silent, or a protocol error) is dropped; `receive` then
+  reconnects with backoff (`kvs._retry.backoff_delay`, retrying until it succeeds or the
+  caller's timeout passes), sends one SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE for everything
+  `Holdings` holds, and returns `GAP` before reading anything from the new connection.
+  Replies already parsed from the old connection were returned before the break was seen,
+  so the order is: everything received, then the gap, then what the new connection brings.
+- Cancellation: a cancelled `receive` leaves the parser and the connection as they were (a
+  read is never half-done); a cancelled reconnection closes the half-opened connection and
+  the next `receive` tries again.  `aclose` closes the socket, which wakes a waiting reader.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import trio
+
+from resp import NEED_DATA, Parser, encode_command
+from resp import ProtocolError as RespProtocolError
+
+from .._errors import ConnectionError, ProtocolError, TimeoutError
+from .._retry import backoff_delay
+from .._url import Config
+from ..commands.pubsub import GAP, Holdings, Message, to_message
+from ..net.errors import lost
+from ..net.transport import Transport
+
+__all__ = ["RedisSubscriber"]
+
+_PING = encode_command("PING")
+_BUFFER = 65536
+_YIELD_EVERY = 16
+
+
+class RedisSubscriber:
+    """One subscription's own connection to Redis (see the module comment)."""
+
+    def __init__(self, config: Config,
+                 open_transport: Callable[[], Awaitable[tuple[Transport, Parser]]]) -> None:
+        self._open_transport = open_transport
+        self.name = config.display
+        self._decode = config.decode
+        self._interval = config.health_check_interval
+        self._ping_timeout = config.timeout or config.health_check_interval or 10.0
+        self.holdings = Holdings()
+        self._transport: Transport | None = None
+        self._parser = Parser()
+        self._buffer = bytearray(_BUFFER)
+        self._lock = trio.Lock()
+        self._gap = False
+        self._failures = 0
+        self._closed = False
+        self._count = 0
+        self._heard = 0.0  # when the connection last sent anything
+        self._ping_sent: float | None = None  # a health-check PING waiting for its answer
+        self.reconnects = 0
+
+    async def open(self) -> None:
+        await self._connect()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            with trio.CancelScope(shield=True):
+                await transport.aclose()
+
+    async def command(self, verb: bytes, names: tuple[bytes, ...]) -> None:
+        async with self._lock:
+            self.holdings.apply(verb, names)
+            transport = self._transport
+            if transport is None:
+                return  # the next connection subscribes to what is held
+            try:
+                with lost(f"connection to {self.name} lost", sent=True):
+                    await transport.send_all(encode_command(verb, *names))
+            except ConnectionError:
+                await self._drop(transport)  # the reader reconnects
+
+    async def receive(self, timeout: float | None) -> Message | None:
+        if timeout is None:
+            return await self._receive()
+        with trio.move_on_after(timeout):
+            return await self._receive()
+        return None
+
+    async def _receive(self) -> Message | None:
+        self._count += 1
+        if self._count % _YIELD_EVERY:
+            await trio.lowlevel.checkpoint_if_cancelled()
+        else:
+            await trio.lowlevel.checkpoint()
+        decode = self._decode
+        while not self._closed:
+            transport = self._transport
+            if transport is None:
+                await self._reconnect()
+                continue
+            if self._gap:
+                self._gap = False
+                return GAP
+            try:
+                reply = self._parser.next_reply()
+            except RespProtocolError:
+                await self._drop(transport)
+                continue
+            if reply is NEED_DATA:
+                if not await self._fill(transport):
+                    await self._drop(transport)
+                continue
+            message = to_message(reply, decode)
+            if message is not None:
+                return message
+        return None
+
+    async def _fill(self, transport: Transport) -> bool:
+        """Read what arrives into the parser; False when the connection is broken or silent.
+
+        The idle clock (`_heard`, `_ping_sent`) outlives each call, so a caller polling with
+        short timeouts still gets its connection checked.
+        """
+        buffer = self._buffer
+        try:
+            with lost(f"connection to {self.name} lost", sent=True):
+                while True:
+                    if self._ping_sent is not None:
+                        limit = self._ping_sent + self._ping_timeout
+                    elif self._interval is not None:
+                        limit = self._heard + self._interval
+                    else:
+                        limit = math.inf
+                    received = -1
+                    with trio.move_on_at(limit):
+                        received = await transport.receive_into(buffer)
+                    if received >= 0:
+                        break
+                    if self._ping_sent is not None:
+                        return False  # no answer to the PING: half-open or stuck
+                    async with self._lock:
+                        await transport.send_all(_PING)
+                    self._ping_sent = trio.current_time()
+        except ConnectionError:
+            return False
+        if not received:
+            return False
+        self._heard = trio.current_time()
+        self._ping_sent = None
+        self._parser.feed(memoryview(buffer)[:received])
+        return True
+
+    async def _drop(self, transport: Transport) -> None:
+        if self._transport is transport:
+            self._transport = None
+        with trio.CancelScope(shield=True):
+            await transport.aclose()
+
+    async def _reconnect(self) -> None:
+        while not self._closed:
+            await trio.sleep(backoff_delay(self._failures))
+            try:
+                await self._connect()
+            except (ConnectionError, TimeoutError, ProtocolError):
+                self._failures += 1
+                continue
+            self._failures = 0
+            self.reconnects += 1
+            self._gap = True
+            return
+
+    async def _connect(self) -> None:
+        transport, parser = await self._open_transport()
+        try:
+            async with self._lock:
+                payload = b"".join(encode_command(*argv) for argv in self.holdings.commands())
+                if payload:
+                    with lost(f"connection to {self.name} lost", sent=True):
+                        await transport.send_all(payload)
+                if self._closed:
+                    raise ConnectionError(f"subscription to {self.name} is closed")
+                self._transport, self._parser = transport, parser
+                self._heard = trio.current_time()
+                self._ping_sent = None
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await transport.aclose()
+            raise
+
+
+def subscriber_for(backend: Any) -> RedisSubscriber:
+    """The subscriber of a trio `RedisBackend` (kept here so the driver needs one line)."""
+    return RedisSubscriber(backend._config, backend._open_transport)
