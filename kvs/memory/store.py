@@ -31,6 +31,7 @@ from kvs._backends._memory_collections import CollectionCommands
 from kvs._errors import UnsupportedOperation
 from kvs.memory.keyspace import NOT_INTEGER, CommandError
 from kvs.memory.numbers import parse_int
+from kvs.memory.pubsub import Broker, PubSubCommands
 from kvs.memory.strings import StringCommands
 from resp import ReplyError
 
@@ -50,6 +51,7 @@ COMMANDS: dict[str, int] = {
     "HSET": -4, "HSETNX": 4, "HGET": 3, "HMGET": -3, "HGETALL": 2, "HDEL": -3,
     "HEXISTS": 3, "HLEN": 2, "HKEYS": 2, "HVALS": 2, "HINCRBY": 4,
     "SADD": -3, "SREM": -3, "SMEMBERS": 2, "SISMEMBER": 3, "SCARD": 2,
+    "PUBLISH": 3, "SPUBLISH": 3, "PUBSUB": -2,  # kvs.memory.pubsub
 }  # fmt: skip
 
 # The commands that read the clock even when no key has a deadline: they may set one.
@@ -58,7 +60,7 @@ _TIMED = frozenset(("SET", "SETEX", "PSETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "
 DEFAULT_NAME = ":memory:"
 
 
-class Store(StringCommands, CollectionCommands):
+class Store(StringCommands, CollectionCommands, PubSubCommands):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
     Args:
@@ -78,6 +80,7 @@ class Store(StringCommands, CollectionCommands):
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(clock)
         self._lock = threading.Lock()
+        self.broker = Broker()  # pub/sub: every subscriber of this store
         self._table: dict[bytes, tuple[Callable[[Sequence[bytes]], Any], int, str, bool]] = {}
         for name, arity in COMMANDS.items():
             handler = getattr(self, "_cmd_" + name.lower())

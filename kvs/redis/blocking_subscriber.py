@@ -21,10 +21,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from resp import NEED_DATA, encode_command
+from resp import NEED_DATA, ReplyError, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._errors import ConnectionError, ProtocolError, TimeoutError
+from .._errors import ConnectionError, ProtocolError, TimeoutError, response_error
 from .._retry import backoff_delay
 from .._url import Config
 from ..commands.pubsub import GAP, Holdings, Message, to_message
@@ -104,6 +104,8 @@ class RedisSubscriber:
             message = to_message(reply, decode)
             if message is not None:
                 return message
+            if type(reply) is ReplyError:  # a refused (un)subscribe, e.g. NOPERM
+                raise response_error(reply)
         return None
 
     def _fill(self, conn: BlockingConnection, deadline: float | None) -> str:

@@ -29,10 +29,10 @@ from typing import Any
 
 import trio
 
-from resp import NEED_DATA, Parser, encode_command
+from resp import NEED_DATA, Parser, ReplyError, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._errors import ConnectionError, ProtocolError, TimeoutError
+from .._errors import ConnectionError, ProtocolError, TimeoutError, response_error
 from .._retry import backoff_delay
 from .._url import Config
 from ..commands.pubsub import GAP, Holdings, Message, to_message
@@ -125,6 +125,8 @@ class RedisSubscriber:
             message = to_message(reply, decode)
             if message is not None:
                 return message
+            if type(reply) is ReplyError:  # a refused (un)subscribe, e.g. NOPERM
+                raise response_error(reply)
         return None
 
     async def _fill(self, transport: Transport) -> bool:
