@@ -77,7 +77,8 @@ class Subscription:
         await self.aclose()
 
     async def open(self) -> None:
-        """Open the subscription's connection and subscribe to what it was made with.
+        """Open the subscription's connection and subscribe to what it was made with; on
+        return the server has confirmed it, so what is published from now on arrives.
 
         Raises:
             kvs.ConnectionError, kvs.TimeoutError: the server could not be reached.
@@ -86,10 +87,10 @@ class Subscription:
             raise RuntimeError(f"this subscription is {self._state}")
         self._state = "open"
         try:
-            await self._subscriber.open()
             verb, names = self._first
-            if names:
+            if names:  # recorded first, so that opening subscribes and waits for the server
                 await self._subscriber.command(verb, names)
+            await self._subscriber.open()
         except BaseException:
             await self.aclose()
             raise

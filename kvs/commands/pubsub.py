@@ -23,8 +23,8 @@ from ._call import NO_KEYS, ONE_KEY, Call, operation
 from ._decode import integer
 from .types import Key, Value
 
-__all__ = ["GAP", "SUBSCRIBE_VERBS", "Holdings", "Message", "channel_names", "publish",
-           "spublish", "to_message"]
+__all__ = ["GAP", "SUBSCRIBE_VERBS", "Holdings", "Message", "channel_names",
+           "is_confirmation", "publish", "spublish", "to_message"]
 
 
 class Message(NamedTuple):
@@ -90,6 +90,14 @@ class Holdings:
 def channel_names(op: str, names: Iterable[object], what: str = "channel") -> tuple[bytes, ...]:
     """Channel names or patterns as bytes, each checked like a key."""
     return tuple(key_bytes(op, name, what) for name in names)
+
+
+_CONFIRMATIONS = (b"subscribe", b"psubscribe", b"ssubscribe")
+
+
+def is_confirmation(reply: Any) -> bool:
+    """Whether `reply` confirms one name of a SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE."""
+    return isinstance(reply, list) and len(reply) == 3 and reply[0] in _CONFIRMATIONS
 
 
 def _text(value: Any, decode: bool) -> Any:

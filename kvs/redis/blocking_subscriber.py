@@ -7,12 +7,14 @@ with the socket's timeout, which another thread's write shares), one 64 KiB buff
 only when the parser holds no complete reply.  Idle for ``health_check_interval``: a PING,
 and ``timeout`` seconds for an answer, else the connection counts as broken.  A broken
 connection is reopened with backoff (within the caller's timeout), everything held is
-subscribed again, and `GAP` is returned before anything from the new connection.  `close`
+subscribed again and confirmed by the server, and `GAP` is returned before anything from the
+new connection.  `close`
 shuts the socket down, which wakes a thread waiting in `receive`.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import select
 import socket
@@ -24,10 +26,11 @@ from collections.abc import Callable
 from resp import NEED_DATA, ReplyError, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._errors import ConnectionError, ProtocolError, TimeoutError, response_error
+from .._errors import ConnectionError, ProtocolError, response_error
+from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import backoff_delay
 from .._url import Config
-from ..commands.pubsub import GAP, Holdings, Message, to_message
+from ..commands.pubsub import GAP, Holdings, Message, is_confirmation, to_message
 from ..sync.transport import BlockingConnection
 
 __all__ = ["RedisSubscriber"]
@@ -55,6 +58,7 @@ class RedisSubscriber:
         self._closed = False
         self._heard = 0.0
         self._ping_sent: float | None = None
+        self._early: collections.deque[Message] = collections.deque()  # read while confirming
         self.reconnects = 0
 
     def open(self) -> None:
@@ -89,6 +93,8 @@ class RedisSubscriber:
             if self._gap:
                 self._gap = False
                 return GAP
+            if self._early:
+                return self._early.popleft()
             try:
                 reply = conn.parser.next_reply()
             except RespProtocolError:
@@ -163,7 +169,7 @@ class RedisSubscriber:
             time.sleep(delay)
             try:
                 self._connect()
-            except (ConnectionError, TimeoutError, ProtocolError):
+            except (ConnectionError, KvsTimeoutError, ProtocolError):
                 self._failures += 1
                 continue
             self._failures = 0
@@ -173,13 +179,20 @@ class RedisSubscriber:
         return False
 
     def _connect(self) -> None:
+        """Open a connection, subscribe it to everything held and wait until the server
+        confirmed each name (see the trio subscriber)."""
         conn = self._opener()
         try:
             with self._lock:
-                payload = b"".join(encode_command(*argv) for argv in self.holdings.commands())
-                if payload:
+                commands = self.holdings.commands()
+                if commands:
                     try:
-                        conn.sock.sendall(payload)
+                        conn.sock.sendall(b"".join(encode_command(*argv) for argv in commands))
+                        self._early.extend(self._confirm(
+                            conn, sum(len(argv) - 1 for argv in commands)))
+                    except TimeoutError as exc:  # the builtin: the socket's timeout
+                        raise KvsTimeoutError(f"{self.name} did not confirm the subscription "
+                                              "in time") from exc
                     except (OSError, ssl.SSLError) as exc:
                         raise ConnectionError(f"connection to {self.name} lost: {exc}",
                                               sent=True) from exc
@@ -189,9 +202,33 @@ class RedisSubscriber:
                 self._heard = time.monotonic()
                 self._ping_sent = None
         except BaseException:
+            self._early.clear()
             conn.close()
             raise
 
+    def _confirm(self, conn: BlockingConnection, expected: int) -> list[Message]:
+        """Read until `expected` subscribe confirmations came; the messages read meanwhile.
+        (The socket's own timeout bounds each read.)"""
+        early: list[Message] = []
+        parser = conn.parser
+        while expected:
+            try:
+                reply = parser.next_reply()
+            except RespProtocolError as exc:
+                raise ProtocolError(f"{self.name}: {exc}", sent=True) from exc
+            if reply is NEED_DATA:
+                received = conn.sock.recv_into(self._buffer)
+                if not received:
+                    raise ConnectionError(f"connection to {self.name} closed by the server",
+                                          sent=True)
+                parser.feed(self._view[:received])
+            elif is_confirmation(reply):
+                expected -= 1
+            elif (message := to_message(reply, self._decode)) is not None:
+                early.append(message)
+            elif type(reply) is ReplyError:
+                raise response_error(reply)
+        return early
 
 def _readable(sock: socket.socket, seconds: float | None) -> bool:
     if isinstance(sock, ssl.SSLSocket) and sock.pending():

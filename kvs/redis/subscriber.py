@@ -13,7 +13,9 @@ resubscription never interleave on the wire).
 - A broken connection (closed, reset, silent, or a protocol error) is dropped; `receive` then
   reconnects with backoff (`kvs._retry.backoff_delay`, retrying until it succeeds or the
   caller's timeout passes), sends one SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE for everything
-  `Holdings` holds, and returns `GAP` before reading anything from the new connection.
+  `Holdings` holds, waits until the server confirmed every name (messages read meanwhile are
+  kept for after the gap), and only then returns `GAP`: whatever is published once the gap
+  is seen reaches the subscription.
   Replies already parsed from the old connection were returned before the break was seen,
   so the order is: everything received, then the gap, then what the new connection brings.
 - Cancellation: a cancelled `receive` leaves the parser and the connection as they were (a
@@ -23,6 +25,7 @@ resubscription never interleave on the wire).
 
 from __future__ import annotations
 
+import collections
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,8 +38,8 @@ from resp import ProtocolError as RespProtocolError
 from .._errors import ConnectionError, ProtocolError, TimeoutError, response_error
 from .._retry import backoff_delay
 from .._url import Config
-from ..commands.pubsub import GAP, Holdings, Message, to_message
-from ..net.errors import lost
+from ..commands.pubsub import GAP, Holdings, Message, is_confirmation, to_message
+from ..net.errors import deadline, lost
 from ..net.transport import Transport
 
 __all__ = ["RedisSubscriber"]
@@ -65,6 +68,7 @@ class RedisSubscriber:
         self._failures = 0
         self._closed = False
         self._count = 0
+        self._early: collections.deque[Message] = collections.deque()  # read while confirming
         self._heard = 0.0  # when the connection last sent anything
         self._ping_sent: float | None = None  # a health-check PING waiting for its answer
         self.reconnects = 0
@@ -113,6 +117,8 @@ class RedisSubscriber:
             if self._gap:
                 self._gap = False
                 return GAP
+            if self._early:
+                return self._early.popleft()
             try:
                 reply = self._parser.next_reply()
             except RespProtocolError:
@@ -184,23 +190,56 @@ class RedisSubscriber:
             return
 
     async def _connect(self) -> None:
+        """Open a connection, subscribe it to everything held and wait for the server to
+        confirm each name, so that whatever is published after `open` (or after the gap)
+        returns reaches this subscription."""
         transport, parser = await self._open_transport()
         try:
             async with self._lock:
-                payload = b"".join(encode_command(*argv) for argv in self.holdings.commands())
-                if payload:
-                    with lost(f"connection to {self.name} lost", sent=True):
+                commands = self.holdings.commands()
+                if commands:
+                    payload = b"".join(encode_command(*argv) for argv in commands)
+                    with deadline(self._ping_timeout, f"{self.name} did not confirm the "
+                                  f"subscription within {self._ping_timeout}s"), \
+                            lost(f"connection to {self.name} lost", sent=True):
                         await transport.send_all(payload)
+                        early = await self._confirm(transport, parser,
+                                                    sum(len(argv) - 1 for argv in commands))
+                    self._early.extend(early)
                 if self._closed:
                     raise ConnectionError(f"subscription to {self.name} is closed")
                 self._transport, self._parser = transport, parser
                 self._heard = trio.current_time()
                 self._ping_sent = None
         except BaseException:
+            self._early.clear()
             with trio.CancelScope(shield=True):
                 await transport.aclose()
             raise
 
+    async def _confirm(self, transport: Transport, parser: Parser, expected: int,
+                       ) -> list[Message]:
+        """Read until `expected` subscribe confirmations came; the messages read meanwhile."""
+        early: list[Message] = []
+        buffer = self._buffer
+        while expected:
+            try:
+                reply = parser.next_reply()
+            except RespProtocolError as exc:
+                raise ProtocolError(f"{self.name}: {exc}", sent=True) from exc
+            if reply is NEED_DATA:
+                received = await transport.receive_into(buffer)
+                if not received:
+                    raise ConnectionError(f"connection to {self.name} closed by the server",
+                                          sent=True)
+                parser.feed(memoryview(buffer)[:received])
+            elif is_confirmation(reply):
+                expected -= 1
+            elif (message := to_message(reply, self._decode)) is not None:
+                early.append(message)
+            elif type(reply) is ReplyError:
+                raise response_error(reply)
+        return early
 
 def subscriber_for(backend: Any) -> RedisSubscriber:
     """The subscriber of a trio `RedisBackend` (kept here so the driver needs one line)."""

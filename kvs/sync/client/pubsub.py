@@ -79,7 +79,8 @@ class Subscription:
         self.close()
 
     def open(self) -> None:
-        """Open the subscription's connection and subscribe to what it was made with.
+        """Open the subscription's connection and subscribe to what it was made with; on
+        return the server has confirmed it, so what is published from now on arrives.
 
         Raises:
             kvs.ConnectionError, kvs.TimeoutError: the server could not be reached.
@@ -88,10 +89,10 @@ class Subscription:
             raise RuntimeError(f"this subscription is {self._state}")
         self._state = "open"
         try:
-            self._subscriber.open()
             verb, names = self._first
-            if names:
+            if names:  # recorded first, so that opening subscribes and waits for the server
                 self._subscriber.command(verb, names)
+            self._subscriber.open()
         except BaseException:
             self.close()
             raise
