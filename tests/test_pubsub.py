@@ -221,7 +221,7 @@ async def test_memcached_refuses_before_io(memcached_single_url: str) -> None:
         for open_ in (db.subscribe, db.psubscribe, db.ssubscribe):
             with pytest.raises(kvs.UnsupportedOperation, match="memcached"):
                 open_("c")
-        with pytest.raises(kvs.UnsupportedOperation, match="publish.*memcached"):
+        with pytest.raises(kvs.UnsupportedOperation, match=r"publish.*memcached"):
             await db.publish("c", "x")
 
 
@@ -229,5 +229,5 @@ def test_memcached_refuses_before_io_blocking(memcached_single_url: str) -> None
     with kvs.sync.connect(memcached_single_url) as sdb:
         with pytest.raises(kvs.UnsupportedOperation, match="memcached"):
             sdb.subscribe("c")
-        with pytest.raises(kvs.UnsupportedOperation, match="publish.*memcached"):
+        with pytest.raises(kvs.UnsupportedOperation, match=r"publish.*memcached"):
             sdb.publish("c", "x")

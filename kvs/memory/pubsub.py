@@ -50,10 +50,10 @@ _VERBS: dict[bytes, tuple[str, bool, bytes]] = {
 class Mailbox:
     """One subscription in a broker: what it holds and what was delivered to it."""
 
-    def __init__(self, wake: Callable[[], None] | None = None, limit: int = MAILBOX_LIMIT) -> None:
+    def __init__(self, wake: Callable[[], None] | None = None, limit: int | None = None) -> None:
         self.held: dict[str, dict[bytes, None]] = {"channels": {}, "patterns": {}, "shards": {}}
         self._queue: collections.deque[Push] = collections.deque()
-        self._limit = limit
+        self._limit = limit or MAILBOX_LIMIT
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._wake = wake
