@@ -319,7 +319,7 @@ class RawSubscriber(RawRedis):
         RawSubscriber.marks += 1
         token = b"mark-%d" % self.marks
         self._sock.sendall(resp.encode_command(b"PING", token))
-        out = []
+        out: list[Any] = []
         while True:
             while (reply := self._parser.next_reply()) is resp.NEED_DATA:
                 self._parser.feed(self._sock.recv(1 << 16))
