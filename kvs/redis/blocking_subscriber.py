@@ -4,12 +4,12 @@ breaks.
 The same rules as the trio subscriber (`kvs.redis.subscriber`), with threads: one thread reads
 (`receive`), any thread may write (`command`, under a lock).  A read waits with ``poll`` (never
 with the socket's timeout, which another thread's write shares), one 64 KiB buffer at a time,
-only when the parser holds no complete reply.  Idle for ``health_check_interval``: a PING,
-and ``timeout`` seconds for an answer, else the connection counts as broken.  A broken
-connection is reopened with backoff (within the caller's timeout), everything held is
-subscribed again and confirmed by the server, and `GAP` is returned before anything from the
-new connection.  `close`
-shuts the socket down, which wakes a thread waiting in `receive`.
+only when the reader (`kvs.redis.frames`) holds no complete reply.  Idle for
+``health_check_interval``: a PING, and ``timeout`` seconds for an answer, else the connection
+counts as broken.  A broken connection is reopened with backoff (within the caller's
+timeout), everything held is subscribed again and confirmed by the server, and `GAP` is
+returned before anything from the new connection.  `close` shuts the socket down, which wakes
+a thread waiting in `receive`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from .._errors import ConnectionError, ProtocolError, response_error
 from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import backoff_delay
 from .._url import Config
-from ..commands.pubsub import GAP, Holdings, Message, is_confirmation, to_message
+from ..commands.pubsub import GAP, Holdings, Message, is_confirmation
 from ..sync.transport import BlockingConnection
+from .frames import SubscriptionReader
 
 __all__ = ["RedisSubscriber"]
 
@@ -50,6 +51,7 @@ class RedisSubscriber:
         self._ping_timeout = config.timeout or config.health_check_interval or 10.0
         self.holdings = Holdings()
         self._conn: BlockingConnection | None = None
+        self._reader = SubscriptionReader(config.decode)
         self._buffer = bytearray(_BUFFER)
         self._view = memoryview(self._buffer)
         self._lock = threading.Lock()
@@ -83,7 +85,6 @@ class RedisSubscriber:
 
     def receive(self, timeout: float | None) -> Message | None:
         deadline = None if timeout is None else time.monotonic() + timeout
-        decode = self._decode
         while not self._closed:
             conn = self._conn
             if conn is None:
@@ -96,10 +97,12 @@ class RedisSubscriber:
             if self._early:
                 return self._early.popleft()
             try:
-                reply = conn.parser.next_reply()
+                reply = self._reader.next()
             except RespProtocolError:
                 self._drop(conn)
                 continue
+            if type(reply) is Message:
+                return reply
             if reply is NEED_DATA:
                 state = self._fill(conn, deadline)
                 if state == "timeout":
@@ -107,9 +110,6 @@ class RedisSubscriber:
                 if state == "broken":
                     self._drop(conn)
                 continue
-            message = to_message(reply, decode)
-            if message is not None:
-                return message
             if type(reply) is ReplyError:  # a refused (un)subscribe, e.g. NOPERM
                 raise response_error(reply)
         return None
@@ -132,7 +132,7 @@ class RedisSubscriber:
                     received = sock.recv_into(self._buffer)
                     if not received:
                         return "broken"
-                    conn.parser.feed(self._view[:received])
+                    self._reader.feed(self._view[:received])
                     self._heard = time.monotonic()
                     self._ping_sent = None
                     return "data"
@@ -182,6 +182,7 @@ class RedisSubscriber:
         """Open a connection, subscribe it to everything held and wait until the server
         confirmed each name (see the trio subscriber)."""
         conn = self._opener()
+        reader = SubscriptionReader(self._decode)
         try:
             with self._lock:
                 commands = self.holdings.commands()
@@ -189,7 +190,7 @@ class RedisSubscriber:
                     try:
                         conn.sock.sendall(b"".join(encode_command(*argv) for argv in commands))
                         self._early.extend(self._confirm(
-                            conn, sum(len(argv) - 1 for argv in commands)))
+                            conn, reader, sum(len(argv) - 1 for argv in commands)))
                     except TimeoutError as exc:  # the builtin: the socket's timeout
                         raise KvsTimeoutError(f"{self.name} did not confirm the subscription "
                                               "in time") from exc
@@ -198,7 +199,7 @@ class RedisSubscriber:
                                               sent=True) from exc
                 if self._closed:
                     raise ConnectionError(f"subscription to {self.name} is closed")
-                self._conn = conn
+                self._conn, self._reader = conn, reader
                 self._heard = time.monotonic()
                 self._ping_sent = None
         except BaseException:
@@ -206,14 +207,14 @@ class RedisSubscriber:
             conn.close()
             raise
 
-    def _confirm(self, conn: BlockingConnection, expected: int) -> list[Message]:
+    def _confirm(self, conn: BlockingConnection, reader: SubscriptionReader, expected: int,
+                 ) -> list[Message]:
         """Read until `expected` subscribe confirmations came; the messages read meanwhile.
         (The socket's own timeout bounds each read.)"""
         early: list[Message] = []
-        parser = conn.parser
         while expected:
             try:
-                reply = parser.next_reply()
+                reply = reader.next()
             except RespProtocolError as exc:
                 raise ProtocolError(f"{self.name}: {exc}", sent=True) from exc
             if reply is NEED_DATA:
@@ -221,11 +222,11 @@ class RedisSubscriber:
                 if not received:
                     raise ConnectionError(f"connection to {self.name} closed by the server",
                                           sent=True)
-                parser.feed(self._view[:received])
+                reader.feed(self._view[:received])
+            elif type(reply) is Message:
+                early.append(reply)
             elif is_confirmation(reply):
                 expected -= 1
-            elif (message := to_message(reply, self._decode)) is not None:
-                early.append(message)
             elif type(reply) is ReplyError:
                 raise response_error(reply)
         return early

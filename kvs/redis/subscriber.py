@@ -6,7 +6,8 @@ reads (`receive`); any task may write (`command`, under a lock, so a command and
 resubscription never interleave on the wire).
 
 - Reading happens only inside `receive`, one buffer (64 KiB) at a time and only when the
-  parser holds no complete reply: the client's memory is bounded whatever the publisher does.
+  reader (`kvs.redis.frames`) holds no complete reply: the client's memory is bounded
+  whatever the publisher does.
 - Health: when nothing arrived for ``health_check_interval`` seconds, `receive` writes a PING
   and waits ``timeout`` seconds for any byte; silence is a broken connection (a half-open
   TCP connection never reports itself otherwise).
@@ -18,7 +19,7 @@ resubscription never interleave on the wire).
   is seen reaches the subscription.
   Replies already parsed from the old connection were returned before the break was seen,
   so the order is: everything received, then the gap, then what the new connection brings.
-- Cancellation: a cancelled `receive` leaves the parser and the connection as they were (a
+- Cancellation: a cancelled `receive` leaves the reader and the connection as they were (a
   read is never half-done); a cancelled reconnection closes the half-opened connection and
   the next `receive` tries again.  `aclose` closes the socket, which wakes a waiting reader.
 """
@@ -38,9 +39,10 @@ from resp import ProtocolError as RespProtocolError
 from .._errors import ConnectionError, ProtocolError, TimeoutError, response_error
 from .._retry import backoff_delay
 from .._url import Config
-from ..commands.pubsub import GAP, Holdings, Message, is_confirmation, to_message
+from ..commands.pubsub import GAP, Holdings, Message, is_confirmation
 from ..net.errors import deadline, lost
 from ..net.transport import Transport
+from .frames import SubscriptionReader
 
 __all__ = ["RedisSubscriber"]
 
@@ -61,7 +63,7 @@ class RedisSubscriber:
         self._ping_timeout = config.timeout or config.health_check_interval or 10.0
         self.holdings = Holdings()
         self._transport: Transport | None = None
-        self._parser = Parser()
+        self._reader = SubscriptionReader(config.decode)
         self._buffer = bytearray(_BUFFER)
         self._lock = trio.Lock()
         self._gap = False
@@ -108,7 +110,6 @@ class RedisSubscriber:
             await trio.lowlevel.checkpoint_if_cancelled()
         else:
             await trio.lowlevel.checkpoint()
-        decode = self._decode
         while not self._closed:
             transport = self._transport
             if transport is None:
@@ -120,23 +121,22 @@ class RedisSubscriber:
             if self._early:
                 return self._early.popleft()
             try:
-                reply = self._parser.next_reply()
+                reply = self._reader.next()
             except RespProtocolError:
                 await self._drop(transport)
                 continue
+            if type(reply) is Message:
+                return reply
             if reply is NEED_DATA:
                 if not await self._fill(transport):
                     await self._drop(transport)
                 continue
-            message = to_message(reply, decode)
-            if message is not None:
-                return message
             if type(reply) is ReplyError:  # a refused (un)subscribe, e.g. NOPERM
                 raise response_error(reply)
         return None
 
     async def _fill(self, transport: Transport) -> bool:
-        """Read what arrives into the parser; False when the connection is broken or silent.
+        """Read what arrives into the reader; False when the connection is broken or silent.
 
         The idle clock (`_heard`, `_ping_sent`) outlives each call, so a caller polling with
         short timeouts still gets its connection checked.
@@ -167,7 +167,7 @@ class RedisSubscriber:
             return False
         self._heard = trio.current_time()
         self._ping_sent = None
-        self._parser.feed(memoryview(buffer)[:received])
+        self._reader.feed(memoryview(buffer)[:received])
         return True
 
     async def _drop(self, transport: Transport) -> None:
@@ -193,7 +193,8 @@ class RedisSubscriber:
         """Open a connection, subscribe it to everything held and wait for the server to
         confirm each name, so that whatever is published after `open` (or after the gap)
         returns reaches this subscription."""
-        transport, parser = await self._open_transport()
+        transport, _ = await self._open_transport()  # the handshake's parser is done
+        reader = SubscriptionReader(self._decode)
         try:
             async with self._lock:
                 commands = self.holdings.commands()
@@ -203,12 +204,12 @@ class RedisSubscriber:
                                   f"subscription within {self._ping_timeout}s"), \
                             lost(f"connection to {self.name} lost", sent=True):
                         await transport.send_all(payload)
-                        early = await self._confirm(transport, parser,
+                        early = await self._confirm(transport, reader,
                                                     sum(len(argv) - 1 for argv in commands))
                     self._early.extend(early)
                 if self._closed:
                     raise ConnectionError(f"subscription to {self.name} is closed")
-                self._transport, self._parser = transport, parser
+                self._transport, self._reader = transport, reader
                 self._heard = trio.current_time()
                 self._ping_sent = None
         except BaseException:
@@ -217,14 +218,14 @@ class RedisSubscriber:
                 await transport.aclose()
             raise
 
-    async def _confirm(self, transport: Transport, parser: Parser, expected: int,
+    async def _confirm(self, transport: Transport, reader: SubscriptionReader, expected: int,
                        ) -> list[Message]:
         """Read until `expected` subscribe confirmations came; the messages read meanwhile."""
         early: list[Message] = []
         buffer = self._buffer
         while expected:
             try:
-                reply = parser.next_reply()
+                reply = reader.next()
             except RespProtocolError as exc:
                 raise ProtocolError(f"{self.name}: {exc}", sent=True) from exc
             if reply is NEED_DATA:
@@ -232,11 +233,11 @@ class RedisSubscriber:
                 if not received:
                     raise ConnectionError(f"connection to {self.name} closed by the server",
                                           sent=True)
-                parser.feed(memoryview(buffer)[:received])
+                reader.feed(memoryview(buffer)[:received])
+            elif type(reply) is Message:
+                early.append(reply)
             elif is_confirmation(reply):
                 expected -= 1
-            elif (message := to_message(reply, self._decode)) is not None:
-                early.append(message)
             elif type(reply) is ReplyError:
                 raise response_error(reply)
         return early
