@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 import trio
 
 import kvs
@@ -234,3 +235,36 @@ async def test_blocking_subscriber_health_check(
 
     assert await trio.to_thread.run_sync(run) == [None, kvs.Message("gap", None, None)]
     assert redis_proxy.connections == 3  # the client's, the subscription's, its new one
+
+
+async def test_cancelled_while_reconnecting_stays_usable(
+        redis_url: str, redis_proxy: FaultProxy) -> None:
+    async with kvs.connect(redis_url) as pub, \
+            kvs.connect(redis_proxy.url_for("redis")) as db, db.subscribe("seq") as sub:
+        for step in range(40):
+            if step % 4 == 0:
+                redis_proxy.cut_all()
+            with trio.move_on_after(0.001 * (step % 5)):
+                await sub.get()
+        kinds = []
+        with trio.fail_after(10):
+            while "after" not in kinds:
+                await pub.publish("seq", "after")
+                message = await sub.get(timeout=0.05)
+                if message is not None:
+                    kinds.append(message.data if message.kind == "message" else message.kind)
+        assert set(kinds) <= {"gap", "after"}
+
+
+async def test_refused_subscription_raises(
+        redis_server_factory: Callable[..., RedisServer]) -> None:
+    server = redis_server_factory(args=("--user", "bob", "on", ">pw", "resetchannels",
+                                        "&allowed", "~*", "+@all"))
+    url = server.url.replace("redis://", "redis://bob:pw@")
+    async with kvs.connect(url) as db:
+        async with db.subscribe("allowed") as sub:
+            assert await sub.get(timeout=0.05) is None
+        with pytest.raises(kvs.ResponseError) as info:
+            async with db.subscribe("forbidden"):
+                pass
+        assert info.value.code == "NOPERM"
