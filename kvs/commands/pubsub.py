@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from ._args import key_bytes, value_bytes
-from ._call import NO_KEYS, ONE_KEY, Call, operation
+from ._call import NO_KEYS, Call, operation
 from ._decode import integer
 from .types import Key, Value
 
@@ -153,4 +153,6 @@ def spublish(channel: Key, message: Value) -> Call[int]:
     """
     argv = (b"SPUBLISH", key_bytes("spublish", channel, "channel"),
             value_bytes("spublish", message, "message"))
-    return Call(argv, integer, False, ONE_KEY)
+    # A shard channel is no key (COMMAND GETKEYS leaves it out); cluster routing finds it
+    # through kvs.commands.traits.SHARD_CHANNELS.
+    return Call(argv, integer, False, NO_KEYS)
