@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -191,9 +192,9 @@ def test_blocking_iteration_ends_when_another_thread_closes(url: str) -> None:
         thread = threading.Thread(target=consume)
         thread.start()
         assert db.publish("c", "one") == 1
-        deadline = threading.Event()
-        while not seen and not deadline.wait(0.01):
-            pass
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.01)
         sub.close()
         thread.join(5)
         assert not thread.is_alive()
