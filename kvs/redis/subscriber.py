@@ -158,8 +158,12 @@ class RedisSubscriber:
                         break
                     if self._ping_sent is not None:
                         return False  # no answer to the PING: half-open or stuck
-                    async with self._lock:
-                        await transport.send_all(_PING)
+                    # A writer stuck on a dead connection holds the lock: that is silence too.
+                    with trio.move_on_after(self._ping_timeout) as sending:
+                        async with self._lock:
+                            await transport.send_all(_PING)
+                    if sending.cancelled_caught:
+                        return False
                     self._ping_sent = trio.current_time()
         except ConnectionError:
             return False
