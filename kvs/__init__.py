@@ -28,14 +28,17 @@ from ._errors import (
 )
 from ._url import parse_url
 from .client import Client
+from .client.pubsub import Message, Subscription
 
 __all__ = [
     "Client",
     "ConnectionError",
     "InvalidURL",
     "KvsError",
+    "Message",
     "ProtocolError",
     "ResponseError",
+    "Subscription",
     "TimeoutError",
     "UnsupportedOperation",
     "connect",

@@ -16,6 +16,7 @@ __all__ = ["Backend", "close_backend", "open_backend"]
 
 class Backend(Protocol):
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any: ...
+    def subscriber(self) -> Any: ...  # a pub/sub connection of its own, not opened yet
 
 
 async def open_backend(config: Config) -> Backend:

@@ -33,6 +33,11 @@ RULES: list[tuple[str, str]] = [
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),
     (r"\baclose\b", "close"),
+    (r"\basync for\b", "for"),
+    (r"__aiter__", "__iter__"),
+    (r"__anext__", "__next__"),
+    (r"\bStopAsyncIteration\b", "StopIteration"),
+    (r"<kvs\.Subscription ", "<kvs.sync.Subscription "),
     (r"^(\s*)from \.\.(?!_open\b)", r"\1from ..."),  # the opener stays: it is sync's own
     (r"with kvs\.connect", "with kvs.sync.connect"),
     (r"<kvs\.Client ", "<kvs.sync.Client "),

@@ -105,6 +105,7 @@ OPERATION_SAMPLES: dict[str, tuple[Any, ...]] = {
     "rpush": ("l", "x"), "lpop": ("l",), "rpop": ("l",), "lrange": ("l", 0, -1),
     "hset": ("h", "f", "v"), "hget": ("h", "f"), "hgetall": ("h",), "sadd": ("s", "m", "n"),
     "smembers": ("s",), "ping": (), "execute": ("MSET", "a", 1, "b", 2),
+    "publish": ("news", "hi"), "spublish": ("news", "hi"),
 }
 
 

@@ -285,3 +285,112 @@ def test_raw_client_sees_errors_as_values(redis: RawRedis) -> None:
     store = Store()
     store.execute((b"SET", b"k", b"v"))
     assert store.execute((b"LPUSH", b"k", b"x")) == reply
+
+
+# -- pub/sub ----------------------------------------------------------------------------------
+# Two subscribers and a publisher draw (un)subscribe, PUBLISH, SPUBLISH and PUBSUB steps; after
+# each step every subscriber's pushes are collected (on Redis: up to the answer of a PING sent
+# after the step) and compared with what the broker queued in its mailbox.  Redis walks hash
+# tables where it unsubscribes from everything or matches patterns, so the pushes of such a step
+# are compared as a multiset of names and a multiset of counts.
+
+pubsub_names = st.sampled_from([b"a", b"b", b"ab", b"a*", b"[ab]", b"?", b"\\*"])
+pubsub_verbs = st.sampled_from([b"SUBSCRIBE", b"UNSUBSCRIBE", b"PSUBSCRIBE", b"PUNSUBSCRIBE",
+                                b"SSUBSCRIBE", b"SUNSUBSCRIBE"])
+pubsub_steps = st.one_of(
+    st.tuples(st.sampled_from([0, 1]), pubsub_verbs, st.lists(pubsub_names, max_size=3)).filter(
+        lambda step: step[2] or b"UNSUB" in step[1]),  # SUBSCRIBE needs a name: kvs checks it
+    st.tuples(st.just(-1), st.sampled_from([b"PUBLISH", b"SPUBLISH"]), pubsub_names),
+    st.tuples(st.just(-2), st.sampled_from([
+        (b"PUBSUB", b"NUMPAT"), (b"PUBSUB", b"CHANNELS"), (b"PUBSUB", b"CHANNELS", b"a*"),
+        (b"PUBSUB", b"SHARDCHANNELS"), (b"PUBSUB", b"NUMSUB", b"a", b"ab", b"zz"),
+        (b"PUBSUB", b"SHARDNUMSUB", b"a", b"b"), (b"PUBSUB", b"CHANNELS", b"a", b"b"),
+        (b"PUBSUB", b"NUMPAT", b"x"), (b"PUBSUB", b"NOPE"), (b"PUBSUB", b"HELP"),
+    ]), st.none()),
+)
+
+
+class RawSubscriber(RawRedis):
+    marks = 0
+
+    def pushes(self) -> list[Any]:
+        """Everything the server sent up to the answer of a PING sent now (with a token of
+        its own, so that what an interrupted example left unread is skipped too)."""
+        RawSubscriber.marks += 1
+        token = b"mark-%d" % self.marks
+        self._sock.sendall(resp.encode_command(b"PING", token))
+        out: list[Any] = []
+        while True:
+            while (reply := self._parser.next_reply()) is resp.NEED_DATA:
+                self._parser.feed(self._sock.recv(1 << 16))
+            if reply == token:
+                return out
+            out.append(reply if isinstance(reply, resp.ReplyError) else list(reply))
+
+    def send(self, *argv: bytes) -> None:
+        self._sock.sendall(resp.encode_command(*argv))
+
+
+def _drain(mailbox: Any) -> list[Any]:
+    out = []
+    while (item := mailbox.take()) is not None:
+        out.append(list(item))
+    return out
+
+
+def _unordered(pushes: list[Any]) -> Any:
+    return sorted(map(repr, (p[:-1] for p in pushes))), sorted(repr(p[-1]) for p in pushes)
+
+
+@pytest.fixture(scope="module")
+def pubsub_server() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
+
+
+def test_broker_answers_like_redis(pubsub_server: RedisServer) -> None:
+    from hypothesis import given
+
+    from kvs.memory.pubsub import Mailbox
+
+    host, port = pubsub_server.host, pubsub_server.port
+    publisher = RawRedis(host, port)
+    subscribers = [RawSubscriber(host, port), RawSubscriber(host, port)]
+
+    @settings(max_examples=max(20, EXAMPLES // 4), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(pubsub_steps, max_size=25))
+    def check(steps: list[tuple[int, Any, Any]]) -> None:
+        store = Store()
+        mailboxes = [Mailbox(), Mailbox()]
+        for raw in subscribers:
+            for verb in (b"UNSUBSCRIBE", b"PUNSUBSCRIBE", b"SUNSUBSCRIBE"):
+                raw.send(verb)
+            raw.pushes()
+        for who, verb, names in steps:
+            unordered = False
+            if who >= 0:
+                store.broker.command(mailboxes[who], verb, names)
+                subscribers[who].send(verb, *names)
+                unordered = not names
+            elif who == -1:
+                argv = (verb, names, b"hello")
+                assert store.execute(argv) == publisher.call(*argv), argv
+                unordered = True
+            else:
+                mine, theirs = store.execute(verb), publisher.call(*verb)
+                if verb[1].endswith(b"CHANNELS") and isinstance(mine, list):
+                    mine, theirs = sorted(mine), sorted(theirs)
+                assert mine == theirs, verb
+            for mailbox, raw in zip(mailboxes, subscribers, strict=True):
+                mine, theirs = _drain(mailbox), raw.pushes()
+                if unordered:
+                    assert _unordered(mine) == _unordered(theirs), (who, verb, names)
+                else:
+                    assert mine == theirs, (who, verb, names)
+
+    try:
+        check()
+    finally:
+        for client in (publisher, *subscribers):
+            client.close()

@@ -109,6 +109,8 @@ COMMANDS: dict[str, Command] = {
     "mget": Command(1, None, lambda db, a: db.mget(a), "mget KEY [KEY ...]"),
     "mset": Command(2, None, _mset, "mset KEY VALUE [KEY VALUE ...]"),
     "ping": Command(0, 0, lambda db, a: "PONG" if db.ping() else None, "ping"),
+    "publish": Command(2, 2, lambda db, a: db.publish(a[0], a[1]), "publish CHANNEL MESSAGE"),
+    "spublish": Command(2, 2, lambda db, a: db.spublish(a[0], a[1]), "spublish CHANNEL MESSAGE"),
 }
 
 

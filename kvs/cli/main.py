@@ -1,6 +1,8 @@
 """The ``kvs`` command: one-shot commands, the shell, ``kvs demo`` and ``kvs bench``.
 
     kvs [--url URL] COMMAND [ARGS...]   run one command, print its reply like redis-cli
+    kvs [--url URL] subscribe CH...     print messages until interrupted (psubscribe PAT...,
+                                        ssubscribe CH... likewise); publish CH MESSAGE
     kvs [--url URL]                     the interactive shell
     kvs demo [--url URL]                the practical examples of kvs.examples
     kvs bench [--url URL] [options]     a load generator
@@ -66,7 +68,8 @@ def _main_parser() -> argparse.ArgumentParser:
                     "'kvs demo' for the examples or 'kvs bench' for a load test.",
         epilog="COMMAND is get, set, del, exists, keys, expire, ttl, incr, incrby, decr, decrby, "
                "lpush, rpush, lpop, rpop, lrange, hset, hget, hgetall, sadd, smembers, mget, "
-               "mset, ping (any backend), or any other Redis command (sent as is).",
+               "mset, ping (any backend), publish, subscribe, psubscribe, ssubscribe (Redis and "
+               ":memory:), or any other Redis command (sent as is).",
     )
     _url_option(parser, None)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -154,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .shell import run_shell
 
             return run_shell(url)
+        if command.lower() in ("subscribe", "psubscribe", "ssubscribe"):
+            from .subscribe import run_subscribe
+
+            return run_subscribe(url, command.lower(), rest)
         return _one_shot(url, [command, *rest])
     except KeyboardInterrupt:
         print(file=sys.stderr)

@@ -11,6 +11,7 @@ from ..commands import Call
 from ..commands import hashes as _hashes
 from ..commands import keys as _keys
 from ..commands import lists as _lists
+from ..commands import pubsub as _pubsub
 from ..commands import server as _server
 from ..commands import sets as _sets
 from ..commands import strings as _strings
@@ -95,6 +96,30 @@ class Operations(Generic[R]):
     async def lrange(self, key: Key, start: int, stop: int) -> list[R]:
         """Return elements `start` to `stop` inclusive; negative indexes count from the end."""
         call: Call[list[R]] = _lists.lrange(key, start, stop)
+        return await self._run(call)
+
+    async def publish(self, channel: Key, message: Value) -> int:
+        """Send `message` to every subscriber of `channel` (and of the patterns matching it).
+
+        Returns:
+            How many subscriptions received it: a client subscribed by channel and by a
+            matching pattern counts twice (Redis's count).  Messages are not stored: with no
+            subscriber the message is gone.
+
+        Example::
+
+            await db.publish("news", "hello")   # 1
+        """
+        call: Call[int] = _pubsub.publish(channel, message)
+        return await self._run(call)
+
+    async def spublish(self, channel: Key, message: Value) -> int:
+        """Send `message` to the subscribers of the shard channel `channel` (Redis 7).
+
+        Returns:
+            How many shard subscriptions received it.
+        """
+        call: Call[int] = _pubsub.spublish(channel, message)
         return await self._run(call)
 
     async def ping(self) -> bool:
@@ -229,6 +254,28 @@ class QueuedOperations:
     def lrange(self, key: Key, start: int, stop: int) -> Self:
         """Return elements `start` to `stop` inclusive; negative indexes count from the end."""
         return self._queue(_lists.lrange(key, start, stop))
+
+    def publish(self, channel: Key, message: Value) -> Self:
+        """Send `message` to every subscriber of `channel` (and of the patterns matching it).
+
+        Returns:
+            How many subscriptions received it: a client subscribed by channel and by a
+            matching pattern counts twice (Redis's count).  Messages are not stored: with no
+            subscriber the message is gone.
+
+        Example::
+
+            await db.publish("news", "hello")   # 1
+        """
+        return self._queue(_pubsub.publish(channel, message))
+
+    def spublish(self, channel: Key, message: Value) -> Self:
+        """Send `message` to the subscribers of the shard channel `channel` (Redis 7).
+
+        Returns:
+            How many shard subscriptions received it.
+        """
+        return self._queue(_pubsub.spublish(channel, message))
 
     def ping(self) -> Self:
         """Return True when the backend answers."""

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .._errors import ConnectionError, KvsError
+from .._errors import ConnectionError, KvsError, UnsupportedOperation
 from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import may_retry
 from .._url import Config
@@ -64,6 +64,11 @@ class MemcachedBackend:
                 errors.append(exc)
         if len(errors) == len(self._pools):
             raise errors[0]
+
+    def subscriber(self) -> Any:
+        """Memcached has no pub/sub: refused before any I/O."""
+        raise UnsupportedOperation("subscribe, psubscribe and ssubscribe are not supported by "
+                                   "the memcached backend")
 
     def close(self) -> None:
         for pool in self._pools.values():

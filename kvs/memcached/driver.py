@@ -27,7 +27,7 @@ from typing import Any
 
 import trio
 
-from .._errors import KvsError, TimeoutError
+from .._errors import KvsError, TimeoutError, UnsupportedOperation
 from .._url import Config
 from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
@@ -82,6 +82,11 @@ class MemcachedBackend:
                 nursery.start_soon(connect, server, link)
         if len(errors) == len(self._links):
             raise errors[0]
+
+    def subscriber(self) -> Any:
+        """Memcached has no pub/sub: refused before any I/O."""
+        raise UnsupportedOperation("subscribe, psubscribe and ssubscribe are not supported by "
+                                   "the memcached backend")
 
     async def aclose(self) -> None:
         for link in self._links.values():

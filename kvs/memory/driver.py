@@ -8,14 +8,18 @@ never starves other tasks.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from typing import Any
 
 import trio
 
 from .._url import Config
+from ..commands.pubsub import GAP, Message, to_message
+from .pubsub import Mailbox
 from .store import Store, get_store
 
-__all__ = ["MemoryBackend"]
+__all__ = ["MemoryBackend", "MemorySubscriber"]
 
 _YIELD_EVERY = 16
 
@@ -27,6 +31,7 @@ class MemoryBackend:
         self.store: Store = get_store(config.name)
         self._execute = self.store.execute
         self._calls = 0
+        self._decode = config.decode
 
     async def open(self) -> None:
         await trio.lowlevel.checkpoint()
@@ -41,3 +46,67 @@ class MemoryBackend:
         else:
             await trio.lowlevel.checkpoint()
         return self._execute(argv)
+
+    def subscriber(self) -> MemorySubscriber:
+        """A subscription to this store's broker (`kvs.memory.pubsub`)."""
+        return MemorySubscriber(self.store, self._decode)
+
+
+class MemorySubscriber:
+    """A trio subscription to a store's broker.
+
+    The broker delivers from any thread; the waiting task is woken through this run's trio
+    token (``run_sync_soon``), the one way into a trio run that is safe from every thread.
+    """
+
+    def __init__(self, store: Store, decode: bool) -> None:
+        self._broker = store.broker
+        self._decode = decode
+        self._mailbox = Mailbox(self._wake)
+        self._event = trio.Event()
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._calls = 0
+
+    def _wake(self) -> None:
+        token = self._token
+        if token is not None:
+            with contextlib.suppress(trio.RunFinishedError):  # the run ended: nobody waits
+                token.run_sync_soon(self._set)
+
+    def _set(self) -> None:
+        self._event.set()
+
+    async def open(self) -> None:
+        self._token = trio.lowlevel.current_trio_token()
+        await trio.lowlevel.checkpoint()
+
+    async def aclose(self) -> None:
+        self._broker.remove(self._mailbox)
+        self._mailbox.close()
+        await trio.lowlevel.checkpoint()
+
+    async def command(self, verb: bytes, names: tuple[bytes, ...]) -> None:
+        await trio.lowlevel.checkpoint()
+        if not self._mailbox.closed:
+            self._broker.command(self._mailbox, verb, names)
+
+    async def receive(self, timeout: float | None) -> Message | None:
+        self._calls += 1
+        if self._calls % _YIELD_EVERY:
+            await trio.lowlevel.checkpoint_if_cancelled()
+        else:
+            await trio.lowlevel.checkpoint()
+        with trio.move_on_after(math.inf if timeout is None else timeout):
+            mailbox = self._mailbox
+            while True:
+                item = mailbox.take()
+                if item is None:
+                    if mailbox.closed:
+                        return None
+                    await self._event.wait()
+                    self._event = trio.Event()
+                elif item is True:
+                    return GAP
+                elif (message := to_message(item, self._decode)) is not None:
+                    return message
+        return None

@@ -35,6 +35,7 @@ from kvs.memory.keys import KeyCommands
 from kvs.memory.keyspace import NOT_INTEGER, CommandError
 from kvs.memory.lists import ListCommands
 from kvs.memory.numbers import parse_int
+from kvs.memory.pubsub import Broker, PubSubCommands
 from kvs.memory.scan import ScanCommands
 from kvs.memory.sets import SetCommands
 from kvs.memory.strings import StringCommands
@@ -73,6 +74,7 @@ COMMANDS: dict[str, int] = {
     "ZPOPMIN": -2, "ZPOPMAX": -2, "ZRANDMEMBER": -2, "ZUNIONSTORE": -4, "ZINTERSTORE": -4,
     "ZDIFFSTORE": -4, "ZUNION": -3, "ZINTER": -3, "ZDIFF": -3, "ZINTERCARD": -3,
     "PFADD": -2, "PFCOUNT": -2, "PFMERGE": -2,
+    "PUBLISH": 3, "SPUBLISH": 3, "PUBSUB": -2,  # kvs.memory.pubsub
 }  # fmt: skip
 
 # The commands that read the clock even when no key has a deadline: they may set one.
@@ -93,6 +95,7 @@ class Store(
     ZSetCommands,
     ZSetOpCommands,
     HllCommands,
+    PubSubCommands,
 ):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
@@ -113,6 +116,7 @@ class Store(
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(clock)
         self._lock = threading.Lock()
+        self.broker = Broker()  # pub/sub: every subscriber of this store
         self._table: dict[bytes, tuple[Callable[[Sequence[bytes]], Any], int, str, bool]] = {}
         for name, arity in COMMANDS.items():
             handler = getattr(self, "_cmd_" + name.lower())

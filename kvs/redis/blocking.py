@@ -104,3 +104,11 @@ class RedisBackend:
             conn.close()
             raise
         return conn
+
+    # -- pub/sub ---------------------------------------------------------------------------
+
+    def subscriber(self) -> Any:
+        """A subscription's own connection (`kvs.redis.blocking_subscriber`), not opened."""
+        from .blocking_subscriber import RedisSubscriber
+
+        return RedisSubscriber(self._config, self._open)

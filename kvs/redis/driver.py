@@ -159,6 +159,14 @@ class RedisBackend:
         except RespProtocolError as exc:
             raise ProtocolError(f"{self.name}: {exc}") from exc
 
+    # -- pub/sub ---------------------------------------------------------------------------
+
+    def subscriber(self) -> Any:
+        """A subscription's own connection (`kvs.redis.subscriber`), not opened yet."""
+        from .subscriber import subscriber_for
+
+        return subscriber_for(self)
+
 
 async def _roundtrip(transport: Transport, parser: Parser, payload: bytes, name: str) -> Any:
     """One request and its reply, on a transport nobody else uses yet."""

@@ -17,8 +17,9 @@ from typing import Literal, overload
 
 from .._url import parse_url
 from .client import Client
+from .client.pubsub import Message, Subscription
 
-__all__ = ["Client", "connect"]
+__all__ = ["Client", "Message", "Subscription", "connect"]
 
 
 @overload

@@ -21,7 +21,10 @@ from ..._errors import response_error
 from .._open import Backend, close_backend, open_backend
 from ..._url import Config
 from ...commands import Call
+from ...commands.pubsub import channel_names
+from ...commands.types import Key
 from ._operations import Operations, R
+from .pubsub import Subscription
 
 __all__ = ["Client"]
 
@@ -94,3 +97,36 @@ class Client(Operations[R]):
         if type(reply) is ReplyError:
             raise response_error(reply)
         return call.decode(reply, self._decode)
+
+    # -- pub/sub: each subscription on a connection of its own -------------------------------
+
+    def subscribe(self, *channels: Key) -> Subscription:
+        """A subscription to `channels` (none is fine: fill it later); use ``with``.
+
+        Example::
+
+            with db.subscribe("news") as sub:
+                for message in sub:
+                    print(message.channel, message.data)
+
+        Raises:
+            kvs.UnsupportedOperation: the backend has no pub/sub (memcached), before any I/O.
+        """
+        return self._subscription(b"SUBSCRIBE", "subscribe", channels)
+
+    def psubscribe(self, *patterns: Key) -> Subscription:
+        """A subscription to the channels matching the glob `patterns`; see `subscribe`."""
+        return self._subscription(b"PSUBSCRIBE", "psubscribe", patterns)
+
+    def ssubscribe(self, *channels: Key) -> Subscription:
+        """A subscription to the shard channels `channels` (Redis 7); see `subscribe`."""
+        return self._subscription(b"SSUBSCRIBE", "ssubscribe", channels)
+
+    def _subscription(self, verb: bytes, op: str, names: tuple[Key, ...]) -> Subscription:
+        argv = channel_names(op, names)
+        backend = self._backend
+        if backend is None:
+            raise RuntimeError(
+                "this client is closed" if self._closed
+                else "this client is not open: use `with kvs.sync.connect(url) as db`")
+        return Subscription(backend.subscriber(), (verb, argv))
