@@ -25,19 +25,25 @@ from ._errors import (
     ResponseError,
     TimeoutError,
     UnsupportedOperation,
+    WatchError,
 )
 from ._url import parse_url
 from .client import Client
+from .client.pipeline import Pipeline, Transaction, Watch
 
 __all__ = [
     "Client",
     "ConnectionError",
     "InvalidURL",
     "KvsError",
+    "Pipeline",
     "ProtocolError",
     "ResponseError",
     "TimeoutError",
+    "Transaction",
     "UnsupportedOperation",
+    "Watch",
+    "WatchError",
     "connect",
 ]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .._url import Config
+from .batch import WatchSession, run_pipeline, run_transaction
 from .store import Store, get_store
 
 __all__ = ["MemoryBackend"]
@@ -25,3 +27,17 @@ class MemoryBackend:
 
     def close(self) -> None:
         pass
+
+    # -- pipelines, transactions and WATCH (kvs.memory.batch) ------------------------------
+
+    transactions = True
+
+    def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                     idempotent: bool) -> list[Any]:
+        return run_pipeline(self.store, argvs)
+
+    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        return run_transaction(self.store, argvs)
+
+    def dedicated(self) -> WatchSession:
+        return WatchSession(self.store)

@@ -32,6 +32,7 @@ from kvs._errors import UnsupportedOperation
 from kvs.memory.keyspace import NOT_INTEGER, CommandError
 from kvs.memory.numbers import parse_int
 from kvs.memory.strings import StringCommands
+from kvs.memory.transactions import Entry, TransactionCommands, Watcher
 from resp import ReplyError
 
 __all__ = ["COMMANDS", "DEFAULT_NAME", "Store", "get_store"]
@@ -58,7 +59,7 @@ _TIMED = frozenset(("SET", "SETEX", "PSETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "
 DEFAULT_NAME = ":memory:"
 
 
-class Store(StringCommands, CollectionCommands):
+class Store(StringCommands, CollectionCommands, TransactionCommands):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
     Args:
@@ -78,7 +79,8 @@ class Store(StringCommands, CollectionCommands):
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(clock)
         self._lock = threading.Lock()
-        self._table: dict[bytes, tuple[Callable[[Sequence[bytes]], Any], int, str, bool]] = {}
+        self._watchers: dict[bytes, set[Watcher]] = {}  # kvs.memory.transactions
+        self._table: dict[bytes, Entry] = {}
         for name, arity in COMMANDS.items():
             handler = getattr(self, "_cmd_" + name.lower())
             entry = (handler, arity, name.lower(), name in _TIMED)
@@ -97,6 +99,14 @@ class Store(StringCommands, CollectionCommands):
         Raises:
             kvs.UnsupportedOperation: the store does not implement this command.
         """
+        entry = self._resolve(argv)
+        if isinstance(entry, ReplyError):
+            return entry
+        with self._lock:
+            return self._apply(entry, argv)
+
+    def _resolve(self, argv: Sequence[bytes]) -> Entry | ReplyError:
+        """The table entry of a command, or the error reply of a wrong arity."""
         if not argv:
             raise UnsupportedOperation("memory backend got an empty command")
         name = argv[0]
@@ -106,21 +116,27 @@ class Store(StringCommands, CollectionCommands):
             if entry is None:
                 shown = name.decode("utf-8", "replace").lower()
                 raise UnsupportedOperation(f"{shown} is not supported by the memory backend")
-        handler, arity, lower, timed = entry
+        arity = entry[1]
         n = len(argv)
         if (n != arity) if arity > 0 else (n < -arity):
-            return ReplyError(f"ERR wrong number of arguments for '{lower}' command")
-        with self._lock:
-            # Time matters only to keys with a deadline and to the commands that set one.
-            if timed or self._expires:
-                self._now = int(self._clock() * 1000)
-                self._countdown -= 1
-                if self._countdown <= 0:
-                    self._sweep_some()
-            try:
-                return handler(argv)
-            except CommandError as exc:
-                return ReplyError(exc.args[0])
+            return ReplyError(f"ERR wrong number of arguments for '{entry[2]}' command")
+        return entry
+
+    def _apply(self, entry: Entry, argv: Sequence[bytes]) -> Any:
+        """Run a resolved command; the caller holds the lock."""
+        handler, _, _, timed = entry
+        # Time matters only to keys with a deadline and to the commands that set one.
+        if timed or self._expires:
+            self._now = int(self._clock() * 1000)
+            self._countdown -= 1
+            if self._countdown <= 0:
+                self._sweep_some()
+        if self._watchers:
+            return self._apply_watched(handler, argv)
+        try:
+            return handler(argv)
+        except CommandError as exc:
+            return ReplyError(exc.args[0])
 
     def key_count(self) -> int:
         """The number of keys held, expired or not (expired keys are removed lazily)."""

@@ -17,8 +17,9 @@ from typing import Literal, overload
 
 from .._url import parse_url
 from .client import Client
+from .client.pipeline import Pipeline, Transaction, Watch
 
-__all__ = ["Client", "connect"]
+__all__ = ["Client", "Pipeline", "Transaction", "Watch", "connect"]
 
 
 @overload
