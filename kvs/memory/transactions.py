@@ -207,10 +207,14 @@ class Session:
                 return self._store.execute(argv)
             return self._enqueue(argv)
         if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+            message = f"wrong number of arguments for '{name.decode().lower()}' command"
+            if name == b"EXEC":  # Redis aborts the transaction, in MULTI or not
+                self._queue = None
+                self._store.unwatch_keys(self._watcher)
+                return ReplyError(f"EXECABORT Transaction discarded because of: {message}")
             if self._queue is not None:
                 self._refused = True
-            return ReplyError(
-                f"ERR wrong number of arguments for '{name.decode().lower()}' command")
+            return ReplyError(f"ERR {message}")
         if name == b"MULTI":
             if self._queue is not None:
                 return ReplyError("ERR MULTI calls can not be nested")
