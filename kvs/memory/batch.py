@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from resp import ReplyError
-
 from ..commands.traits import CONNECTION_STATE, refuse_connection_state
 from .store import Store
 from .transactions import Session
@@ -34,10 +32,11 @@ def _check(argvs: Sequence[tuple[bytes, ...]]) -> None:
 def run_pipeline(store: Store, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
     """Every command's raw reply, in order."""
     _check(argvs)
-    entries = [store._resolve(argv) for argv in argvs]
+    for argv in argvs:
+        store._resolve(argv)  # an unsupported command raises before any runs
+    execute = store.execute
     with store._lock:
-        return [entry if isinstance(entry, ReplyError) else store._apply(entry, argv)
-                for entry, argv in zip(entries, argvs, strict=True)]
+        return [execute(argv) for argv in argvs]
 
 
 def _transaction(session: Session, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:

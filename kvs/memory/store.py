@@ -78,7 +78,8 @@ class Store(StringCommands, CollectionCommands, TransactionCommands):
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(clock)
-        self._lock = threading.Lock()
+        # Reentrant: a pipeline or an EXEC runs its commands through `execute` under one hold.
+        self._lock = threading.RLock()
         self._watchers: dict[bytes, set[Watcher]] = {}  # kvs.memory.transactions
         self._table: dict[bytes, Entry] = {}
         for name, arity in COMMANDS.items():
@@ -99,11 +100,29 @@ class Store(StringCommands, CollectionCommands, TransactionCommands):
         Raises:
             kvs.UnsupportedOperation: the store does not implement this command.
         """
-        entry = self._resolve(argv)
-        if isinstance(entry, ReplyError):
-            return entry
+        # The common case inline (a call costs as much as a small command): an upper-case
+        # name of the table with the right arity; `_resolve` handles the rest.
+        entry = self._table.get(argv[0]) if argv else None
+        if entry is None or (
+                (len(argv) != entry[1]) if entry[1] > 0 else (len(argv) < -entry[1])):
+            resolved = self._resolve(argv)
+            if isinstance(resolved, ReplyError):
+                return resolved
+            entry = resolved
+        handler, _, _, timed = entry
         with self._lock:
-            return self._apply(entry, argv)
+            # Time matters only to keys with a deadline and to the commands that set one.
+            if timed or self._expires:
+                self._now = int(self._clock() * 1000)
+                self._countdown -= 1
+                if self._countdown <= 0:
+                    self._sweep_some()
+            if self._watchers:
+                return self._apply_watched(handler, argv)
+            try:
+                return handler(argv)
+            except CommandError as exc:
+                return ReplyError(exc.args[0])
 
     def _resolve(self, argv: Sequence[bytes]) -> Entry | ReplyError:
         """The table entry of a command, or the error reply of a wrong arity."""
@@ -121,22 +140,6 @@ class Store(StringCommands, CollectionCommands, TransactionCommands):
         if (n != arity) if arity > 0 else (n < -arity):
             return ReplyError(f"ERR wrong number of arguments for '{entry[2]}' command")
         return entry
-
-    def _apply(self, entry: Entry, argv: Sequence[bytes]) -> Any:
-        """Run a resolved command; the caller holds the lock."""
-        handler, _, _, timed = entry
-        # Time matters only to keys with a deadline and to the commands that set one.
-        if timed or self._expires:
-            self._now = int(self._clock() * 1000)
-            self._countdown -= 1
-            if self._countdown <= 0:
-                self._sweep_some()
-        if self._watchers:
-            return self._apply_watched(handler, argv)
-        try:
-            return handler(argv)
-        except CommandError as exc:
-            return ReplyError(exc.args[0])
 
     def key_count(self) -> int:
         """The number of keys held, expired or not (expired keys are removed lazily)."""

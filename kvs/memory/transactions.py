@@ -79,7 +79,8 @@ class Watcher:
 class TransactionCommands(Core):
     """The store's side of transactions: watched keys, and running a queue atomically.
 
-    The store's ``_lock``, ``_resolve`` and ``_apply`` (in `kvs.memory.store`) do the rest.
+    The store's reentrant ``_lock``, ``_resolve`` and ``execute`` (in `kvs.memory.store`)
+    do the rest.
     """
 
     _watchers: dict[bytes, set[Watcher]]
@@ -88,7 +89,7 @@ class TransactionCommands(Core):
     def _resolve(self, argv: Sequence[bytes]) -> Entry | ReplyError:
         raise NotImplementedError
 
-    def _apply(self, entry: Entry, argv: Sequence[bytes]) -> Any:
+    def execute(self, argv: Sequence[bytes]) -> Any:
         raise NotImplementedError
 
     def watch_keys(self, watcher: Watcher, keys: Sequence[bytes]) -> None:
@@ -126,7 +127,8 @@ class TransactionCommands(Core):
             self._forget(watcher)
             if aborted:
                 return None
-            return [self._apply(entry, argv) for entry, argv in queued]
+            return ["OK" if entry is _UNWATCH_QUEUED else self.execute(argv)
+                    for entry, argv in queued]
 
     def _apply_watched(self, handler: Callable[[Sequence[bytes]], Any],
                        argv: Sequence[bytes]) -> Any:
