@@ -111,6 +111,9 @@ async def test_connection_state_commands_are_refused(url: str) -> None:
             await db.pipeline().execute_command("MULTI").execute()
         with pytest.raises(kvs.UnsupportedOperation, match="WATCH"):
             await db.transaction().execute_command("WATCH", "k").execute()
+        with pytest.raises(kvs.UnsupportedOperation, match=r"(?i)blpop"):
+            # it would block every task of the shared connection
+            await db.pipeline().get("k").execute_command("BLPOP", "l", 1).execute()
         assert await db.ping() is True
 
 
