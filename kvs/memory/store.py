@@ -8,9 +8,11 @@ implement raises `kvs.UnsupportedOperation` instead, so a caller can tell "Redis
 this" from "this backend cannot do it".
 
 The command name is looked up, upper-cased, in a table of bound methods built once per store,
-together with its Redis arity (positive: exact; negative: at least).  One `threading.Lock`
-is held for the whole command, so every command is atomic with respect to every other,
-whichever threads or event loops they come from.
+together with its Redis arity (positive: exact; negative: at least).  One lock
+(`threading.RLock`) is held for the whole command, so every command is atomic with respect to
+every other, whichever threads or event loops they come from; a pipeline or an EXEC holds it
+across all of its commands (``kvs.memory.batch``, ``kvs.memory.transactions``, which also
+keeps WATCH's touched keys).
 
 The keyspace and expiry live in ``_memory_base``, the commands in ``_memory_strings`` and
 ``_memory_collections``, the glob matcher of KEYS in ``_memory_glob`` and Redis's number
