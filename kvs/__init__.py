@@ -25,9 +25,11 @@ from ._errors import (
     ResponseError,
     TimeoutError,
     UnsupportedOperation,
+    WatchError,
 )
 from ._url import parse_url
 from .client import Client
+from .client.pipeline import Pipeline, Transaction, Watch
 from .client.pubsub import Message, Subscription
 
 __all__ = [
@@ -36,11 +38,15 @@ __all__ = [
     "InvalidURL",
     "KvsError",
     "Message",
+    "Pipeline",
     "ProtocolError",
     "ResponseError",
     "Subscription",
     "TimeoutError",
+    "Transaction",
     "UnsupportedOperation",
+    "Watch",
+    "WatchError",
     "connect",
 ]
 

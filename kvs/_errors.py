@@ -20,6 +20,7 @@ __all__ = [
     "ResponseError",
     "TimeoutError",
     "UnsupportedOperation",
+    "WatchError",
     "response_error",
 ]
 
@@ -49,12 +50,21 @@ class ResponseError(KvsError):
     Attributes:
         code: the first word of the error, e.g. ``"WRONGTYPE"`` or ``"ERR"``.
         message: the whole error text as the server sent it.
+        index: in a pipeline or a transaction, the position of the command that failed
+            (from 0); None for a single command.
     """
 
-    def __init__(self, message: str, code: str = "ERR") -> None:
+    def __init__(self, message: str, code: str = "ERR", *, index: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.index = index
+
+
+class WatchError(KvsError):
+    """A transaction under `watch` did not run: a watched key changed (EXEC answered null),
+    or the watch connection was lost before EXEC was sent.  Nothing of it ran; run the block
+    again (`Client.run_watched` does that)."""
 
 
 class UnsupportedOperation(KvsError):

@@ -7,16 +7,35 @@ never pulls trio in; the trio modules are imported on first open.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ._url import Config
 
-__all__ = ["Backend", "close_backend", "open_backend"]
+__all__ = ["Backend", "Dedicated", "close_backend", "open_backend"]
 
 
 class Backend(Protocol):
+    transactions: bool  # False: transaction() and watch() are unsupported
+
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any: ...
     def subscriber(self) -> Any: ...  # a pub/sub connection of its own, not opened yet
+    async def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                           idempotent: bool) -> list[Any]: ...
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]: ...
+    async def dedicated(self) -> Dedicated: ...
+
+
+class Dedicated(Protocol):
+    """A connection held by one WATCH block (``Backend.dedicated``)."""
+
+    @property
+    def lost(self) -> bool: ...
+    async def execute(self, argv: tuple[bytes, ...]) -> Any: ...
+    async def watch(self, keys: Sequence[bytes]) -> Any: ...
+    async def unwatch(self) -> Any: ...
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]: ...
+    async def release(self, *, clean: bool = False) -> None: ...
 
 
 async def open_backend(config: Config) -> Backend:

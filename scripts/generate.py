@@ -135,8 +135,11 @@ def generate() -> str:
             f"    async def {name}{head} -> {result}:\n        {doc}\n"
             f"        call: Call[{result}] = {build}\n"
             f"        return await self._run(call)\n")
+        # A builder's own `execute()` runs the batch: the raw command queues as
+        # `execute_command`, as redis-py names it.
+        queued_name = "execute_command" if name == "execute" else name
         queued.append(
-            f"    def {name}{head} -> Self:\n        {doc}\n"
+            f"    def {queued_name}{head} -> Self:\n        {doc}\n"
             f"        return self._queue({build})\n")
     text = HEADER.format(modules="\n".join(f"from ..commands import {m} as _{m}"
                                            for m in sorted(modules)),

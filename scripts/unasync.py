@@ -44,6 +44,8 @@ RULES: list[tuple[str, str]] = [
     (r"The trio client", "The blocking client"),
     (r"kvs\.connect\b", "kvs.sync.connect"),
     (r"of tasks may use", "of threads may use"),
+    (r"Callable\[\[Watch\[R\]\], Awaitable\[T\]\]", "Callable[[Watch[R]], T]"),
+    (r"from collections\.abc import Awaitable, Callable", "from collections.abc import Callable"),
 ]
 
 

@@ -2,8 +2,9 @@
 
 For each test, ``clients`` tasks share one `kvs.Client` (so they share its connection and its
 automatic pipelining) and take commands from a common budget of ``requests`` until it is spent.
-With ``pipeline`` N, a task issues N commands at once (a small nursery) and waits for all of
-them before its next step.  Every command's latency is measured from the call to its result.
+With ``pipeline`` N, a task queues N commands on one `kvs.Pipeline` and sends them in one
+write (``execute()``), as ``redis-benchmark -P N`` does.  Every command's latency is measured
+from the call (the pipeline's start) to its result.
 
 While a test runs, a progress line (test, done/total, ops/s) is redrawn on stderr every 0.2 s
 when stderr is a terminal.  Each finished test prints one row of the summary table on stdout:
@@ -20,7 +21,7 @@ import math
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -34,7 +35,8 @@ PROGRESS_INTERVAL = 0.2  # seconds between redraws of the progress line
 MGET_KEYS = 10
 FILL_CHUNK = 1000  # values per RPUSH when filling the list that LPOP drains
 
-Operation = Callable[[kvs.Client[str]], Awaitable[object]]
+# Called on a client it returns an awaitable; on a pipeline it queues (same method names).
+Operation = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,14 @@ async def _measure(db: kvs.Client[str], result: Result, operation: Operation,
         await operation(db)
         latencies.append(time.perf_counter() - started)
 
+    async def pipelined(batch: int) -> None:
+        started = time.perf_counter()
+        pipe = db.pipeline()
+        for _ in range(batch):
+            operation(pipe)
+        await pipe.execute()
+        latencies.extend([time.perf_counter() - started] * batch)
+
     async def client() -> None:
         nonlocal issued
         while issued < options.requests:
@@ -124,9 +134,7 @@ async def _measure(db: kvs.Client[str], result: Result, operation: Operation,
             if batch == 1:
                 await one()
             else:
-                async with trio.open_nursery() as step:
-                    for _ in range(batch):
-                        step.start_soon(one)
+                await pipelined(batch)
 
     started = time.perf_counter()
     async with trio.open_nursery() as nursery:

@@ -111,7 +111,7 @@ def _bench_parser() -> argparse.ArgumentParser:
     parser.add_argument("--requests", type=_positive, default=10_000, metavar="N",
                         help="commands per test (default 10000)")
     parser.add_argument("--pipeline", type=_positive, default=1, metavar="N",
-                        help="concurrent commands per task and step (default 1)")
+                        help="commands per task and step, sent as one pipeline (default 1)")
     parser.add_argument("--data-size", type=_size, default=3, metavar="N",
                         help="bytes per value written (default 3)")
     parser.add_argument("--tests", type=_tests, default=list(BENCH_TESTS), metavar="LIST",

@@ -281,7 +281,7 @@ class QueuedOperations:
         """Return True when the backend answers."""
         return self._queue(_server.ping())
 
-    def execute(self, *args: object) -> Self:
+    def execute_command(self, *args: object) -> Self:
         """Run any command and return its reply as parsed (bulk strings decoded unless
         ``decode=False``).  Error replies raise `kvs.ResponseError`.
 

@@ -10,18 +10,20 @@ one transport understands: the operations come from `kvs.commands`, the transpor
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self, TypeVar
 
 from resp import ReplyError
 
-from .._errors import response_error
+from .._errors import UnsupportedOperation, WatchError, response_error
 from .._open import Backend, close_backend, open_backend
 from .._url import Config
 from ..commands import Call
 from ..commands.pubsub import channel_names
 from ..commands.types import Key
 from ._operations import Operations, R
+from .pipeline import Pipeline, Transaction, Watch, watch_keys
 from .pubsub import Subscription
 
 __all__ = ["Client"]
@@ -82,6 +84,91 @@ class Client(Operations[R]):
         self._closed = True
         if backend is not None:
             await close_backend(self._config, backend)
+
+    # -- pipelines, transactions and WATCH (kvs.client.pipeline) ---------------------------
+
+    def pipeline(self) -> Pipeline:
+        """A builder of commands sent in one write; ``await p.execute()`` runs them.
+
+        Example::
+
+            p = db.pipeline()
+            p.set("a", "1").incr("hits").get("a")
+            await p.execute()                   # [True, 1, '1']
+
+        Raises:
+            RuntimeError: the client is not open.
+        """
+        self._require()
+        return Pipeline(self._require, self._decode)
+
+    def transaction(self) -> Transaction:
+        """A builder of commands run atomically (MULTI ... EXEC) by ``await tx.execute()``.
+
+        Raises:
+            kvs.UnsupportedOperation: the backend has no transactions (memcached).
+            RuntimeError: the client is not open.
+        """
+        self._require_transactions("transaction")
+        return Transaction(self._require, self._decode)
+
+    def watch(self, *keys: Key) -> Watch[R]:
+        """A WATCH block on a connection of its own, for optimistic locking.
+
+        Example::
+
+            async with db.watch("balance:alice") as w:
+                balance = int(await w.get("balance:alice"))
+                tx = w.transaction()
+                tx.set("balance:alice", balance - 10)
+                await tx.execute()              # kvs.WatchError if the key changed
+
+        Raises:
+            kvs.UnsupportedOperation: the backend has no transactions (memcached).
+            TypeError: a key is not str or bytes.
+        """
+        checked = watch_keys(keys)
+        self._require_transactions("watch")
+        return Watch[R](self._require, self._decode, checked, self._config.display)
+
+    async def run_watched(self, fn: Callable[[Watch[R]], Awaitable[T]], *keys: Key,
+                          attempts: int = 10) -> T:
+        """Run ``fn(w)`` inside ``watch(*keys)``, again while it raises `kvs.WatchError`.
+
+        The optimistic-locking loop: `fn` reads through `w`, then executes
+        ``w.transaction()``; when a watched key changed meanwhile, the whole function runs
+        again, at most `attempts` times in all.
+
+        Returns:
+            What `fn` returned on the attempt whose transaction ran.
+
+        Raises:
+            kvs.WatchError: every attempt found a watched key changed.
+            ValueError: `attempts` is below 1.
+        """
+        if attempts < 1:
+            raise ValueError("run_watched: attempts must be at least 1")
+        for attempt in range(attempts):
+            async with self.watch(*keys) as w:
+                try:
+                    return await fn(w)
+                except WatchError:
+                    if attempt == attempts - 1:
+                        raise
+        raise AssertionError("unreachable")
+
+    def _require_transactions(self, op: str) -> None:
+        if not self._require().transactions:
+            raise UnsupportedOperation(
+                f"{op} is not supported by the {self._config.backend} backend")
+
+    def _require(self) -> Backend:
+        backend = self._backend
+        if backend is None:
+            raise RuntimeError(
+                "this client is closed" if self._closed
+                else "this client is not open: use `async with kvs.connect(url) as db`")
+        return backend
 
     async def _run(self, call: Call[T]) -> T:
         backend = self._backend

@@ -15,7 +15,7 @@ with `kvs.ConnectionError`, then one command tries it again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._errors import ConnectionError, KvsError, UnsupportedOperation
@@ -23,6 +23,7 @@ from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import may_retry
 from .._url import Config
 from ..sync.transport import BlockingConnection, Pool, open_socket
+from .batch import merge_plans
 from .plan import (
     MAX_VALUE_SIZE,
     ConnectTimeout,
@@ -163,6 +164,26 @@ class MemcachedBackend:
         if health.down:
             health.succeeded(server)
         return replies
+
+
+    # -- pipelines (kvs.memcached.batch); no transactions -------------------------------
+
+    transactions = False
+
+    def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                     idempotent: bool) -> list[Any]:
+        """A pipeline: one round trip per server, every command's reply in order (not
+        atomic)."""
+        merged = merge_plans([self._planner.plan(argv, now=time.time()) for argv in argvs])
+        idempotent = idempotent and merged.idempotent
+        result: list[Any] = self._scatter(merged, idempotent)
+        return result
+
+    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        raise UnsupportedOperation("transaction is not supported by the memcached backend")
+
+    def dedicated(self) -> Any:
+        raise UnsupportedOperation("watch is not supported by the memcached backend")
 
 
 def _opener(host: str, port: int, name: str,

@@ -22,7 +22,7 @@ unreachable too: its error is both a `kvs.ConnectionError` and a `kvs.TimeoutErr
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import trio
@@ -33,6 +33,7 @@ from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import open_tcp
+from .batch import merge_plans
 from .plan import (
     MAX_VALUE_SIZE,
     ConnectTimeout,
@@ -144,6 +145,26 @@ class MemcachedBackend:
         if health.down:
             health.succeeded(server)
         return replies
+
+
+    # -- pipelines (kvs.memcached.batch); no transactions -------------------------------
+
+    transactions = False
+
+    async def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                     idempotent: bool) -> list[Any]:
+        """A pipeline: one round trip per server, every command's reply in order (not
+        atomic)."""
+        merged = merge_plans([self._planner.plan(argv, now=time.time()) for argv in argvs])
+        idempotent = idempotent and merged.idempotent
+        result: list[Any] = await self._run(merged, idempotent)
+        return result
+
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        raise UnsupportedOperation("transaction is not supported by the memcached backend")
+
+    async def dedicated(self) -> Any:
+        raise UnsupportedOperation("watch is not supported by the memcached backend")
 
 
 def _opener(host: str, port: int, name: str, connect_timeout: float | None,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from .._url import Config
 from ..commands.pubsub import GAP, Message, to_message
+from .batch import WatchSession, run_pipeline, run_transaction
 from .pubsub import Mailbox
 from .store import Store, get_store
 
@@ -29,6 +31,20 @@ class MemoryBackend:
 
     def close(self) -> None:
         pass
+
+    # -- pipelines, transactions and WATCH (kvs.memory.batch) ------------------------------
+
+    transactions = True
+
+    def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                     idempotent: bool) -> list[Any]:
+        return run_pipeline(self.store, argvs)
+
+    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        return run_transaction(self.store, argvs)
+
+    def dedicated(self) -> WatchSession:
+        return WatchSession(self.store)
 
     def subscriber(self) -> MemorySubscriber:
         """A subscription to this store's broker (`kvs.memory.pubsub`)."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import trio
 
 from .._url import Config
 from ..commands.pubsub import GAP, Message, to_message
+from .batch import WatchSession, run_pipeline, run_transaction
 from .pubsub import Mailbox
 from .store import Store, get_store
 
@@ -47,10 +49,54 @@ class MemoryBackend:
             await trio.lowlevel.checkpoint()
         return self._execute(argv)
 
+    # -- pipelines, transactions and WATCH (kvs.memory.batch) ------------------------------
+
+    transactions = True
+
+    async def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                           idempotent: bool) -> list[Any]:
+        await trio.lowlevel.checkpoint()
+        return run_pipeline(self.store, argvs)
+
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        await trio.lowlevel.checkpoint()
+        return run_transaction(self.store, argvs)
+
+    async def dedicated(self) -> _TrioWatchSession:
+        await trio.lowlevel.checkpoint()
+        return _TrioWatchSession(self.store)
+
     def subscriber(self) -> MemorySubscriber:
         """A subscription to this store's broker (`kvs.memory.pubsub`)."""
         return MemorySubscriber(self.store, self._decode)
 
+
+class _TrioWatchSession:
+    """`WatchSession` with the trio driver's calling convention: every call a checkpoint."""
+
+    lost = False
+
+    def __init__(self, store: Store) -> None:
+        self._session = WatchSession(store)
+
+    async def execute(self, argv: tuple[bytes, ...]) -> Any:
+        await trio.lowlevel.checkpoint()
+        return self._session.execute(argv)
+
+    async def watch(self, keys: Sequence[bytes]) -> Any:
+        await trio.lowlevel.checkpoint()
+        return self._session.watch(keys)
+
+    async def unwatch(self) -> Any:
+        await trio.lowlevel.checkpoint()
+        return self._session.unwatch()
+
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        await trio.lowlevel.checkpoint()
+        return self._session.transaction(argvs)
+
+    async def release(self, *, clean: bool = False) -> None:
+        self._session.release()
 
 class MemorySubscriber:
     """A trio subscription to a store's broker.

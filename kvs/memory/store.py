@@ -8,9 +8,11 @@ implement raises `kvs.UnsupportedOperation` instead, so a caller can tell "Redis
 this" from "this backend cannot do it".
 
 The command name is looked up, upper-cased, in a table of bound methods built once per store,
-together with its Redis arity (positive: exact; negative: at least).  One `threading.Lock`
-is held for the whole command, so every command is atomic with respect to every other,
-whichever threads or event loops they come from.
+together with its Redis arity (positive: exact; negative: at least).  One lock
+(`threading.RLock`) is held for the whole command, so every command is atomic with respect to
+every other, whichever threads or event loops they come from; a pipeline or an EXEC holds it
+across all of its commands (``kvs.memory.batch``, ``kvs.memory.transactions``, which also
+keeps WATCH's touched keys).
 
 The keyspace and expiry live in ``keyspace``, the commands in one module per family
 (``keys``, ``strings``, ``lists``, ``hashes``, ``sets``, ``zsets`` and ``zsetops`` over the
@@ -39,6 +41,7 @@ from kvs.memory.pubsub import Broker, PubSubCommands
 from kvs.memory.scan import ScanCommands
 from kvs.memory.sets import SetCommands
 from kvs.memory.strings import StringCommands
+from kvs.memory.transactions import Entry, TransactionCommands, Watcher
 from kvs.memory.zsetops import ZSetOpCommands
 from kvs.memory.zsets import ZSetCommands
 from resp import ReplyError
@@ -96,6 +99,7 @@ class Store(
     ZSetOpCommands,
     HllCommands,
     PubSubCommands,
+    TransactionCommands,
 ):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
@@ -115,9 +119,11 @@ class Store(
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(clock)
-        self._lock = threading.Lock()
+        # Reentrant: a pipeline or an EXEC runs its commands through `execute` under one hold.
+        self._lock = threading.RLock()
+        self._watchers: dict[bytes, set[Watcher]] = {}  # kvs.memory.transactions
         self.broker = Broker()  # pub/sub: every subscriber of this store
-        self._table: dict[bytes, tuple[Callable[[Sequence[bytes]], Any], int, str, bool]] = {}
+        self._table: dict[bytes, Entry] = {}
         for name, arity in COMMANDS.items():
             handler = getattr(self, "_cmd_" + name.lower())
             entry = (handler, arity, name.lower(), name in _TIMED)
@@ -136,6 +142,32 @@ class Store(
         Raises:
             kvs.UnsupportedOperation: the store does not implement this command.
         """
+        # The common case inline (a call costs as much as a small command): an upper-case
+        # name of the table with the right arity; `_resolve` handles the rest.
+        entry = self._table.get(argv[0]) if argv else None
+        if entry is None or (
+                (len(argv) != entry[1]) if entry[1] > 0 else (len(argv) < -entry[1])):
+            resolved = self._resolve(argv)
+            if isinstance(resolved, ReplyError):
+                return resolved
+            entry = resolved
+        handler, _, _, timed = entry
+        with self._lock:
+            # Time matters only to keys with a deadline and to the commands that set one.
+            if timed or self._expires:
+                self._now = int(self._clock() * 1000)
+                self._countdown -= 1
+                if self._countdown <= 0:
+                    self._sweep_some()
+            if self._watchers:
+                return self._apply_watched(handler, argv)
+            try:
+                return handler(argv)
+            except CommandError as exc:
+                return ReplyError(exc.args[0])
+
+    def _resolve(self, argv: Sequence[bytes]) -> Entry | ReplyError:
+        """The table entry of a command, or the error reply of a wrong arity."""
         if not argv:
             raise UnsupportedOperation("memory backend got an empty command")
         name = argv[0]
@@ -145,21 +177,11 @@ class Store(
             if entry is None:
                 shown = name.decode("utf-8", "replace").lower()
                 raise UnsupportedOperation(f"{shown} is not supported by the memory backend")
-        handler, arity, lower, timed = entry
+        arity = entry[1]
         n = len(argv)
         if (n != arity) if arity > 0 else (n < -arity):
-            return ReplyError(f"ERR wrong number of arguments for '{lower}' command")
-        with self._lock:
-            # Time matters only to keys with a deadline and to the commands that set one.
-            if timed or self._expires:
-                self._now = int(self._clock() * 1000)
-                self._countdown -= 1
-                if self._countdown <= 0:
-                    self._sweep_some()
-            try:
-                return handler(argv)
-            except CommandError as exc:
-                return ReplyError(exc.args[0])
+            return ReplyError(f"ERR wrong number of arguments for '{entry[2]}' command")
+        return entry
 
     def key_count(self) -> int:
         """The number of keys held, expired or not (expired keys are removed lazily)."""

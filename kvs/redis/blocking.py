@@ -11,17 +11,21 @@ long as ``timeout`` allows.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from resp import NEED_DATA, Parser, Push, encode_command
 from resp import ProtocolError as RespProtocolError
 
+from .._errors import KvsError
 from .._retry import is_transient, transient_delay
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
 from ..sync.transport import BlockingConnection, Pool, open_socket
+from .batch import UNWATCH, command_payload, pipeline_payload, transaction_payload
 from .handshake import handshake
 from .tls import ssl_context
 
@@ -84,6 +88,25 @@ class RedisBackend:
             if not is_transient(reply):
                 return reply
 
+    # -- pipelines, transactions and WATCH (kvs.redis.batch) -------------------------------
+
+    transactions = True
+
+    def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                     idempotent: bool) -> list[Any]:
+        """A pipeline: one write on a pooled connection, the raw replies in order."""
+        return self._pool.run(pipeline_payload(argvs), len(argvs), idempotent=idempotent,
+                              sentinel=NEED_DATA)
+
+    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        """MULTI, `argvs`, EXEC in one write; never sent again once it may have been."""
+        return self._pool.run(transaction_payload(argvs), len(argvs) + 2, idempotent=False,
+                              sentinel=NEED_DATA)
+
+    def dedicated(self) -> DedicatedRedis:
+        """A pooled connection held for a WATCH block."""
+        return DedicatedRedis(self._pool, self._pool.get())
+
     def _open(self) -> BlockingConnection:
         config = self._config
         sock = open_socket(config.host, config.port, config.path, tls=self._tls,
@@ -112,3 +135,47 @@ class RedisBackend:
         from .blocking_subscriber import RedisSubscriber
 
         return RedisSubscriber(self._config, self._open)
+
+class DedicatedRedis:
+    """A pooled connection held by one WATCH block; ``lost`` once its state is unknown (an
+    error or a timeout), and then closed on `release` rather than pooled again."""
+
+    def __init__(self, pool: Pool, conn: BlockingConnection) -> None:
+        self._pool = pool
+        self._conn = conn
+        self._lost = False
+
+    @property
+    def lost(self) -> bool:
+        """Whether the connection broke, timed out, or the server closed it meanwhile."""
+        if not self._lost and not self._conn.idle_ok():
+            self._lost = True
+        return self._lost
+
+    def _request(self, payload: bytes, count: int) -> list[Any]:
+        try:
+            return self._conn.request(payload, count, NEED_DATA)
+        except KvsError:
+            self._lost = True
+            raise
+
+    def execute(self, argv: tuple[bytes, ...]) -> Any:
+        return self._request(command_payload(argv), 1)[0]
+
+    def watch(self, keys: Sequence[bytes]) -> Any:
+        return self._request(encode_command(b"WATCH", *keys), 1)[0]
+
+    def unwatch(self) -> Any:
+        return self._request(UNWATCH, 1)[0]
+
+    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        return self._request(transaction_payload(argvs), len(argvs) + 2)
+
+    def release(self, *, clean: bool = False) -> None:
+        if not self._lost and not clean:
+            with contextlib.suppress(KvsError):
+                self.unwatch()
+        if self._lost:
+            self._conn.close()
+        else:
+            self._pool.put(self._conn)

@@ -14,6 +14,7 @@ SELECT, ...) are refused by `execute`, since every task shares that state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import trio
@@ -29,10 +30,12 @@ from .._errors import (
 from .._retry import is_transient, transient_delay
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
+from ..net.dedicated import DedicatedConnection, DedicatedPool
 from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import StreamTransport, Transport, open_tcp, open_unix
+from .batch import UNWATCH, command_payload, pipeline_payload, transaction_payload
 from .handshake import handshake
 from .tls import ssl_context
 
@@ -49,12 +52,15 @@ class RedisBackend:
         self.name = config.display
         self._link = ReconnectingConnection(self._open_pipe, retries=config.retries,
                                             name=config.display)
+        self._dedicated_pool = DedicatedPool(self._open_pipe, reset=UNWATCH,
+                                             timeout=config.timeout)
 
     async def open(self) -> None:
         await self._link.connect()
 
     async def aclose(self) -> None:
         await self._link.aclose()
+        await self._dedicated_pool.aclose()
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
         if argv[0].upper() in SPECIAL:
@@ -71,6 +77,33 @@ class RedisBackend:
             raise TimeoutError(f"{argv[0].decode(errors='replace')} timed out after "
                                f"{self._timeout}s on {self.name}") from None
         return reply
+
+    # -- pipelines, transactions and WATCH (kvs.redis.batch) -------------------------------
+
+    transactions = True
+
+    async def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                           idempotent: bool) -> list[Any]:
+        """A pipeline: every command in one write on the shared connection, their raw
+        replies in order; sent again after a broken connection only as `may_retry` says."""
+        return await self._batch(pipeline_payload(argvs), len(argvs), idempotent)
+
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        """MULTI, `argvs`, EXEC in one write: the raw replies of all of them; never sent
+        again once it may have been written."""
+        return await self._batch(transaction_payload(argvs), len(argvs) + 2, False)
+
+    async def _batch(self, payload: bytes, count: int, idempotent: bool) -> list[Any]:
+        try:
+            return await self._link.request(payload, count, idempotent=idempotent,
+                                            timeout=self._timeout)
+        except TimeoutError:
+            raise TimeoutError(f"a pipeline of {count} replies timed out after "
+                               f"{self._timeout}s on {self.name} (it may have run)") from None
+
+    async def dedicated(self) -> DedicatedRedis:
+        """A connection of its own (from a small pool), for a WATCH block."""
+        return DedicatedRedis(await self._dedicated_pool.acquire())
 
     async def _wait_out(self, payload: bytes, reply: Any) -> Any:
         """Send a command that is safe to repeat again while the server says it cannot
@@ -166,6 +199,33 @@ class RedisBackend:
         from .subscriber import subscriber_for
 
         return subscriber_for(self)
+
+
+class DedicatedRedis:
+    """A pooled connection held by one WATCH block; ``lost`` once its state is unknown
+    (it broke or timed out), and then closed on `release` rather than pooled."""
+
+    def __init__(self, conn: DedicatedConnection) -> None:
+        self._conn = conn
+
+    @property
+    def lost(self) -> bool:
+        return self._conn.broken
+
+    async def execute(self, argv: tuple[bytes, ...]) -> Any:
+        return (await self._conn.request(command_payload(argv), 1))[0]
+
+    async def watch(self, keys: Sequence[bytes]) -> Any:
+        return (await self._conn.request(encode_command(b"WATCH", *keys), 1))[0]
+
+    async def unwatch(self) -> Any:
+        return (await self._conn.request(UNWATCH, 1))[0]
+
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        return await self._conn.request(transaction_payload(argvs), len(argvs) + 2)
+
+    async def release(self, *, clean: bool = False) -> None:
+        await self._conn.pool.release(self._conn, clean=clean)
 
 
 async def _roundtrip(transport: Transport, parser: Parser, payload: bytes, name: str) -> Any:

@@ -17,9 +17,10 @@ from typing import Literal, overload
 
 from .._url import parse_url
 from .client import Client
+from .client.pipeline import Pipeline, Transaction, Watch
 from .client.pubsub import Message, Subscription
 
-__all__ = ["Client", "Message", "Subscription", "connect"]
+__all__ = ["Client", "Message", "Pipeline", "Subscription", "Transaction", "Watch", "connect"]
 
 
 @overload
