@@ -48,7 +48,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from ..commands import Call
 {modules}
-from ..commands.types import {types}
+{types}
 
 __all__ = ["Operations", "QueuedOperations", "R"]
 
@@ -115,6 +115,14 @@ def _doc(fn: Callable[..., Any]) -> str:
     return f'"""{lines[0]}' + (f"\n{body}\n        " if body else "") + '"""'
 
 
+def _import_types(names: list[str]) -> str:
+    """The import of the argument types, wrapped as ruff's isort wraps it when long."""
+    line = f"from ..commands.types import {', '.join(names)}"
+    if len(line) <= 100:
+        return line
+    return "from ..commands.types import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+
+
 def generate() -> str:
     modules: set[str] = set()
     used_types: set[str] = set()
@@ -140,7 +148,7 @@ def generate() -> str:
             f"        return self._queue({build})\n")
     text = HEADER.format(modules="\n".join(f"from ..commands import {m} as _{m}"
                                            for m in sorted(modules)),
-                         types=", ".join(sorted(used_types)))
+                         types=_import_types(sorted(used_types)))
     text += '''
 
 class Operations(Generic[R]):
