@@ -19,7 +19,13 @@ from .._errors import response_error
 from .._open import Backend, close_backend, open_backend
 from .._url import Config
 from ..commands import Call
+from ..commands import hashes as _hashes
+from ..commands import keys as _keys
+from ..commands import sets as _sets
+from ..commands import zsets as _zsets
+from ..commands.types import Key
 from ._operations import Operations, R
+from .scan import Scan, pairs
 
 __all__ = ["Client"]
 
@@ -92,3 +98,40 @@ class Client(Operations[R]):
         if type(reply) is ReplyError:
             raise response_error(reply)
         return call.decode(reply, self._decode)
+
+    # -- iteration over SCAN cursors (see scan.py); not on the pipeline builders --------------
+
+    def scan_iter(self, match: Key | None = None, count: int | None = None,
+                  type: str | None = None) -> Scan[R]:
+        """Iterate over the keys of the database with SCAN, one page per call.
+
+        Every key present for the whole scan is yielded at least once (some may come twice).
+
+        Args:
+            match: only keys matching this glob pattern.
+            count: how much work the server does per page (a hint).
+            type: only keys of this type (``"string"``, ``"zset"``, ...).
+
+        Example::
+
+            async for key in db.scan_iter(match="session:*"):
+                await db.delete(key)
+        """
+        return Scan(self, lambda cursor: _keys.scan(cursor, match=match, count=count,
+                                                    type=type))
+
+    def hscan_iter(self, key: Key, match: Key | None = None,
+                   count: int | None = None) -> Scan[tuple[R, R]]:
+        """Iterate over the fields of the hash at `key` with HSCAN: ``(field, value)``."""
+        return Scan(self, lambda cursor: pairs(_hashes.hscan(key, cursor, match=match,
+                                                             count=count)))
+
+    def sscan_iter(self, key: Key, match: Key | None = None,
+                   count: int | None = None) -> Scan[R]:
+        """Iterate over the members of the set at `key` with SSCAN."""
+        return Scan(self, lambda cursor: _sets.sscan(key, cursor, match=match, count=count))
+
+    def zscan_iter(self, key: Key, match: Key | None = None,
+                   count: int | None = None) -> Scan[tuple[R, float]]:
+        """Iterate over the sorted set at `key` with ZSCAN: ``(member, score)``."""
+        return Scan(self, lambda cursor: _zsets.zscan(key, cursor, match=match, count=count))
