@@ -194,7 +194,7 @@ async def test_unsupported_execute(db: kvs.Client[str], backend: str) -> None:
         assert await db.execute("STRLEN", "missing") == 0
         return
     with pytest.raises(kvs.UnsupportedOperation):
-        await db.execute("ZADD", "z", 1, "m")
+        await db.execute("OBJECT", "ENCODING", "k")
 
 
 async def test_decode_false_bytes(db: kvs.Client[str], url: str) -> None:

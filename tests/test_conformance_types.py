@@ -56,7 +56,7 @@ async def refused(backend: str, *calls: Callable[[], Awaitable[Any]]) -> bool:
 
 async def test_keys(db: kvs.Client[str], backend: str) -> None:
     if await refused(backend, lambda: db.rename("a", "b"), lambda: db.type("a"),
-                     lambda: db.dbsize(), lambda: db.unlink("a"), lambda: db.pttl("a")):
+                     db.dbsize, lambda: db.unlink("a"), lambda: db.pttl("a")):
         return
     await db.mset({"a": "1", "b": "2"})
     await db.rpush("l", "x")
@@ -232,7 +232,7 @@ async def test_sets(db: kvs.Client[str], backend: str) -> None:
     assert await db.smove("u", "a", "4") is False
     assert await db.srandmember("a") in {"1", "2", "4"}
     assert await db.srandmember("missing") is None
-    assert sorted(await db.srandmember("a", 5)) == ["1", "2", "4"]  # type: ignore[type-var]
+    assert sorted(await db.srandmember("a", 5)) == ["1", "2", "4"]  # type: ignore[arg-type]
     repeats = await db.srandmember("a", -7)
     assert isinstance(repeats, list)
     assert len(repeats) == 7
@@ -395,7 +395,7 @@ async def test_scan_is_cancellable(db: kvs.Client[str], backend: str) -> None:
 
 async def test_arguments_are_checked_before_any_io(db: kvs.Client[str]) -> None:
     with pytest.raises(TypeError, match="zadd: score must be int or float, not str"):
-        await db.zadd("z", {"a": "1"})  # type: ignore[dict-item]
+        await db.zadd("z", {"a": "1"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="zadd: give nx or xx"):
         await db.zadd("z", {"a": 1}, nx=True, xx=True)
     with pytest.raises(ValueError, match="zrange: offset and count need byscore or bylex"):
@@ -429,7 +429,7 @@ def test_sync_scan_iterators(url: str, backend: str) -> None:
         return
     with kvs.sync.connect(url) as sdb:
         sdb.mset({f"k{i}": i for i in range(120)})
-        assert {k for k in sdb.scan_iter(match="k*", count=7)} == {f"k{i}" for i in range(120)}
+        assert set(sdb.scan_iter(match="k*", count=7)) == {f"k{i}" for i in range(120)}
         sdb.zadd("z", {"a": 1, "b": 2})
         assert sorted(sdb.zscan_iter("z")) == [("a", 1.0), ("b", 2.0)]
         assert sdb.zrange("z", 0, -1, withscores=True) == [("a", 1.0), ("b", 2.0)]

@@ -1,8 +1,9 @@
 """The keyspace of the in-process store: values, expiry deadlines and typed lookups.
 
 Theory of operation: ``_data`` maps each key to its value, whose Python type is its Redis
-type: ``bytes`` (string), ``deque`` (list), ``dict`` (hash), ``set`` (set).  A list, hash or
-set is never empty in ``_data``: the command that empties one deletes the key, as Redis does.
+type: ``bytes`` (string), ``deque`` (list), ``dict`` (hash), ``set`` (set), ``ZSet`` (sorted
+set).  A container is never empty in ``_data``: the command that empties one deletes the key,
+as Redis does.
 
 ``_expires`` maps a key that has a time to live to its deadline, in whole milliseconds on the
 store's clock; a key expires once the clock is *past* its deadline (at the deadline it is
@@ -25,9 +26,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from kvs._backends._memory_zindex import ZSet
+
 __all__ = ["CommandError", "Core", "Value"]
 
-Value = bytes | deque[bytes] | dict[bytes, bytes] | set[bytes]
+Value = bytes | deque[bytes] | dict[bytes, bytes] | set[bytes] | ZSet
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"

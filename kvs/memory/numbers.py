@@ -18,7 +18,15 @@ import math
 import re
 from fractions import Fraction
 
-__all__ = ["LongDouble", "format_long_double", "parse_int", "parse_long_double", "round_ld"]
+__all__ = [
+    "LongDouble",
+    "format_long_double",
+    "parse_double",
+    "parse_double_prefix",
+    "parse_int",
+    "parse_long_double",
+    "round_ld",
+]
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -40,6 +48,7 @@ _HEX_RE = re.compile(
     rb"([+-]?)0[xX](?:([0-9a-fA-F]+)(?:\.([0-9a-fA-F]*))?|\.([0-9a-fA-F]+))(?:[pP]([+-]?[0-9]+))?"
 )
 _INF_RE = re.compile(rb"([+-]?)(?:inf|infinity)", re.IGNORECASE)
+_SPACE = b" \t\n\v\f\r"
 
 
 def parse_int(data: bytes) -> int | None:
@@ -155,3 +164,62 @@ def format_long_double(value: Fraction) -> bytes:
     if value < 0 and text != "0":
         text = "-" + text
     return text.encode()
+
+
+def _strtod(text: bytes) -> tuple[float, bool] | None:
+    """C's ``strtod`` on the whole of ``text``: (value, out of range), or None.
+
+    None when ``text`` is not one number from its first byte to its last, or is NaN.  The
+    flag is ``strtod``'s ERANGE: the value overflowed to an infinity or underflowed to 0.
+    Python's ``float`` rounds decimal text correctly, as glibc does, so the values agree.
+    """
+    if m := _DEC_RE.fullmatch(text):
+        value = float(text)
+        digits = (m.group(2) or b"") + (m.group(3) or m.group(4) or b"")
+        if value == 0:
+            return value, digits.strip(b"0") != b""
+        return value, math.isinf(value)
+    if m := _HEX_RE.fullmatch(text):
+        sign, digits, fraction, only_fraction, exp = m.groups()
+        mantissa = (digits or b"") + (fraction or only_fraction or b"")
+        exponent = int(exp) if exp else 0
+        exponent = max(min(exponent, 100_000), -100_000) - 4 * len(fraction or only_fraction or b"")
+        try:
+            value = float.fromhex(f"{'-' if sign == b'-' else ''}0x{mantissa.decode()}p{exponent}")
+        except OverflowError:
+            return (-math.inf if sign == b"-" else math.inf), True
+        return value, value == 0 and mantissa.strip(b"0") != b""
+    if m := _INF_RE.fullmatch(text):
+        return (-math.inf if m.group(1) == b"-" else math.inf), False
+    return None
+
+
+def parse_double(data: bytes) -> float | None:
+    """Parse ``data`` as Redis's ``string2d`` does (scores, increments and weights).
+
+    None when Redis would say "value is not a valid float": empty input, a leading space,
+    anything after the number (a NUL byte included), NaN, or a value out of range
+    (overflow, or a non-zero number that underflows to 0).  ``inf`` itself is accepted.
+    """
+    if not data or data[0] in _SPACE:
+        return None
+    parsed = _strtod(data)
+    if parsed is None or parsed[1]:
+        return None
+    return parsed[0]
+
+
+def parse_double_prefix(data: bytes) -> float | None:
+    """Parse ``data`` as a score-range bound of ZRANGEBYSCORE: ``strtod`` on a C string.
+
+    Redis calls ``strtod`` and requires it to stop at the end of the C string, so leading
+    spaces are skipped, anything after a NUL byte is ignored, out-of-range values become
+    infinities or 0, and text with no number at all (``""``) reads as 0.  None for NaN and
+    for anything else.
+    """
+    text = data.split(b"\0", 1)[0]
+    if not text:
+        return 0.0
+    rest = text.lstrip(_SPACE)
+    parsed = _strtod(rest) if rest else None
+    return None if parsed is None else parsed[0]

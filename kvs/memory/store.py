@@ -12,9 +12,10 @@ together with its Redis arity (positive: exact; negative: at least).  One `threa
 is held for the whole command, so every command is atomic with respect to every other,
 whichever threads or event loops they come from.
 
-The keyspace and expiry live in ``_memory_base``, the commands in ``_memory_strings`` and
-``_memory_collections``, the glob matcher of KEYS in ``_memory_glob`` and Redis's number
-parsing and ``long double`` arithmetic in ``_memory_numbers``.
+The keyspace and expiry live in ``_memory_base``, the commands in ``_memory_strings``,
+``_memory_collections``, ``_memory_zsets`` and ``_memory_zsetops`` (over the ordered index of
+``_memory_zindex``) and ``_memory_hll``, the glob matcher of KEYS in ``_memory_glob`` and
+Redis's number parsing and ``long double`` arithmetic in ``_memory_numbers``.
 
 `get_store` returns the process-wide store for a URL, so that every client of ``:memory:``
 (or of the same ``memory://NAME``) sees the same data, as clients of one server would.
@@ -28,6 +29,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kvs._backends._memory_collections import CollectionCommands
+from kvs._backends._memory_hll import HllCommands
+from kvs._backends._memory_zsetops import ZSetOpCommands
+from kvs._backends._memory_zsets import ZSetCommands
 from kvs._errors import UnsupportedOperation
 from kvs.memory.keyspace import NOT_INTEGER, CommandError
 from kvs.memory.numbers import parse_int
@@ -50,6 +54,14 @@ COMMANDS: dict[str, int] = {
     "HSET": -4, "HSETNX": 4, "HGET": 3, "HMGET": -3, "HGETALL": 2, "HDEL": -3,
     "HEXISTS": 3, "HLEN": 2, "HKEYS": 2, "HVALS": 2, "HINCRBY": 4,
     "SADD": -3, "SREM": -3, "SMEMBERS": 2, "SISMEMBER": 3, "SCARD": 2,
+    # sorted sets and HyperLogLog
+    "ZADD": -4, "ZINCRBY": 4, "ZREM": -3, "ZSCORE": 3, "ZMSCORE": -3, "ZCARD": 2,
+    "ZCOUNT": 4, "ZLEXCOUNT": 4, "ZRANK": 3, "ZREVRANK": 3, "ZRANGE": -4, "ZRANGESTORE": -5,
+    "ZRANGEBYSCORE": -4, "ZREVRANGEBYSCORE": -4, "ZRANGEBYLEX": -4, "ZREVRANGEBYLEX": -4,
+    "ZREVRANGE": -4, "ZREMRANGEBYRANK": 4, "ZREMRANGEBYSCORE": 4, "ZREMRANGEBYLEX": 4,
+    "ZPOPMIN": -2, "ZPOPMAX": -2, "ZRANDMEMBER": -2, "ZUNIONSTORE": -4, "ZINTERSTORE": -4,
+    "ZDIFFSTORE": -4, "ZUNION": -3, "ZINTER": -3, "ZDIFF": -3, "ZINTERCARD": -3,
+    "PFADD": -2, "PFCOUNT": -2, "PFMERGE": -2,
 }  # fmt: skip
 
 # The commands that read the clock even when no key has a deadline: they may set one.
@@ -58,7 +70,7 @@ _TIMED = frozenset(("SET", "SETEX", "PSETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "
 DEFAULT_NAME = ":memory:"
 
 
-class Store(StringCommands, CollectionCommands):
+class Store(StringCommands, CollectionCommands, ZSetCommands, ZSetOpCommands, HllCommands):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
     Args:

@@ -372,4 +372,4 @@ class StringCommands(Core):
         return int(self._expires.pop(argv[1], None) is not None)
 
 
-_TYPE_NAMES = {"bytes": "string", "deque": "list", "dict": "hash", "set": "set"}
+_TYPE_NAMES = {"bytes": "string", "deque": "list", "dict": "hash", "set": "set", "ZSet": "zset"}
