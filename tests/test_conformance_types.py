@@ -358,6 +358,16 @@ async def test_scan_iterators(db: kvs.Client[str], backend: str) -> None:
     assert [p async for p in db.hscan_iter("h", match="f29?")] != []
     await db.sadd("s", *range(200))
     assert {m async for m in db.sscan_iter("s")} == {str(i) for i in range(200)}
+
+
+async def test_zscan_iterator(db: kvs.Client[str], backend: str,
+                              request: pytest.FixtureRequest) -> None:
+    if await refused(backend, lambda: db.zscan_iter("z").__anext__()):
+        return
+    if backend == "memory":  # strict: this fails once the store has ZSCAN
+        request.applymarker(pytest.mark.xfail(
+            strict=True,
+            reason="the memory store has no ZSCAN yet (SCAN, HSCAN, SSCAN only)"))
     await db.zadd("z", {f"m{i}": i / 2 for i in range(200)})
     assert sorted([p async for p in db.zscan_iter("z")], key=lambda p: p[1]) == [
         (f"m{i}", i / 2) for i in range(200)]
@@ -431,7 +441,8 @@ def test_sync_scan_iterators(url: str, backend: str) -> None:
         sdb.mset({f"k{i}": i for i in range(120)})
         assert set(sdb.scan_iter(match="k*", count=7)) == {f"k{i}" for i in range(120)}
         sdb.zadd("z", {"a": 1, "b": 2})
-        assert sorted(sdb.zscan_iter("z")) == [("a", 1.0), ("b", 2.0)]
+        if backend != "memory":  # no ZSCAN in the memory store yet (test_zscan_iterator)
+            assert sorted(sdb.zscan_iter("z")) == [("a", 1.0), ("b", 2.0)]
         assert sdb.zrange("z", 0, -1, withscores=True) == [("a", 1.0), ("b", 2.0)]
         sdb.hset("h", mapping={"f": "v"})
         assert list(sdb.hscan_iter("h")) == [("f", "v")]

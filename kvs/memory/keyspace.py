@@ -2,8 +2,10 @@
 
 Theory of operation: ``_data`` maps each key to its value, whose Python type is its Redis
 type: ``bytes`` (string), ``deque`` (list), ``dict`` (hash), ``set`` (set), ``ZSet`` (sorted
-set).  A container is never empty in ``_data``: the command that empties one deletes the key,
-as Redis does.
+set); `TYPE_NAMES`
+gives the name TYPE replies for each (a module adding a type registers it there), and every
+type but ``bytes`` (immutable, so shared) has a ``copy()`` that COPY uses.  A list, hash or set
+is never empty in ``_data``: the command that empties one deletes the key, as Redis does.
 
 ``_expires`` maps a key that has a time to live to its deadline, in whole milliseconds on the
 store's clock; a key expires once the clock is *past* its deadline (at the deadline it is
@@ -21,27 +23,111 @@ when the store is created.
 from __future__ import annotations
 
 import heapq
+import random
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
 from kvs._backends._memory_zindex import ZSet
+from kvs.memory.numbers import INT64_MAX, parse_int
 
-__all__ = ["CommandError", "Core", "Value"]
+__all__ = [
+    "TYPE_NAMES",
+    "CommandError",
+    "Core",
+    "Value",
+    "arity_error",
+    "copy_value",
+    "error_arg",
+    "int_arg",
+    "option",
+    "random_sample",
+    "type_name",
+]
 
 Value = bytes | deque[bytes] | dict[bytes, bytes] | set[bytes] | ZSet
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 SYNTAX = "ERR syntax error"
+OUT_OF_RANGE = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
+
+MAX_SECONDS = INT64_MAX // 1000  # the largest time in seconds that fits in milliseconds
 
 _SWEEP_EVERY = 32  # commands between two sweeps of expired keys
 _SWEEP_LIMIT = 64  # keys removed at most by one sweep
 
 
+# The name TYPE gives each Python type a value can have.
+TYPE_NAMES: dict[type, str] = {
+    bytes: "string", deque: "list", dict: "hash", set: "set", ZSet: "zset",
+}
+
+
+def type_name(value: Any) -> str:
+    """What TYPE replies for a live value."""
+    return TYPE_NAMES[type(value)]
+
+
+def copy_value(value: Any) -> Any:
+    """A copy of a value that shares nothing mutable with it (for COPY)."""
+    if type(value) is bytes:
+        return value
+    if type(value) is ZSet:
+        copied = ZSet.from_pairs([(s, m) for m, s in value.scores.items()], listpack=False)
+        copied.listpack = value.listpack
+        return copied
+    return value.copy()
+
+
+_T = TypeVar("_T")
+
+
+def random_sample(items: Collection[_T], count: int) -> list[_T]:
+    """``count`` distinct elements drawn at random (all of them if fewer), or for a negative
+    ``count``, ``-count`` draws that may repeat: the rule of SRANDMEMBER and HRANDFIELD."""
+    population = list(items)
+    if count < 0:
+        return random.choices(population, k=-count)
+    if count >= len(population):
+        random.shuffle(population)
+        return population
+    return random.sample(population, count)
+
+
 class CommandError(Exception):
     """Raised inside a command to make it reply with the error text given."""
+
+
+def arity_error(name: str) -> CommandError:
+    """The error Redis gives for a wrong number of arguments to ``name`` (lower case)."""
+    return CommandError(f"ERR wrong number of arguments for '{name}' command")
+
+
+def error_arg(arg: bytes) -> str:
+    """An argument ending an error text, as Redis shows it.
+
+    Redis formats it as a C string (it stops at a NUL byte), trims line breaks off the end of
+    the text and turns the others into spaces.
+    """
+    text = arg.split(b"\0", 1)[0].rstrip(b"\r\n").replace(b"\r", b" ").replace(b"\n", b" ")
+    return text.decode("utf-8", "surrogateescape")
+
+
+def option(arg: bytes) -> bytes:
+    """An option word, compared as Redis compares it: as a C string, case-insensitively."""
+    return arg.partition(b"\0")[0].upper()
+
+
+def int_arg(arg: bytes) -> int:
+    """An integer argument parsed as Redis's ``string2ll`` does, or Redis's error."""
+    value = parse_int(arg)
+    if value is None:
+        raise CommandError(NOT_INTEGER)
+    return value
 
 
 class Core:
@@ -117,6 +203,12 @@ class Core:
 
     def _deadline_from_unix(self, unix_ms: int) -> int:
         return unix_ms - self._wall_offset
+
+    def _flush(self) -> None:
+        """Empty the keyspace (FLUSHDB); a mixin keeping state about keys extends it."""
+        self._data.clear()
+        self._expires.clear()
+        self._heap.clear()
 
     def _live_keys(self) -> list[bytes]:
         self._sweep(None)

@@ -12,10 +12,12 @@ together with its Redis arity (positive: exact; negative: at least).  One `threa
 is held for the whole command, so every command is atomic with respect to every other,
 whichever threads or event loops they come from.
 
-The keyspace and expiry live in ``_memory_base``, the commands in ``_memory_strings``,
-``_memory_collections``, ``_memory_zsets`` and ``_memory_zsetops`` (over the ordered index of
-``_memory_zindex``) and ``_memory_hll``, the glob matcher of KEYS in ``_memory_glob`` and
-Redis's number parsing and ``long double`` arithmetic in ``_memory_numbers``.
+The keyspace and expiry live in `kvs.memory.keyspace`, the commands in one module per family
+(``_memory_keys``, `kvs.memory.strings`, ``_memory_lists``, ``_memory_hashes``,
+``_memory_sets``, ``_memory_zsets`` and ``_memory_zsetops`` over the ordered index of
+``_memory_zindex``, ``_memory_hll``, and SCAN with its cursors in ``_memory_scan``), the glob
+matcher of KEYS in `kvs.memory.glob` and Redis's number parsing and ``long double`` arithmetic
+in `kvs.memory.numbers`.
 
 `get_store` returns the process-wide store for a URL, so that every client of ``:memory:``
 (or of the same ``memory://NAME``) sees the same data, as clients of one server would.
@@ -28,8 +30,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kvs._backends._memory_collections import CollectionCommands
+from kvs._backends._memory_hashes import HashCommands
 from kvs._backends._memory_hll import HllCommands
+from kvs._backends._memory_keys import KeyCommands
+from kvs._backends._memory_lists import ListCommands
+from kvs._backends._memory_scan import ScanCommands
+from kvs._backends._memory_sets import SetCommands
 from kvs._backends._memory_zsetops import ZSetOpCommands
 from kvs._backends._memory_zsets import ZSetCommands
 from kvs._errors import UnsupportedOperation
@@ -43,17 +49,24 @@ __all__ = ["COMMANDS", "DEFAULT_NAME", "Store", "get_store"]
 # Every command the store implements, with Redis 7.0's arity.
 COMMANDS: dict[str, int] = {
     "PING": -1, "ECHO": 2, "SELECT": 2, "DBSIZE": 1, "FLUSHDB": -1, "FLUSHALL": -1,
-    "GET": 2, "SET": -3, "GETDEL": 2, "SETNX": 3, "SETEX": 4, "PSETEX": 4,
-    "MGET": -2, "MSET": -3, "MSETNX": -3, "APPEND": 3, "STRLEN": 2,
+    "GET": 2, "SET": -3, "GETDEL": 2, "GETEX": -2, "GETSET": 3, "SETNX": 3, "SETEX": 4,
+    "PSETEX": 4, "MGET": -2, "MSET": -3, "MSETNX": -3, "APPEND": 3, "STRLEN": 2,
+    "GETRANGE": 4, "SETRANGE": 4,
     "INCR": 2, "DECR": 2, "INCRBY": 3, "DECRBY": 3, "INCRBYFLOAT": 3,
-    "DEL": -2, "UNLINK": -2, "EXISTS": -2, "TYPE": 2, "KEYS": 2,
+    "DEL": -2, "UNLINK": -2, "EXISTS": -2, "TOUCH": -2, "TYPE": 2, "KEYS": 2,
+    "RANDOMKEY": 1, "RENAME": 3, "RENAMENX": 3, "COPY": -3,
     "EXPIRE": -3, "PEXPIRE": -3, "EXPIREAT": -3, "PEXPIREAT": -3,
     "TTL": 2, "PTTL": 2, "EXPIRETIME": 2, "PEXPIRETIME": 2, "PERSIST": 2,
     "LPUSH": -3, "RPUSH": -3, "LPUSHX": -3, "RPUSHX": -3, "LPOP": -2, "RPOP": -2,
-    "LRANGE": 4, "LLEN": 2, "LINDEX": 3,
-    "HSET": -4, "HSETNX": 4, "HGET": 3, "HMGET": -3, "HGETALL": 2, "HDEL": -3,
-    "HEXISTS": 3, "HLEN": 2, "HKEYS": 2, "HVALS": 2, "HINCRBY": 4,
-    "SADD": -3, "SREM": -3, "SMEMBERS": 2, "SISMEMBER": 3, "SCARD": 2,
+    "LRANGE": 4, "LLEN": 2, "LINDEX": 3, "LSET": 4, "LINSERT": 5, "LREM": 4, "LTRIM": 4,
+    "LPOS": -3, "LMOVE": 5, "RPOPLPUSH": 3, "LMPOP": -4,
+    "HSET": -4, "HMSET": -4, "HSETNX": 4, "HGET": 3, "HMGET": -3, "HGETALL": 2, "HDEL": -3,
+    "HEXISTS": 3, "HLEN": 2, "HSTRLEN": 3, "HKEYS": 2, "HVALS": 2, "HINCRBY": 4,
+    "HINCRBYFLOAT": 4, "HRANDFIELD": -2,
+    "SADD": -3, "SREM": -3, "SMEMBERS": 2, "SISMEMBER": 3, "SMISMEMBER": -3, "SCARD": 2,
+    "SPOP": -2, "SRANDMEMBER": -2, "SMOVE": 4, "SINTER": -2, "SUNION": -2, "SDIFF": -2,
+    "SINTERSTORE": -3, "SUNIONSTORE": -3, "SDIFFSTORE": -3, "SINTERCARD": -3,
+    "SCAN": -2, "HSCAN": -3, "SSCAN": -3,
     # sorted sets and HyperLogLog
     "ZADD": -4, "ZINCRBY": 4, "ZREM": -3, "ZSCORE": 3, "ZMSCORE": -3, "ZCARD": 2,
     "ZCOUNT": 4, "ZLEXCOUNT": 4, "ZRANK": 3, "ZREVRANK": 3, "ZRANGE": -4, "ZRANGESTORE": -5,
@@ -65,12 +78,24 @@ COMMANDS: dict[str, int] = {
 }  # fmt: skip
 
 # The commands that read the clock even when no key has a deadline: they may set one.
-_TIMED = frozenset(("SET", "SETEX", "PSETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"))
+_TIMED = frozenset(
+    ("SET", "SETEX", "PSETEX", "GETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT")
+)
 
 DEFAULT_NAME = ":memory:"
 
 
-class Store(StringCommands, CollectionCommands, ZSetCommands, ZSetOpCommands, HllCommands):
+class Store(
+    KeyCommands,
+    StringCommands,
+    ListCommands,
+    HashCommands,
+    SetCommands,
+    ScanCommands,
+    ZSetCommands,
+    ZSetOpCommands,
+    HllCommands,
+):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
     Args:

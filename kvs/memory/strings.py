@@ -1,4 +1,4 @@
-"""String, counter and keyspace commands of the in-process store.
+"""String and counter commands of the in-process store.
 
 Each ``_cmd_<name>`` method takes the whole argv (arity already checked by the dispatcher)
 and returns the raw reply, or raises `CommandError` with Redis's exact error text.  The order
@@ -12,8 +12,18 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from kvs.memory import glob
-from kvs.memory.keyspace import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, Core
+from kvs.memory.keyspace import (
+    MAX_SECONDS,
+    NOT_INTEGER,
+    SYNTAX,
+    WRONGTYPE,
+    CommandError,
+    Core,
+    arity_error,
+    error_arg,
+    int_arg,
+    option,
+)
 from kvs.memory.numbers import (
     INT64_MAX,
     INT64_MIN,
@@ -23,57 +33,18 @@ from kvs.memory.numbers import (
     round_ld,
 )
 
+# arity_error and error_arg moved to _memory_base; they stay importable from here.
 __all__ = ["StringCommands", "arity_error", "error_arg"]
 
 _MAX_STRING = 512 * 1024 * 1024
+_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 _OVERFLOW = "ERR increment or decrement would overflow"
 _NOT_FLOAT = "ERR value is not a valid float"
-_EXPIRE_OPTIONS = frozenset((b"NX", b"XX", b"GT", b"LT"))
 _SET_EXPIRES = frozenset((b"EX", b"PX", b"EXAT", b"PXAT"))
-# C's LLONG_MIN / 1000 truncates toward zero.
-_MIN_SECONDS = -(-INT64_MIN // 1000)
-_MAX_SECONDS = INT64_MAX // 1000
-
-
-def arity_error(name: str) -> CommandError:
-    """The error Redis gives for a wrong number of arguments to ``name`` (lower case)."""
-    return CommandError(f"ERR wrong number of arguments for '{name}' command")
-
-
-def error_arg(arg: bytes) -> str:
-    """An argument ending an error text, as Redis shows it.
-
-    Redis formats it as a C string (it stops at a NUL byte), trims line breaks off the end of
-    the text and turns the others into spaces.
-    """
-    text = arg.split(b"\0", 1)[0].rstrip(b"\r\n").replace(b"\r", b" ").replace(b"\n", b" ")
-    return text.decode("utf-8", "surrogateescape")
-
-
-def _option(arg: bytes) -> bytes:
-    """An option word, compared as Redis compares it: as a C string, case-insensitively."""
-    return arg.partition(b"\0")[0].upper()
-
-
-def _int_arg(arg: bytes) -> int:
-    value = parse_int(arg)
-    if value is None:
-        raise CommandError(NOT_INTEGER)
-    return value
 
 
 class StringCommands(Core):
-    """Commands on strings, counters, expiry and the keyspace as a whole."""
-
-    # -- connection ---------------------------------------------------------------------
-
-    def _cmd_ping(self, argv: Sequence[bytes]) -> Any:
-        if len(argv) > 2:
-            raise arity_error("ping")
-        return argv[1] if len(argv) == 2 else "PONG"
-
-    def _cmd_echo(self, argv: Sequence[bytes]) -> Any:
-        return argv[1]
+    """Commands on strings and counters."""
 
     # -- strings ------------------------------------------------------------------------
 
@@ -92,6 +63,40 @@ class StringCommands(Core):
             self._delete(argv[1])
         return value
 
+    def _cmd_getex(self, argv: Sequence[bytes]) -> Any:
+        n = len(argv)
+        persist = False
+        unit = expire = b""
+        i = 2
+        while i < n:
+            opt = option(argv[i])
+            if opt == b"PERSIST" and not unit:
+                persist = True
+            elif opt in _SET_EXPIRES and not persist and unit in (b"", opt) and i + 1 < n:
+                unit, expire = opt, argv[i + 1]
+                i += 1
+            else:
+                raise CommandError(SYNTAX)
+            i += 1
+        key = argv[1]
+        value = self._get_string(key)
+        if value is None:
+            return None
+        if unit:
+            deadline = self._set_expiry(expire, unit, "getex")
+            if deadline <= self._now:  # an EXAT or PXAT already past
+                self._delete(key)
+            else:
+                self._set_deadline(key, deadline)
+        elif persist and self._expires:
+            self._expires.pop(key, None)
+        return value
+
+    def _cmd_getset(self, argv: Sequence[bytes]) -> Any:
+        old = self._get_string(argv[1])
+        self._set_value(argv[1], argv[2])
+        return old
+
     def _cmd_set(self, argv: Sequence[bytes]) -> Any:
         key, value = argv[1], argv[2]
         n = len(argv)
@@ -103,7 +108,7 @@ class StringCommands(Core):
         expire = b""
         i = 3
         while i < n:
-            opt = _option(argv[i])
+            opt = option(argv[i])
             if opt == b"NX" and not xx:
                 nx = True
             elif opt == b"XX" and not nx:
@@ -133,9 +138,9 @@ class StringCommands(Core):
 
     def _set_expiry(self, arg: bytes, unit: bytes, command: str) -> int:
         """The deadline (ms on the clock) of SET's EX/PX/EXAT/PXAT, checked as Redis does."""
-        ms = _int_arg(arg)
+        ms = int_arg(arg)
         seconds = unit in (b"EX", b"EXAT")
-        if ms <= 0 or (seconds and ms > _MAX_SECONDS):
+        if ms <= 0 or (seconds and ms > MAX_SECONDS):
             raise CommandError(f"ERR invalid expire time in '{command}' command")
         if seconds:
             ms *= 1000
@@ -193,7 +198,7 @@ class StringCommands(Core):
             self._data[key] = argv[2]
             return len(argv[2])
         if len(old) + len(argv[2]) > _MAX_STRING:
-            raise CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+            raise CommandError(_TOO_LONG)
         new = old + argv[2]
         self._data[key] = new  # in place: the TTL stays
         return len(new)
@@ -201,6 +206,38 @@ class StringCommands(Core):
     def _cmd_strlen(self, argv: Sequence[bytes]) -> Any:
         value = self._get_string(argv[1])
         return 0 if value is None else len(value)
+
+    def _cmd_getrange(self, argv: Sequence[bytes]) -> Any:
+        start, end = int_arg(argv[2]), int_arg(argv[3])
+        value = self._get_string(argv[1])
+        if value is None:
+            return b""
+        length = len(value)
+        if start < 0 and end < 0 and start > end:
+            return b""
+        # Redis clamps a negative end to 0, not to "before the start": "abc" 0 -100 is "a".
+        start = max(start + length if start < 0 else start, 0)
+        end = min(max(end + length if end < 0 else end, 0), length - 1)
+        if start > end or length == 0:
+            return b""
+        return value[start : end + 1]
+
+    def _cmd_setrange(self, argv: Sequence[bytes]) -> Any:
+        key, patch = argv[1], argv[3]
+        offset = int_arg(argv[2])
+        if offset < 0:
+            raise CommandError("ERR offset is out of range")
+        old = self._get_string(key)
+        if not patch:
+            return 0 if old is None else len(old)
+        if offset + len(patch) > _MAX_STRING:
+            raise CommandError(_TOO_LONG)
+        old = old or b""
+        if len(old) < offset:
+            old += bytes(offset - len(old))
+        new = old[:offset] + patch + old[offset + len(patch) :]
+        self._data[key] = new  # in place: the TTL stays
+        return len(new)
 
     # -- counters -----------------------------------------------------------------------
 
@@ -226,10 +263,10 @@ class StringCommands(Core):
         return self._incr_by(argv[1], -1)
 
     def _cmd_incrby(self, argv: Sequence[bytes]) -> Any:
-        return self._incr_by(argv[1], _int_arg(argv[2]))
+        return self._incr_by(argv[1], int_arg(argv[2]))
 
     def _cmd_decrby(self, argv: Sequence[bytes]) -> Any:
-        delta = _int_arg(argv[2])
+        delta = int_arg(argv[2])
         if delta == INT64_MIN:
             raise CommandError("ERR decrement would overflow")
         return self._incr_by(argv[1], -delta)
@@ -251,125 +288,3 @@ class StringCommands(Core):
         text = format_long_double(total)
         self._data[key] = text  # the TTL stays
         return text
-
-    # -- keys ---------------------------------------------------------------------------
-
-    def _cmd_del(self, argv: Sequence[bytes]) -> Any:
-        return sum(self._delete(key) for key in argv[1:])
-
-    _cmd_unlink = _cmd_del
-
-    def _cmd_exists(self, argv: Sequence[bytes]) -> Any:
-        return sum(self._lookup(key) is not None for key in argv[1:])
-
-    def _cmd_type(self, argv: Sequence[bytes]) -> Any:
-        value = self._lookup(argv[1])
-        if value is None:
-            return "none"
-        return _TYPE_NAMES[type(value).__name__]
-
-    def _cmd_keys(self, argv: Sequence[bytes]) -> Any:
-        pattern = argv[1]
-        keys = self._live_keys()
-        if pattern == b"*":
-            return keys
-        return [key for key in keys if glob.match(pattern, key)]
-
-    def _cmd_dbsize(self, argv: Sequence[bytes]) -> Any:
-        return len(self._live_keys())
-
-    def _cmd_flushdb(self, argv: Sequence[bytes]) -> Any:
-        if len(argv) > 2 or (len(argv) == 2 and _option(argv[1]) not in (b"SYNC", b"ASYNC")):
-            raise CommandError(SYNTAX)
-        self._data.clear()
-        self._expires.clear()
-        self._heap.clear()
-        return "OK"
-
-    _cmd_flushall = _cmd_flushdb
-
-    # -- expiry -------------------------------------------------------------------------
-
-    def _expire(self, argv: Sequence[bytes], absolute: bool, seconds: bool, name: str) -> int:
-        nx = xx = gt = lt = False
-        for arg in argv[3:]:
-            opt = _option(arg)
-            if opt not in _EXPIRE_OPTIONS:
-                raise CommandError(f"ERR Unsupported option {error_arg(arg)}")
-            nx, xx = nx or opt == b"NX", xx or opt == b"XX"
-            gt, lt = gt or opt == b"GT", lt or opt == b"LT"
-        if nx and (xx or gt or lt):
-            raise CommandError(
-                "ERR NX and XX, GT or LT options at the same time are not compatible"
-            )
-        if gt and lt:
-            raise CommandError("ERR GT and LT options at the same time are not compatible")
-        when = _int_arg(argv[2])
-        invalid = f"ERR invalid expire time in '{name}' command"
-        if seconds:
-            if when > _MAX_SECONDS or when < _MIN_SECONDS:
-                raise CommandError(invalid)
-            when *= 1000
-        now = self._unix_ms()
-        base = 0 if absolute else now
-        if when > INT64_MAX - base:
-            raise CommandError(invalid)
-        when += base
-        key = argv[1]
-        if self._lookup(key) is None:
-            return 0
-        if nx or xx or gt or lt:
-            deadline = self._expires.get(key)
-            current = -1 if deadline is None else deadline + self._wall_offset
-            if (nx and current != -1) or (xx and current == -1):
-                return 0
-            if gt and (current == -1 or when <= current):
-                return 0
-            if lt and current != -1 and when >= current:
-                return 0
-        if when <= now:
-            self._delete(key)
-        else:
-            self._set_deadline(key, self._deadline_from_unix(when))
-        return 1
-
-    def _cmd_expire(self, argv: Sequence[bytes]) -> Any:
-        return self._expire(argv, absolute=False, seconds=True, name="expire")
-
-    def _cmd_pexpire(self, argv: Sequence[bytes]) -> Any:
-        return self._expire(argv, absolute=False, seconds=False, name="pexpire")
-
-    def _cmd_expireat(self, argv: Sequence[bytes]) -> Any:
-        return self._expire(argv, absolute=True, seconds=True, name="expireat")
-
-    def _cmd_pexpireat(self, argv: Sequence[bytes]) -> Any:
-        return self._expire(argv, absolute=True, seconds=False, name="pexpireat")
-
-    def _ttl(self, key: bytes, ms: bool, absolute: bool) -> int:
-        if self._lookup(key) is None:
-            return -2
-        deadline = self._expires.get(key)
-        if deadline is None:
-            return -1
-        left = max(deadline + self._wall_offset if absolute else deadline - self._now, 0)
-        return left if ms else (left + 500) // 1000
-
-    def _cmd_ttl(self, argv: Sequence[bytes]) -> Any:
-        return self._ttl(argv[1], ms=False, absolute=False)
-
-    def _cmd_pttl(self, argv: Sequence[bytes]) -> Any:
-        return self._ttl(argv[1], ms=True, absolute=False)
-
-    def _cmd_expiretime(self, argv: Sequence[bytes]) -> Any:
-        return self._ttl(argv[1], ms=False, absolute=True)
-
-    def _cmd_pexpiretime(self, argv: Sequence[bytes]) -> Any:
-        return self._ttl(argv[1], ms=True, absolute=True)
-
-    def _cmd_persist(self, argv: Sequence[bytes]) -> Any:
-        if self._lookup(argv[1]) is None:
-            return 0
-        return int(self._expires.pop(argv[1], None) is not None)
-
-
-_TYPE_NAMES = {"bytes": "string", "deque": "list", "dict": "hash", "set": "set", "ZSet": "zset"}
