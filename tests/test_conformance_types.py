@@ -144,6 +144,22 @@ async def test_strings(db: kvs.Client[str], backend: str) -> None:
         await db.incrbyfloat("ap", 1)
 
 
+async def test_setnx_and_setex_on_every_backend(db: kvs.Client[str], backend: str) -> None:
+    assert await db.setnx("k", "v") is True
+    assert await db.setnx("k", "w") is False
+    assert await db.get("k") == "v"
+    assert await db.setex("k", 30, "x") is True
+    assert await db.get("k") == "x"
+    assert 29 <= await db.ttl("k") <= 30
+    with pytest.raises(kvs.ResponseError, match="invalid expire time in 'setex' command"):
+        await db.execute("SETEX", "k", 0, "v")
+    with pytest.raises(kvs.ResponseError, match="not an integer"):
+        await db.execute("SETEX", "k", "soon", "v")
+    with pytest.raises(kvs.ResponseError, match="wrong number of arguments for 'setnx'"):
+        await db.execute("SETNX", "k")
+    assert await db.execute("SETNX", "fresh", "1") == 1
+
+
 async def test_lists(db: kvs.Client[str], backend: str) -> None:
     if await refused(backend, lambda: db.llen("l"), lambda: db.lmove("a", "b")):
         return
