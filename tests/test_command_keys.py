@@ -157,3 +157,20 @@ def test_each_operation_names_its_keys_as_the_server_does(server_keys: Any) -> N
         expected = getkeys(list(call.argv))
         if expected is not None:
             assert keys_of(call) == expected, name
+
+
+def test_each_typing_variant_has_the_parameters_of_its_operation() -> None:
+    import inspect
+
+    from kvs.commands import VARIANTS
+
+    assert set(VARIANTS) <= set(OPERATIONS)
+    for name, variants in VARIANTS.items():
+        expected = list(inspect.signature(OPERATIONS[name]).parameters)
+        for fn in variants:
+            assert list(inspect.signature(fn).parameters) == expected, (name, fn.__name__)
+            with pytest.raises(NotImplementedError):  # a signature, never an operation
+                fn(*(None,) * sum(p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD
+                                  for p in inspect.signature(fn).parameters.values()),
+                   **{p.name: None for p in inspect.signature(fn).parameters.values()
+                      if p.default is p.empty and p.kind is p.KEYWORD_ONLY})

@@ -16,8 +16,17 @@ async def main() -> None:
         name: str | None = await db.get("k")
         score: float | None = await db.zscore("board", "ada")
         rank: int | None = await db.zrank("board", "ada")
-        top: list[str] | list[tuple[str, float]] = await db.zrange("board", 0, 2,
-                                                                    withscores=True)
+        top: list[tuple[str, float]] = await db.zrange("board", 0, 2, withscores=True)
+        names: list[str] = await db.zrange("board", 0, 2, rev=True)
+        flag = True
+        either: list[str] | list[tuple[str, float]] = await db.zrange("b", 0, 1,
+                                                                      withscores=flag)
+        old: str | None = await db.set("k", "v", get=True)
+        done: bool = await db.set("k", "v", nx=True)
+        one: str | None = await db.srandmember("tags")
+        some: list[str] = await db.srandmember("tags", 3)
+        where: list[int] = await db.lpos("l", "x", count=0)
+        picked: list[tuple[str, str]] = await db.hrandfield("h", 2, withvalues=True)
         popped: list[tuple[str, float]] = await db.zpopmax("board")
         seen: bool = await db.pfadd("visitors", "ada")
         count: int = await db.pfcount("visitors")
@@ -51,6 +60,8 @@ async def main() -> None:
     async with kvs.connect(":memory:", decode=False) as raw:
         e: str | None = await raw.get("k")
         await raw.zrange("board", 0, 1, withscore=True)
+        f: list[bytes] = await raw.zrange("board", 0, 1, withscores=True)
+        g: bool = await raw.set("k", "v", get=True)
 '''
 
 
@@ -64,4 +75,4 @@ def test_correct_use_checks_and_every_mistake_is_found(tmp_path: Path) -> None:
     errors = [line for line in out.splitlines() if ": error:" in line]
     assert not [e for e in errors if "good.py" in e], errors
     lines = sorted({int(e.split(":")[1]) for e in errors if "bad.py" in e})
-    assert lines == [6, 7, 8, 9, 10, 13, 14], errors  # each mistake, and nothing else
+    assert lines == [6, 7, 8, 9, 10, 13, 14, 15, 16], errors  # each mistake, and nothing else

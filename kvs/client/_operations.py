@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar, overload
 
 from ..commands import Call
 from ..commands import hashes as _hashes
@@ -217,6 +217,18 @@ class Operations(Generic[R]):
         call: Call[bool] = _hashes.hsetnx(key, field, value)
         return await self._run(call)
 
+    @overload
+    async def hrandfield(self, key: Key, count: None = None, withvalues: Literal[False] = False) -> R | None: ...
+
+    @overload
+    async def hrandfield(self, key: Key, count: int, withvalues: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    async def hrandfield(self, key: Key, count: int, withvalues: Literal[True]) -> list[tuple[R, R]]: ...
+
+    @overload
+    async def hrandfield(self, key: Key, count: int | None = None, withvalues: bool = False) -> R | list[R] | list[tuple[R, R]] | None: ...
+
     async def hrandfield(self, key: Key, count: int | None = None, withvalues: bool = False) -> R | list[R] | list[tuple[R, R]] | None:
         """Random fields of the hash: without `count`, one field (None when missing); with it,
         a list of up to `count` distinct fields (a negative count allows repeats and gives
@@ -312,6 +324,15 @@ class Operations(Generic[R]):
         call: Call[bool] = _lists.ltrim(key, start, end)
         return await self._run(call)
 
+    @overload
+    async def lpos(self, key: Key, value: Value, rank: int | None = None, count: None = None, maxlen: int | None = None) -> int | None: ...
+
+    @overload
+    async def lpos(self, key: Key, value: Value, rank: int | None = None, *, count: int, maxlen: int | None = None) -> list[int]: ...
+
+    @overload
+    async def lpos(self, key: Key, value: Value, rank: int | None = None, count: int | None = None, maxlen: int | None = None) -> int | list[int] | None: ...
+
     async def lpos(self, key: Key, value: Value, rank: int | None = None, count: int | None = None, maxlen: int | None = None) -> int | list[int] | None:
         """The index of `value` in the list, or None; with `count`, a list of up to `count`
         indexes (0: all).  `rank` picks the n-th match (negative: from the tail); `maxlen`
@@ -380,12 +401,30 @@ class Operations(Generic[R]):
         call: Call[int] = _sets.scard(key)
         return await self._run(call)
 
+    @overload
+    async def spop(self, key: Key, count: None = None) -> R | None: ...
+
+    @overload
+    async def spop(self, key: Key, count: int) -> set[R]: ...
+
+    @overload
+    async def spop(self, key: Key, count: int | None = None) -> R | set[R] | None: ...
+
     async def spop(self, key: Key, count: int | None = None) -> R | set[R] | None:
         """Remove and return a random member (None when the set is empty); with `count`, a set
         of up to `count` members.
         """
         call: Call[R | set[R] | None] = _sets.spop(key, count)
         return await self._run(call)
+
+    @overload
+    async def srandmember(self, key: Key, number: None = None) -> R | None: ...
+
+    @overload
+    async def srandmember(self, key: Key, number: int) -> list[R]: ...
+
+    @overload
+    async def srandmember(self, key: Key, number: int | None = None) -> R | list[R] | None: ...
 
     async def srandmember(self, key: Key, number: int | None = None) -> R | list[R] | None:
         """A random member (None when the set is empty); with `number`, a list of up to
@@ -443,6 +482,15 @@ class Operations(Generic[R]):
         """
         call: Call[tuple[int, list[R]]] = _sets.sscan(key, cursor, match=match, count=count)
         return await self._run(call)
+
+    @overload
+    async def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[False] = False, exat: When | None = None, pxat: When | None = None) -> bool: ...
+
+    @overload
+    async def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[True], exat: When | None = None, pxat: When | None = None) -> R | None: ...
+
+    @overload
+    async def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> bool | R | None: ...
 
     async def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> bool | R | None:
         """Store `value` at `key`.
@@ -617,6 +665,15 @@ class Operations(Generic[R]):
         call: Call[int | None] = _zsets.zrevrank(key, member)
         return await self._run(call)
 
+    @overload
+    async def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    async def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    async def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
+
     async def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
         """Members from `start` to `stop` inclusive: by rank (ints; negative counts from the
         end), by score (`byscore`: score bounds) or lexicographically (`bylex`: lex bounds).
@@ -640,12 +697,30 @@ class Operations(Generic[R]):
         call: Call[int] = _zsets.zrangestore(dest, name, start, stop, byscore=byscore, bylex=bylex, rev=rev, offset=offset, count=count)
         return await self._run(call)
 
+    @overload
+    async def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    async def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    async def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
+
     async def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
         """Members with a score between `min` and `max`, ascending; `start` and `num` skip and
         limit (give both); with `withscores`, ``(member, score)`` tuples.
         """
         call: Call[list[R] | list[tuple[R, float]]] = _zsets.zrangebyscore(key, min, max, start=start, num=num, withscores=withscores)
         return await self._run(call)
+
+    @overload
+    async def zrevrange(self, key: Key, start: int, end: int, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    async def zrevrange(self, key: Key, start: int, end: int, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    async def zrevrange(self, key: Key, start: int, end: int, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
 
     async def zrevrange(self, key: Key, start: int, end: int, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
         """Members by rank from `start` to `end` inclusive, by descending score."""
@@ -675,6 +750,18 @@ class Operations(Generic[R]):
         """
         call: Call[list[tuple[R, float]]] = _zsets.zpopmax(key, count)
         return await self._run(call)
+
+    @overload
+    async def zrandmember(self, key: Key, count: None = None, withscores: Literal[False] = False) -> R | None: ...
+
+    @overload
+    async def zrandmember(self, key: Key, count: int, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    async def zrandmember(self, key: Key, count: int, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    async def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None: ...
 
     async def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None:
         """A random member (None when missing); with `count`, a list of up to `count` distinct

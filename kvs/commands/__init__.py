@@ -16,11 +16,22 @@ SET NX/XX would answer differently the second time, so none of them is ever retr
 from __future__ import annotations
 
 from . import hashes, hll, keys, lists, server, sets, strings, zsets
-from ._call import NO_KEYS, ONE_KEY, OPERATIONS, Call, KeySpec, Read, keys_of, operation
+from ._call import (
+    NO_KEYS,
+    ONE_KEY,
+    OPERATIONS,
+    VARIANTS,
+    Call,
+    KeySpec,
+    Read,
+    keys_of,
+    operation,
+    variant,
+)
 from .types import Key, Value, ValueMapping
 
 __all__ = [
-    "NO_KEYS", "ONE_KEY", "OPERATIONS", "Call", "Key", "KeySpec", "Read", "Value",
+    "NO_KEYS", "ONE_KEY", "OPERATIONS", "VARIANTS", "Call", "Key", "KeySpec", "Read", "Value",
     "ValueMapping", "hashes", "hll", "keys", "keys_of", "lists", "operation", "server", "sets",
-    "strings", "zsets",
+    "strings", "variant", "zsets",
 ]

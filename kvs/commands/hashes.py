@@ -4,9 +4,10 @@ counters, HRANDFIELD and HSCAN."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from ._args import float_arg, integer_arg, key_bytes, key_list, value_bytes
-from ._call import Call, Read, operation
+from ._call import Call, Read, operation, variant
 from ._decode import (
     data_dict,
     data_dict_page,
@@ -129,6 +130,18 @@ def hsetnx(key: Key, field: Key, value: Value) -> Call[bool]:
                  value_bytes("hsetnx", value)), one_is_true, False)
 
 
+@variant("hrandfield")
+def _hrandfield_1(key: Key, count: None = None,
+               withvalues: Literal[False] = False) -> Call[Read | None]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("hrandfield")
+def _hrandfield_2(key: Key, count: int,
+               withvalues: Literal[False] = False) -> Call[list[Read]]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("hrandfield")
+def _hrandfield_3(key: Key, count: int,
+               withvalues: Literal[True]) -> Call[list[tuple[Read, Read]]]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def hrandfield(key: Key, count: int | None = None, withvalues: bool = False
                ) -> Call[Read | list[Read] | list[tuple[Read, Read]] | None]:

@@ -4,7 +4,7 @@ LMOVE and LMPOP (their blocking forms are not here: they need a connection of th
 from __future__ import annotations
 
 from ._args import choice, integer_arg, key_bytes, key_list, value_bytes
-from ._call import Call, Read, operation
+from ._call import Call, Read, operation, variant
 from ._decode import (
     data_list,
     data_or_none,
@@ -114,6 +114,14 @@ def ltrim(key: Key, start: int, end: int) -> Call[bool]:
                 False)
 
 
+@variant("lpos")
+def _lpos_1(key: Key, value: Value, rank: int | None = None, count: None = None,
+         maxlen: int | None = None) -> Call[int | None]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("lpos")
+def _lpos_2(key: Key, value: Value, rank: int | None = None, *, count: int,
+         maxlen: int | None = None) -> Call[list[int]]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def lpos(key: Key, value: Value, rank: int | None = None, count: int | None = None,
          maxlen: int | None = None) -> Call[int | list[int] | None]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ._args import integer_arg, key_bytes, key_list, value_bytes, value_list
-from ._call import Call, Read, operation
+from ._call import Call, Read, operation, variant
 from ._decode import (
     data_list,
     data_list_page,
@@ -70,6 +70,12 @@ def scard(key: Key) -> Call[int]:
     return Call((b"SCARD", key_bytes("scard", key)), integer, True)
 
 
+@variant("spop")
+def _spop_1(key: Key, count: None = None) -> Call[Read | None]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("spop")
+def _spop_2(key: Key, count: int) -> Call[set[Read]]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def spop(key: Key, count: int | None = None) -> Call[Read | set[Read] | None]:
     """Remove and return a random member (None when the set is empty); with `count`, a set
@@ -82,6 +88,12 @@ def spop(key: Key, count: int | None = None) -> Call[Read | set[Read] | None]:
     return Call((b"SPOP", key_bytes("spop", key), b"%d" % number), data_set, False)
 
 
+@variant("srandmember")
+def _srandmember_1(key: Key, number: None = None) -> Call[Read | None]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("srandmember")
+def _srandmember_2(key: Key, number: int) -> Call[list[Read]]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def srandmember(key: Key, number: int | None = None) -> Call[Read | list[Read] | None]:
     """A random member (None when the set is empty); with `number`, a list of up to

@@ -4,10 +4,10 @@ ranges, MGET, MSET, MSETNX."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ._args import float_arg, integer_arg, key_bytes, moment, positive_duration, value_bytes
-from ._call import Call, Read, operation
+from ._call import Call, Read, operation, variant
 from ._decode import (
     always_true,
     data_list,
@@ -72,6 +72,16 @@ def parse_set_options(argv: Sequence[bytes]) -> SetOptions | None:
     return SetOptions(nx, xx, get, keepttl, unit, expire)
 
 
+@variant("set")
+def _set_1(key: Key, value: Value, *, ex: Duration = None, px: Duration = None,
+         nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[False] = False,
+         exat: When | None = None, pxat: When | None = None) -> Call[bool]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("set")
+def _set_2(key: Key, value: Value, *, ex: Duration = None, px: Duration = None,
+         nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[True],
+         exat: When | None = None, pxat: When | None = None) -> Call[Read | None]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def set_(key: Key, value: Value, *, ex: Duration = None, px: Duration = None,
          nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False,

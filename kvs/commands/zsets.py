@@ -11,6 +11,7 @@ members with scores are ``(member, score)`` tuples.  A score argument is an int 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from ._args import (
     choice,
@@ -23,7 +24,7 @@ from ._args import (
     value_bytes,
     value_list,
 )
-from ._call import Call, Read, operation
+from ._call import Call, Read, operation, variant
 from ._decode import (
     data_list,
     data_or_none,
@@ -168,6 +169,17 @@ def _range_args(op: str, start: object, stop: object, *, byscore: bool, bylex: b
     return args
 
 
+@variant("zrange")
+def _zrange_1(key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False,
+           bylex: bool = False, rev: bool = False, offset: int | None = None,
+           count: int | None = None, withscores: Literal[False] = False) -> Call[list[Read]]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("zrange")
+def _zrange_2(key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False,
+           bylex: bool = False, rev: bool = False, offset: int | None = None,
+           count: int | None = None, withscores: Literal[True]
+           ) -> Call[list[tuple[Read, float]]]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def zrange(key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False,
            bylex: bool = False, rev: bool = False, offset: int | None = None,
@@ -210,6 +222,16 @@ def zrangestore(dest: Key, name: Key, start: RangeBound, stop: RangeBound, *,
     return Call(argv, integer, False, (1, 2, 1))
 
 
+@variant("zrangebyscore")
+def _zrangebyscore_1(key: Key, min: ScoreBound, max: ScoreBound, *,
+                  start: int | None = None, num: int | None = None,
+                  withscores: Literal[False] = False) -> Call[list[Read]]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("zrangebyscore")
+def _zrangebyscore_2(key: Key, min: ScoreBound, max: ScoreBound, *,
+                  start: int | None = None, num: int | None = None,
+                  withscores: Literal[True]) -> Call[list[tuple[Read, float]]]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def zrangebyscore(key: Key, min: ScoreBound, max: ScoreBound, *,
                   start: int | None = None, num: int | None = None,
@@ -228,6 +250,14 @@ def zrangebyscore(key: Key, min: ScoreBound, max: ScoreBound, *,
     return Call(tuple(argv), scored_pairs if withscores else data_list, True)
 
 
+@variant("zrevrange")
+def _zrevrange_1(key: Key, start: int, end: int,
+              withscores: Literal[False] = False) -> Call[list[Read]]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("zrevrange")
+def _zrevrange_2(key: Key, start: int, end: int,
+              withscores: Literal[True]) -> Call[list[tuple[Read, float]]]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def zrevrange(key: Key, start: int, end: int,
               withscores: bool = False) -> Call[list[Read] | list[tuple[Read, float]]]:
@@ -277,6 +307,18 @@ def zpopmax(key: Key, count: int | None = None) -> Call[list[tuple[Read, float]]
     return _pop(b"ZPOPMAX", "zpopmax", key, count)
 
 
+@variant("zrandmember")
+def _zrandmember_1(key: Key, count: None = None,
+                withscores: Literal[False] = False) -> Call[Read | None]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("zrandmember")
+def _zrandmember_2(key: Key, count: int,
+                withscores: Literal[False] = False) -> Call[list[Read]]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("zrandmember")
+def _zrandmember_3(key: Key, count: int,
+                withscores: Literal[True]) -> Call[list[tuple[Read, float]]]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def zrandmember(key: Key, count: int | None = None, withscores: bool = False
                 ) -> Call[Read | list[Read] | list[tuple[Read, float]] | None]:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar, overload
 
 from ...commands import Call
 from ...commands import hashes as _hashes
@@ -219,6 +219,18 @@ class Operations(Generic[R]):
         call: Call[bool] = _hashes.hsetnx(key, field, value)
         return self._run(call)
 
+    @overload
+    def hrandfield(self, key: Key, count: None = None, withvalues: Literal[False] = False) -> R | None: ...
+
+    @overload
+    def hrandfield(self, key: Key, count: int, withvalues: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def hrandfield(self, key: Key, count: int, withvalues: Literal[True]) -> list[tuple[R, R]]: ...
+
+    @overload
+    def hrandfield(self, key: Key, count: int | None = None, withvalues: bool = False) -> R | list[R] | list[tuple[R, R]] | None: ...
+
     def hrandfield(self, key: Key, count: int | None = None, withvalues: bool = False) -> R | list[R] | list[tuple[R, R]] | None:
         """Random fields of the hash: without `count`, one field (None when missing); with it,
         a list of up to `count` distinct fields (a negative count allows repeats and gives
@@ -314,6 +326,15 @@ class Operations(Generic[R]):
         call: Call[bool] = _lists.ltrim(key, start, end)
         return self._run(call)
 
+    @overload
+    def lpos(self, key: Key, value: Value, rank: int | None = None, count: None = None, maxlen: int | None = None) -> int | None: ...
+
+    @overload
+    def lpos(self, key: Key, value: Value, rank: int | None = None, *, count: int, maxlen: int | None = None) -> list[int]: ...
+
+    @overload
+    def lpos(self, key: Key, value: Value, rank: int | None = None, count: int | None = None, maxlen: int | None = None) -> int | list[int] | None: ...
+
     def lpos(self, key: Key, value: Value, rank: int | None = None, count: int | None = None, maxlen: int | None = None) -> int | list[int] | None:
         """The index of `value` in the list, or None; with `count`, a list of up to `count`
         indexes (0: all).  `rank` picks the n-th match (negative: from the tail); `maxlen`
@@ -382,12 +403,30 @@ class Operations(Generic[R]):
         call: Call[int] = _sets.scard(key)
         return self._run(call)
 
+    @overload
+    def spop(self, key: Key, count: None = None) -> R | None: ...
+
+    @overload
+    def spop(self, key: Key, count: int) -> set[R]: ...
+
+    @overload
+    def spop(self, key: Key, count: int | None = None) -> R | set[R] | None: ...
+
     def spop(self, key: Key, count: int | None = None) -> R | set[R] | None:
         """Remove and return a random member (None when the set is empty); with `count`, a set
         of up to `count` members.
         """
         call: Call[R | set[R] | None] = _sets.spop(key, count)
         return self._run(call)
+
+    @overload
+    def srandmember(self, key: Key, number: None = None) -> R | None: ...
+
+    @overload
+    def srandmember(self, key: Key, number: int) -> list[R]: ...
+
+    @overload
+    def srandmember(self, key: Key, number: int | None = None) -> R | list[R] | None: ...
 
     def srandmember(self, key: Key, number: int | None = None) -> R | list[R] | None:
         """A random member (None when the set is empty); with `number`, a list of up to
@@ -445,6 +484,15 @@ class Operations(Generic[R]):
         """
         call: Call[tuple[int, list[R]]] = _sets.sscan(key, cursor, match=match, count=count)
         return self._run(call)
+
+    @overload
+    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[False] = False, exat: When | None = None, pxat: When | None = None) -> bool: ...
+
+    @overload
+    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[True], exat: When | None = None, pxat: When | None = None) -> R | None: ...
+
+    @overload
+    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> bool | R | None: ...
 
     def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> bool | R | None:
         """Store `value` at `key`.
@@ -619,6 +667,15 @@ class Operations(Generic[R]):
         call: Call[int | None] = _zsets.zrevrank(key, member)
         return self._run(call)
 
+    @overload
+    def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
+
     def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
         """Members from `start` to `stop` inclusive: by rank (ints; negative counts from the
         end), by score (`byscore`: score bounds) or lexicographically (`bylex`: lex bounds).
@@ -642,12 +699,30 @@ class Operations(Generic[R]):
         call: Call[int] = _zsets.zrangestore(dest, name, start, stop, byscore=byscore, bylex=bylex, rev=rev, offset=offset, count=count)
         return self._run(call)
 
+    @overload
+    def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
+
     def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
         """Members with a score between `min` and `max`, ascending; `start` and `num` skip and
         limit (give both); with `withscores`, ``(member, score)`` tuples.
         """
         call: Call[list[R] | list[tuple[R, float]]] = _zsets.zrangebyscore(key, min, max, start=start, num=num, withscores=withscores)
         return self._run(call)
+
+    @overload
+    def zrevrange(self, key: Key, start: int, end: int, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def zrevrange(self, key: Key, start: int, end: int, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    def zrevrange(self, key: Key, start: int, end: int, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
 
     def zrevrange(self, key: Key, start: int, end: int, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
         """Members by rank from `start` to `end` inclusive, by descending score."""
@@ -677,6 +752,18 @@ class Operations(Generic[R]):
         """
         call: Call[list[tuple[R, float]]] = _zsets.zpopmax(key, count)
         return self._run(call)
+
+    @overload
+    def zrandmember(self, key: Key, count: None = None, withscores: Literal[False] = False) -> R | None: ...
+
+    @overload
+    def zrandmember(self, key: Key, count: int, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def zrandmember(self, key: Key, count: int, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None: ...
 
     def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None:
         """A random member (None when missing); with `count`, a list of up to `count` distinct
