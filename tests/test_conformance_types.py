@@ -390,6 +390,26 @@ async def test_zscan_iterator(db: kvs.Client[str], backend: str,
     assert [p async for p in db.zscan_iter("missing")] == []
 
 
+async def test_scan_pages(db: kvs.Client[str], backend: str) -> None:
+    if await refused(backend, db.scan, lambda: db.hscan("h"), lambda: db.sscan("s"),
+                     lambda: db.zscan("z")):
+        return
+    await db.mset({f"k{i}": i for i in range(40)})
+    cursor, keys = await db.scan(0, count=10)
+    collected = set(keys)
+    while cursor:
+        cursor, keys = await db.scan(cursor, match="k*", count=10)
+        collected |= set(keys)
+    assert collected == {f"k{i}" for i in range(40)}
+    await db.hset("h", mapping={"f": "v"})
+    assert await db.hscan("h") == (0, {"f": "v"})
+    await db.sadd("s", "m")
+    assert await db.sscan("s", match="m*") == (0, ["m"])
+    if backend != "memory":  # no ZSCAN in the memory store yet (test_zscan_iterator)
+        await db.zadd("z", {"a": 1.5})
+        assert await db.zscan("z") == (0, [("a", 1.5)])
+
+
 async def test_scan_keeps_its_guarantee_while_keys_change(db: kvs.Client[str],
                                                           backend: str) -> None:
     if backend == "memcached":
