@@ -39,9 +39,7 @@ RULES: list[tuple[str, str]] = [
     (r"The trio client", "The blocking client"),
     (r"kvs\.connect\b", "kvs.sync.connect"),
     (r"of tasks may use", "of threads may use"),
-    (r"__aiter__", "__iter__"),
-    (r"__anext__", "__next__"),
-    (r"\bStopAsyncIteration\b", "StopIteration"),
+    (r"\bAsyncIterator\b", "Iterator"),
     (r"\basync for\b", "for"),
     (r"\b([Aa])n async iterator\b", r"\1n iterator"),
 ]

@@ -10,6 +10,7 @@ one transport understands: the operations come from `kvs.commands`, the transpor
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -25,7 +26,7 @@ from ..commands import sets as _sets
 from ..commands import zsets as _zsets
 from ..commands.types import Key
 from ._operations import Operations, R
-from .scan import Scan, pairs
+from .scan import iterate, pairs
 
 __all__ = ["Client"]
 
@@ -102,7 +103,7 @@ class Client(Operations[R]):
     # -- iteration over SCAN cursors (see scan.py); not on the pipeline builders --------------
 
     def scan_iter(self, match: Key | None = None, count: int | None = None,
-                  type: str | None = None) -> Scan[R]:
+                  type: str | None = None) -> AsyncIterator[R]:
         """Iterate over the keys of the database with SCAN, one page per call.
 
         Every key present for the whole scan is yielded at least once (some may come twice).
@@ -117,21 +118,21 @@ class Client(Operations[R]):
             async for key in db.scan_iter(match="session:*"):
                 await db.delete(key)
         """
-        return Scan(self, lambda cursor: _keys.scan(cursor, match=match, count=count,
+        return iterate(self, lambda cursor: _keys.scan(cursor, match=match, count=count,
                                                     type=type))
 
     def hscan_iter(self, key: Key, match: Key | None = None,
-                   count: int | None = None) -> Scan[tuple[R, R]]:
+                   count: int | None = None) -> AsyncIterator[tuple[R, R]]:
         """Iterate over the fields of the hash at `key` with HSCAN: ``(field, value)``."""
-        return Scan(self, lambda cursor: pairs(_hashes.hscan(key, cursor, match=match,
+        return iterate(self, lambda cursor: pairs(_hashes.hscan(key, cursor, match=match,
                                                              count=count)))
 
     def sscan_iter(self, key: Key, match: Key | None = None,
-                   count: int | None = None) -> Scan[R]:
+                   count: int | None = None) -> AsyncIterator[R]:
         """Iterate over the members of the set at `key` with SSCAN."""
-        return Scan(self, lambda cursor: _sets.sscan(key, cursor, match=match, count=count))
+        return iterate(self, lambda cursor: _sets.sscan(key, cursor, match=match, count=count))
 
     def zscan_iter(self, key: Key, match: Key | None = None,
-                   count: int | None = None) -> Scan[tuple[R, float]]:
+                   count: int | None = None) -> AsyncIterator[tuple[R, float]]:
         """Iterate over the sorted set at `key` with ZSCAN: ``(member, score)``."""
-        return Scan(self, lambda cursor: _zsets.zscan(key, cursor, match=match, count=count))
+        return iterate(self, lambda cursor: _zsets.zscan(key, cursor, match=match, count=count))

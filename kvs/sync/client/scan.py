@@ -1,7 +1,7 @@
 # Generated from kvs/client/scan.py by scripts/unasync.py: do not edit; edit the source
 # and run `python scripts/unasync.py`.
-"""Iteration over SCAN cursors: `Scan`, what `scan_iter`, `hscan_iter`, `sscan_iter` and
-`zscan_iter` return.
+"""Iteration over SCAN cursors: what `scan_iter`, `hscan_iter`, `sscan_iter` and `zscan_iter`
+return.
 
 Theory of operation.  A scan is a sequence of ordinary calls: each page is one SCAN (HSCAN,
 SSCAN, ZSCAN) command sent through the client's `_run`, exactly as any operation, so every
@@ -12,54 +12,42 @@ present for the whole scan is yielded at least once (a key may come twice, and a
 or removed meanwhile may or may not come).  The scan ends when the server returns cursor 0.
 
 This module is trio source: ``scripts/unasync.py`` turns it into the blocking iterator of
-`kvs.sync` (``__next__`` -> ``__next__``, ...).
+`kvs.sync` (the async generator becomes a generator).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Generic, Self, TypeVar
+from collections.abc import Iterator, Callable
+from typing import Any, TypeVar
 
 from ...commands import Call
 from ._operations import Operations
 
-__all__ = ["Scan"]
+__all__ = ["iterate", "pairs"]
 
 T = TypeVar("T")
 
 Page = tuple[int, list[T]]
 
 
-class Scan(Generic[T]):
-    """An iterator over a SCAN-family command's pages; use it with ``for``.
+def iterate(client: Operations[Any], page: Callable[[int], Call[Page[T]]]) -> Iterator[T]:
+    """An iterator over every item of a SCAN-family command's pages (`page(cursor)`
+    builds the call for a cursor).  The first call is built here, so a wrong argument raises
+    before any I/O; nothing is sent until the first item is asked for."""
+    return _items(client, page, page(0))
 
-    Example::
 
-        for key in db.scan_iter(match="user:*"):
-            ...
-    """
-
-    __slots__ = ("_buffer", "_call", "_client", "_page")
-
-    def __init__(self, client: Operations[Any], page: Callable[[int], Call[Page[T]]]) -> None:
-        self._client = client
-        self._page = page
-        self._call: Call[Page[T]] | None = page(0)  # checks the arguments now
-        self._buffer: list[T] = []
-
-    def __iter__(self) -> Self:
-        return self
-
-    def __next__(self) -> T:
-        while not self._buffer:
-            call = self._call
-            if call is None:
-                raise StopIteration
-            cursor, items = self._client._run(call)
-            self._call = self._page(cursor) if cursor else None
-            items.reverse()
-            self._buffer = items  # pop() from the end yields them in server order
-        return self._buffer.pop()
+def _items(client: Operations[Any], page: Callable[[int], Call[Page[T]]],
+                 call: Call[Page[T]]) -> Iterator[T]:
+    # An async generator: between pages it holds nothing (no connection, no lock), so one
+    # left unfinished is harmless; resuming within a page costs less than a method call.
+    while True:
+        cursor, items = client._run(call)
+        for item in items:
+            yield item
+        if not cursor:
+            return
+        call = page(cursor)
 
 
 def pairs(call: Call[tuple[int, dict[Any, Any]]]) -> Call[Page[tuple[Any, Any]]]:
