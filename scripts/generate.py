@@ -44,11 +44,11 @@ HEADER = '''\
 
 from __future__ import annotations
 
-from typing import Any, Generic, Self, TypeVar
+from typing import {typing}
 
 from ..commands import Call
 {modules}
-from ..commands.types import {types}
+{types}
 
 __all__ = ["Operations", "QueuedOperations", "R"]
 
@@ -57,7 +57,7 @@ T = TypeVar("T")
 '''
 
 _BUILTIN_NAMES = {"int", "float", "bool", "str", "bytes", "object", "None", "list", "dict",
-                  "set", "tuple", "Any", "Read"}
+                  "set", "tuple", "Any", "Read", "Literal", "True", "False"}
 
 
 def _names(annotation: str) -> set[str]:
@@ -115,7 +115,16 @@ def _doc(fn: Callable[..., Any]) -> str:
     return f'"""{lines[0]}' + (f"\n{body}\n        " if body else "") + '"""'
 
 
+def _import_types(names: list[str]) -> str:
+    """The import of the argument types, wrapped as ruff's isort wraps it when long."""
+    line = f"from ..commands.types import {', '.join(names)}"
+    if len(line) <= 100:
+        return line
+    return "from ..commands.types import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+
+
 def generate() -> str:
+    typing_names = {"Any", "Generic", "Self", "TypeVar"}
     modules: set[str] = set()
     used_types: set[str] = set()
     client: list[str] = []
@@ -131,6 +140,17 @@ def generate() -> str:
         head = f"(self, {params})" if params else "(self)"
         build = f"_{module}.{fn.__name__}({args})"
         doc = _doc(fn)
+        # An operation whose result's type follows an argument (zrange's withscores, ...)
+        # registers its variants (`kvs.commands.variant`): the method's typing overloads.
+        for variant in commands.VARIANTS.get(name, []):
+            typing_names |= {"Literal", "overload"}
+            v_params, _, v_result = _signature(name, variant)
+            for annotation in inspect.signature(variant).parameters.values():
+                used_types |= _names(annotation.annotation) & set(arg_types.__all__)
+            client.append(f"    @overload\n    async def {name}(self, {v_params}) -> {v_result}:"
+                          " ...\n")
+        if name in commands.VARIANTS:  # last, the general case (a plain bool): the union
+            client.append(f"    @overload\n    async def {name}{head} -> {result}: ...\n")
         client.append(
             f"    async def {name}{head} -> {result}:\n        {doc}\n"
             f"        call: Call[{result}] = {build}\n"
@@ -141,9 +161,10 @@ def generate() -> str:
         queued.append(
             f"    def {queued_name}{head} -> Self:\n        {doc}\n"
             f"        return self._queue({build})\n")
-    text = HEADER.format(modules="\n".join(f"from ..commands import {m} as _{m}"
-                                           for m in sorted(modules)),
-                         types=", ".join(sorted(used_types)))
+    by_kind = sorted(typing_names, key=lambda n: (n[0].islower(), n))  # as ruff's isort orders
+    imports = "\n".join(f"from ..commands import {m} as _{m}" for m in sorted(modules))
+    text = HEADER.format(typing=", ".join(by_kind), modules=imports,
+                         types=_import_types(sorted(used_types)))
     text += '''
 
 class Operations(Generic[R]):

@@ -2,8 +2,8 @@
 
 The trio client is the only hand-written copy.  This script rewrites every module of the
 folder token by token (``async def`` -> ``def``, ``await`` dropped, ``__aenter__`` ->
-``__enter__``, ``async for`` -> ``for``, ...) and moves relative imports one package up, except
-the opener (``.._open``), which then names the blocking one, ``kvs/sync/_open.py``.
+``__enter__``, ``AsyncIterator`` -> ``Iterator``, ...) and moves relative imports one package
+up, except the opener (``.._open``), which then names the blocking one, ``kvs/sync/_open.py``.
 
 ``--check`` fails when a checked-in file differs from what it would write, when a generated
 file has no source any more, or when a rule was never used (a rule that matches nothing is a
@@ -33,7 +33,6 @@ RULES: list[tuple[str, str]] = [
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),
     (r"\baclose\b", "close"),
-    (r"\basync for\b", "for"),
     (r"__aiter__", "__iter__"),
     (r"__anext__", "__next__"),
     (r"\bStopAsyncIteration\b", "StopIteration"),
@@ -45,7 +44,9 @@ RULES: list[tuple[str, str]] = [
     (r"kvs\.connect\b", "kvs.sync.connect"),
     (r"of tasks may use", "of threads may use"),
     (r"Callable\[\[Watch\[R\]\], Awaitable\[T\]\]", "Callable[[Watch[R]], T]"),
-    (r"from collections\.abc import Awaitable, Callable", "from collections.abc import Callable"),
+    (r"^(from collections\.abc import .*)\bAwaitable, ", r"\1"),
+    (r"\bAsyncIterator\b", "Iterator"),
+    (r"\b([Aa])n async iterator\b", r"\1n iterator"),
 ]
 
 

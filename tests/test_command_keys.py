@@ -106,6 +106,35 @@ OPERATION_SAMPLES: dict[str, tuple[Any, ...]] = {
     "hset": ("h", "f", "v"), "hget": ("h", "f"), "hgetall": ("h",), "sadd": ("s", "m", "n"),
     "smembers": ("s",), "ping": (), "execute": ("MSET", "a", 1, "b", 2),
     "publish": ("news", "hi"), "spublish": ("news", "hi"),
+    # keys and strings
+    "unlink": ("a", "b"), "type": ("k",), "rename": ("a", "b"), "renamenx": ("a", "b"),
+    "persist": ("k",), "pexpire": ("k", 500), "pttl": ("k",), "expireat": ("k", 2_000_000_000),
+    "expiretime": ("k",), "copy": ("a", "b"), "dbsize": (), "flushdb": (), "scan": (0,),
+    "getdel": ("k",), "getex": ("k",), "getset": ("k", "v"), "setnx": ("k", "v"),
+    "setex": ("k", 5, "v"), "append": ("k", "v"), "strlen": ("k",), "getrange": ("k", 0, -1),
+    "setrange": ("k", 2, "v"), "incrbyfloat": ("k", 1.5), "msetnx": ({"a": 1, "b": 2},),
+    # lists, hashes, sets
+    "llen": ("l",), "lindex": ("l", 0), "lset": ("l", 0, "v"),
+    "linsert": ("l", "before", "a", "b"), "lrem": ("l", 0, "v"), "ltrim": ("l", 0, -1),
+    "lpos": ("l", "v"), "lmove": ("a", "b"), "lmpop": (["a", "b"],), "hdel": ("h", "f"),
+    "hexists": ("h", "f"), "hlen": ("h",), "hkeys": ("h",), "hvals": ("h",),
+    "hmget": ("h", ["f", "g"]), "hincrby": ("h", "f"), "hincrbyfloat": ("h", "f", 0.5),
+    "hsetnx": ("h", "f", "v"), "hrandfield": ("h",), "hscan": ("h",), "srem": ("s", "m"),
+    "sismember": ("s", "m"), "smismember": ("s", ["m", "n"]), "scard": ("s",), "spop": ("s",),
+    "srandmember": ("s",), "smove": ("a", "b", "m"), "sinter": ("a", "b"), "sunion": ("a", "b"),
+    "sdiff": ("a", "b"), "sinterstore": ("d", "a", "b"), "sunionstore": ("d", "a", "b"),
+    "sdiffstore": ("d", "a", "b"), "sintercard": (["a", "b"],), "sscan": ("s",),
+    # sorted sets
+    "zadd": ("z", {"m": 1}), "zincrby": ("z", 1, "m"), "zrem": ("z", "m"),
+    "zscore": ("z", "m"), "zmscore": ("z", ["m"]), "zcard": ("z",), "zcount": ("z", 0, "+inf"),
+    "zlexcount": ("z", "-", "+"), "zrank": ("z", "m"), "zrevrank": ("z", "m"),
+    "zrange": ("z", 0, -1), "zrangestore": ("d", "z", 0, -1),
+    "zrangebyscore": ("z", "-inf", 5), "zrevrange": ("z", 0, -1),
+    "zremrangebyrank": ("z", 0, 1), "zremrangebyscore": ("z", 0, 1), "zpopmin": ("z",),
+    "zpopmax": ("z", 2), "zrandmember": ("z",), "zunionstore": ("d", {"a": 1, "b": 2}),
+    "zinterstore": ("d", ["a", "b"]), "zdiffstore": ("d", ["a", "b"]), "zscan": ("z",),
+    # HyperLogLog
+    "pfadd": ("p", "x"), "pfcount": ("p", "q"), "pfmerge": ("d", "p", "q"),
 }
 
 
@@ -117,3 +146,32 @@ def test_each_operation_names_its_keys_as_the_command_table_does() -> None:
     assert keys_of(OPERATIONS["mset"]({"a": 1, "b": 2})) == [b"a", b"b"]
     assert keys_of(OPERATIONS["delete"]("a", "b")) == [b"a", b"b"]
     assert keys_of(OPERATIONS["keys"]("*")) == []
+    assert keys_of(OPERATIONS["zunionstore"]("d", ["a", "b"])) == [b"d", b"a", b"b"]
+    assert keys_of(OPERATIONS["lmpop"](["a", "b"])) == [b"a", b"b"]
+    assert keys_of(OPERATIONS["msetnx"]({"a": 1, "b": 2})) == [b"a", b"b"]
+
+
+def test_each_operation_names_its_keys_as_the_server_does(server_keys: Any) -> None:
+    _, getkeys = server_keys
+    for name, fn in OPERATIONS.items():
+        call = fn(*OPERATION_SAMPLES[name])
+        expected = getkeys(list(call.argv))
+        if expected is not None:
+            assert keys_of(call) == expected, name
+
+
+def test_each_typing_variant_has_the_parameters_of_its_operation() -> None:
+    import inspect
+
+    from kvs.commands import VARIANTS
+
+    assert set(VARIANTS) <= set(OPERATIONS)
+    for name, variants in VARIANTS.items():
+        expected = list(inspect.signature(OPERATIONS[name]).parameters)
+        for fn in variants:
+            assert list(inspect.signature(fn).parameters) == expected, (name, fn.__name__)
+            with pytest.raises(NotImplementedError):  # a signature, never an operation
+                fn(*(None,) * sum(p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD
+                                  for p in inspect.signature(fn).parameters.values()),
+                   **{p.name: None for p in inspect.signature(fn).parameters.values()
+                      if p.default is p.empty and p.kind is p.KEYWORD_ONLY})

@@ -99,7 +99,7 @@ async def test_argument_type_errors_name_the_call(redis_url: str) -> None:
         with pytest.raises(TypeError, match="get: key must be str or bytes, not int"):
             await db.get(1)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="set: value must be"):
-            await db.set("k", None)  # type: ignore[arg-type]
+            await db.set("k", None)  # type: ignore[call-overload]
         with pytest.raises(TypeError, match="incr: amount must be int"):
             await db.incr("k", 1.5)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="nx or xx"):

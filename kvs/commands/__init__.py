@@ -2,7 +2,8 @@
 whether a retry is safe.  Nothing here does I/O, so the trio client, the blocking client,
 the pipeline builders and the tests share it.
 
-One module per family (`keys`, `strings`, `lists`, `hashes`, `sets`, `server`, `pubsub`); each
+One module per family (`keys`, `strings`, `lists`, `hashes`, `sets`, `zsets`, `hll`,
+`server`, `pubsub`); each
 operation is a function registered with `operation` (see `_call`) whose signature and
 docstring become the method of the same name on every client and builder
 (``scripts/generate.py``).  `traits` answers the same questions for a raw command line.
@@ -14,12 +15,23 @@ SET NX/XX would answer differently the second time, so none of them is ever retr
 
 from __future__ import annotations
 
-from . import hashes, keys, lists, pubsub, server, sets, strings
-from ._call import NO_KEYS, ONE_KEY, OPERATIONS, Call, KeySpec, Read, keys_of, operation
+from . import hashes, hll, keys, lists, pubsub, server, sets, strings, zsets
+from ._call import (
+    NO_KEYS,
+    ONE_KEY,
+    OPERATIONS,
+    VARIANTS,
+    Call,
+    KeySpec,
+    Read,
+    keys_of,
+    operation,
+    variant,
+)
 from .types import Key, Value, ValueMapping
 
 __all__ = [
-    "NO_KEYS", "ONE_KEY", "OPERATIONS", "Call", "Key", "KeySpec", "Read", "Value",
-    "ValueMapping", "hashes", "keys", "keys_of", "lists", "operation", "pubsub", "server", "sets",
-    "strings",
+    "NO_KEYS", "ONE_KEY", "OPERATIONS", "VARIANTS", "Call", "Key", "KeySpec", "Read", "Value",
+    "ValueMapping", "hashes", "hll", "keys", "keys_of", "lists", "operation", "pubsub", "server",
+    "sets", "strings", "variant", "zsets",
 ]

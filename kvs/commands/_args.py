@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Iterable
 
-__all__ = ["integer_arg", "key_bytes", "positive_duration", "value_bytes"]
+__all__ = [
+    "choice", "float_arg", "integer_arg", "key_bytes", "key_list", "lex_bound", "moment",
+    "positive_duration", "score_bound", "value_bytes", "value_list",
+]
 
 
 def key_bytes(op: str, key: object, what: str = "key") -> bytes:
@@ -56,3 +60,66 @@ def positive_duration(op: str, value: object, what: str, unit: float) -> int:
     if count <= 0:
         raise ValueError(f"{op}: {what} must be positive, not {count}")
     return count
+
+
+def float_arg(op: str, value: object, what: str) -> bytes:
+    """A number (int or float, not bool, not NaN) as Redis reads a double: ``inf`` and
+    ``-inf`` included."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{op}: {what} must be int or float, not {type(value).__name__}")
+    if isinstance(value, int):
+        return b"%d" % value
+    if math.isnan(value):
+        raise ValueError(f"{op}: {what} must not be NaN")
+    return repr(value).encode()
+
+
+def score_bound(op: str, value: object, what: str) -> bytes:
+    """A score range bound: a number, or Redis's own spelling (``"(1.5"``, ``"-inf"``)."""
+    if isinstance(value, str | bytes):
+        return key_bytes(op, value, what)
+    return float_arg(op, value, what)
+
+
+def lex_bound(op: str, value: object, what: str) -> bytes:
+    """A lexicographic bound: ``[a`` (inclusive), ``(a`` (exclusive), ``-`` or ``+``."""
+    if not isinstance(value, str | bytes):
+        raise TypeError(f"{op}: {what} must be str or bytes, not {type(value).__name__}")
+    raw = key_bytes(op, value, what)
+    if raw not in (b"-", b"+") and raw[:1] not in (b"[", b"("):
+        raise ValueError(f"{op}: {what} must start with '[' or '(', or be '-' or '+', "
+                         f"not {raw!r}")
+    return raw
+
+
+def moment(op: str, value: object, what: str, unit: float) -> bytes:
+    """A point in time as Unix time in `unit` seconds: an int, or a datetime (a naive one is
+    local time, as `datetime.timestamp` reads it)."""
+    if isinstance(value, datetime.datetime):
+        return b"%d" % int(value.timestamp() / unit)
+    return b"%d" % integer_arg(op, value, what)
+
+
+def key_list(op: str, keys: object, what: str = "keys") -> list[bytes]:
+    """An iterable of keys (a lone str or bytes is refused: it is one key, not several)."""
+    if isinstance(keys, str | bytes) or not isinstance(keys, Iterable):
+        raise TypeError(f"{op}: {what} must be a list of keys, not {type(keys).__name__}")
+    return [key_bytes(op, k, what[:-1] if what.endswith("s") else what) for k in keys]
+
+
+def value_list(op: str, values: object, what: str) -> list[bytes]:
+    """An iterable of values (a lone str or bytes is refused)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise TypeError(f"{op}: {what} must be a list, not {type(values).__name__}")
+    single = what[:-1] if what.endswith("s") else what
+    return [value_bytes(op, v, single) for v in values]
+
+
+def choice(op: str, value: object, what: str, allowed: tuple[str, ...]) -> bytes:
+    """One word of `allowed`, given in any case, as upper-case bytes."""
+    if not isinstance(value, str):
+        raise TypeError(f"{op}: {what} must be str, not {type(value).__name__}")
+    word = value.upper()
+    if word not in allowed:
+        raise ValueError(f"{op}: {what} must be one of {', '.join(allowed)}, not {value!r}")
+    return word.encode()

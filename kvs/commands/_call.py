@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
-__all__ = ["NO_KEYS", "ONE_KEY", "OPERATIONS", "Call", "KeySpec", "Read", "at_positions",
-           "keys_of", "operation"]
+__all__ = ["NO_KEYS", "ONE_KEY", "OPERATIONS", "VARIANTS", "Call", "KeySpec", "Read",
+           "at_positions", "keys_of", "operation", "variant"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., "Call[Any]"])
@@ -69,3 +69,19 @@ def operation(fn: F) -> F:
     (a trailing ``_``, which keeps builtins unshadowed here, is dropped)."""
     OPERATIONS[fn.__name__.rstrip("_")] = fn
     return fn
+
+
+# name -> the typing overloads of the generated method, in order (see `variant`).
+VARIANTS: dict[str, list[Callable[..., Call[Any]]]] = {}
+
+
+def variant(name: str) -> Callable[[F], F]:
+    """Register a signature as a typing overload of the client's method `name`, for an
+    operation whose result's type follows an argument (``zrange(..., withscores=True)``
+    gives tuples).  The function is never called: ``scripts/generate.py`` reads its
+    signature and writes an ``@overload`` of the method; the operation itself keeps the
+    union, so that it can be called with a plain ``bool``."""
+    def register(fn: F) -> F:
+        VARIANTS.setdefault(name, []).append(fn)
+        return fn
+    return register

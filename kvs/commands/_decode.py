@@ -16,9 +16,11 @@ from resp import ReplyError
 from .._errors import ProtocolError
 
 __all__ = [
-    "always_true", "as_parsed", "data_dict", "data_list", "data_or_none", "data_set",
-    "decode_all", "empty_list", "integer", "ok_or_false", "ok_true", "one_is_true",
-    "pong_true", "positive_is_true",
+    "always_true", "as_parsed", "data_dict", "data_dict_page", "data_list", "data_list_page",
+    "data_or_none", "data_pairs", "data_set", "decode_all", "empty_list", "integer", "integer_list",
+    "integer_or_none", "key_and_list", "ok_or_false", "ok_true", "one_is_true", "ones_are_true",
+    "pong_true", "positive_is_true", "scan_page", "score", "score_or_none", "scored_page",
+    "scored_pairs", "scores", "status_text",
 ]
 
 
@@ -108,6 +110,129 @@ def data_set(reply: Any, decode: bool) -> set[Any]:
             return {member.decode() for member in reply}
         return set(reply)
     return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def status_text(reply: Any, decode: bool) -> str:
+    """A status reply (``+string``) as str, whatever `decode` says: TYPE."""
+    if type(reply) is str:
+        return reply
+    if type(reply) is bytes:
+        return reply.decode()
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def integer_or_none(reply: Any, decode: bool) -> int | None:
+    """An integer, or None: ZRANK of a missing member, LPOS that found nothing."""
+    if reply is None or type(reply) is int:
+        return reply
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def integer_list(reply: Any, decode: bool) -> list[int]:
+    """An array of integers: LPOS with COUNT."""
+    if type(reply) is list and all(type(item) is int for item in reply):
+        return reply
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def ones_are_true(reply: Any, decode: bool) -> list[bool]:
+    """An array of 0/1 as bools: SMISMEMBER."""
+    if type(reply) is list:
+        return [one_is_true(item, decode) for item in reply]
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def _float(reply: Any) -> float:
+    # RESP3 sends a double; RESP2 the bulk string Redis prints ("1.5", "inf", "-inf")
+    if type(reply) is float:
+        return reply
+    if type(reply) is bytes or type(reply) is int:
+        try:
+            return float(reply)
+        except ValueError:
+            pass
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def score(reply: Any, decode: bool) -> float:
+    """A score or a float result as float: ZINCRBY, INCRBYFLOAT, HINCRBYFLOAT."""
+    return _float(reply)
+
+
+def score_or_none(reply: Any, decode: bool) -> float | None:
+    """ZSCORE: the score, or None when the member (or key) is missing."""
+    return None if reply is None else _float(reply)
+
+
+def scores(reply: Any, decode: bool) -> list[float | None]:
+    """ZMSCORE: one score (or None) per member."""
+    if type(reply) is list:
+        return [None if item is None else _float(item) for item in reply]
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def _pairs(reply: Any) -> Iterable[tuple[Any, Any]]:
+    # RESP3 nests the pairs ([[m, s], ...]); RESP2, and RESP3 for a single ZPOPMIN, is flat
+    if type(reply) is not list:
+        return _unexpected(reply)  # type: ignore[no-any-return]
+    if reply and type(reply[0]) is list:
+        if any(type(pair) is not list or len(pair) != 2 for pair in reply):
+            return _unexpected(reply)  # type: ignore[no-any-return]
+        return [(pair[0], pair[1]) for pair in reply]
+    if len(reply) % 2:
+        return _unexpected(reply)  # type: ignore[no-any-return]
+    return zip(reply[::2], reply[1::2], strict=True)
+
+
+def scored_pairs(reply: Any, decode: bool) -> list[tuple[Any, float]]:
+    """Members with scores as ``(member, score)`` tuples, from either protocol's shape."""
+    if decode:
+        return [(member.decode(), _float(value)) for member, value in _pairs(reply)]
+    return [(member, _float(value)) for member, value in _pairs(reply)]
+
+
+def data_pairs(reply: Any, decode: bool) -> list[tuple[Any, Any]]:
+    """Fields with values as ``(field, value)`` tuples: HRANDFIELD ... WITHVALUES."""
+    if decode:
+        return [(field.decode(), value.decode()) for field, value in _pairs(reply)]
+    return list(_pairs(reply))
+
+
+def key_and_list(reply: Any, decode: bool) -> tuple[Any, list[Any]] | None:
+    """LMPOP: None, or the key popped from and its elements."""
+    if reply is None:
+        return None
+    if type(reply) is list and len(reply) == 2:
+        return data_or_none(reply[0], decode), data_list(reply[1], decode)
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def scan_page(reply: Any) -> tuple[int, Any]:
+    """A SCAN-family reply: the next cursor (0 when done) and the page as sent."""
+    if type(reply) is list and len(reply) == 2 and type(reply[0]) is bytes:
+        try:
+            return int(reply[0]), reply[1]
+        except ValueError:
+            pass
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def data_list_page(reply: Any, decode: bool) -> tuple[int, list[Any]]:
+    """SCAN, SSCAN: the next cursor and the keys (or members) of this page."""
+    cursor, page = scan_page(reply)
+    return cursor, data_list(page, decode)
+
+
+def data_dict_page(reply: Any, decode: bool) -> tuple[int, dict[Any, Any]]:
+    """HSCAN: the next cursor and the fields of this page with their values."""
+    cursor, page = scan_page(reply)
+    return cursor, data_dict(page, decode)
+
+
+def scored_page(reply: Any, decode: bool) -> tuple[int, list[tuple[Any, float]]]:
+    """ZSCAN: the next cursor and ``(member, score)`` tuples."""
+    cursor, page = scan_page(reply)
+    return cursor, scored_pairs(page, decode)
 
 
 def as_parsed(reply: Any, decode: bool) -> Any:

@@ -1,13 +1,27 @@
-"""Operations on lists: LPUSH, RPUSH, LPOP, RPOP, LRANGE."""
+"""Operations on lists: pushes and pops, ranges and indexes, LINSERT, LREM, LTRIM, LPOS,
+LMOVE and LMPOP (their blocking forms are not here: they need a connection of their own)."""
 
 from __future__ import annotations
 
-from ._args import integer_arg, key_bytes, value_bytes
-from ._call import Call, Read, operation
-from ._decode import data_list, data_or_none, integer
-from .types import Key, Value
+from ._args import choice, integer_arg, key_bytes, key_list, value_bytes
+from ._call import Call, Read, operation, variant
+from ._decode import (
+    data_list,
+    data_or_none,
+    integer,
+    integer_list,
+    integer_or_none,
+    key_and_list,
+    ok_true,
+)
+from .types import Key, Keys, Value
 
-__all__ = ["lpop", "lpush", "lrange", "rpop", "rpush"]
+__all__ = [
+    "lindex", "linsert", "llen", "lmove", "lmpop", "lpop", "lpos", "lpush", "lrange", "lrem",
+    "lset", "ltrim", "rpop", "rpush",
+]
+
+_SIDES = ("LEFT", "RIGHT")
 
 
 def _push(name: bytes, op: str, key: Key, values: tuple[Value, ...]) -> Call[int]:
@@ -48,3 +62,100 @@ def lrange(key: Key, start: int, stop: int) -> Call[list[Read]]:
     last = integer_arg("lrange", stop, "stop")
     return Call((b"LRANGE", key_bytes("lrange", key), b"%d" % first, b"%d" % last), data_list,
                 True)
+
+
+@operation
+def llen(key: Key) -> Call[int]:
+    """The length of the list at `key` (0 when missing)."""
+    return Call((b"LLEN", key_bytes("llen", key)), integer, True)
+
+
+@operation
+def lindex(key: Key, index: int) -> Call[Read | None]:
+    """The element at `index` (negative counts from the end), or None when out of range."""
+    at = integer_arg("lindex", index, "index")
+    return Call((b"LINDEX", key_bytes("lindex", key), b"%d" % at), data_or_none, True)
+
+
+@operation
+def lset(key: Key, index: int, value: Value) -> Call[bool]:
+    """Replace the element at `index`; True.  An index out of range (or a missing key)
+    raises `kvs.ResponseError`."""
+    at = integer_arg("lset", index, "index")
+    return Call((b"LSET", key_bytes("lset", key), b"%d" % at, value_bytes("lset", value)),
+                ok_true, True)
+
+
+@operation
+def linsert(key: Key, where: str, refvalue: Value, value: Value) -> Call[int]:
+    """Insert `value` ``"before"`` or ``"after"`` (`where`) the first `refvalue`; return the
+    new length, -1 when `refvalue` is not there, 0 when the key is missing."""
+    side = choice("linsert", where, "where", ("BEFORE", "AFTER"))
+    return Call((b"LINSERT", key_bytes("linsert", key), side,
+                 value_bytes("linsert", refvalue, "refvalue"), value_bytes("linsert", value)),
+                integer, False)
+
+
+@operation
+def lrem(key: Key, count: int, value: Value) -> Call[int]:
+    """Remove `count` occurrences of `value` (from the tail when negative, all when 0);
+    return how many were removed."""
+    number = integer_arg("lrem", count, "count")
+    return Call((b"LREM", key_bytes("lrem", key), b"%d" % number, value_bytes("lrem", value)),
+                integer, False)
+
+
+@operation
+def ltrim(key: Key, start: int, end: int) -> Call[bool]:
+    """Keep only elements `start` to `end` inclusive; True."""
+    first = integer_arg("ltrim", start, "start")
+    last = integer_arg("ltrim", end, "end")
+    return Call((b"LTRIM", key_bytes("ltrim", key), b"%d" % first, b"%d" % last), ok_true,
+                False)
+
+
+@variant("lpos")
+def _lpos_1(key: Key, value: Value, rank: int | None = None, count: None = None,
+         maxlen: int | None = None) -> Call[int | None]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("lpos")
+def _lpos_2(key: Key, value: Value, rank: int | None = None, *, count: int,
+         maxlen: int | None = None) -> Call[list[int]]:
+    raise NotImplementedError  # a signature only: see `variant`
+@operation
+def lpos(key: Key, value: Value, rank: int | None = None, count: int | None = None,
+         maxlen: int | None = None) -> Call[int | list[int] | None]:
+    """The index of `value` in the list, or None; with `count`, a list of up to `count`
+    indexes (0: all).  `rank` picks the n-th match (negative: from the tail); `maxlen`
+    compares at most that many elements."""
+    argv = [b"LPOS", key_bytes("lpos", key), value_bytes("lpos", value)]
+    for name, option in ((b"RANK", rank), (b"COUNT", count), (b"MAXLEN", maxlen)):
+        if option is not None:
+            argv += (name, b"%d" % integer_arg("lpos", option, name.decode().lower()))
+    return Call(tuple(argv), integer_list if count is not None else integer_or_none, True)
+
+
+@operation
+def lmove(first_list: Key, second_list: Key, src: str = "LEFT",
+          dest: str = "RIGHT") -> Call[Read | None]:
+    """Pop an element from the `src` end (``"left"``/``"right"``) of `first_list`, push it at
+    the `dest` end of `second_list` and return it; None when `first_list` is empty."""
+    argv = (b"LMOVE", key_bytes("lmove", first_list, "first_list"),
+            key_bytes("lmove", second_list, "second_list"), choice("lmove", src, "src", _SIDES),
+            choice("lmove", dest, "dest", _SIDES))
+    return Call(argv, data_or_none, False, (1, 2, 1))
+
+
+@operation
+def lmpop(keys: Keys, direction: str = "LEFT", *,
+          count: int | None = None) -> Call[tuple[Read, list[Read]] | None]:
+    """Pop up to `count` (default 1) elements from the `direction` end of the first
+    non-empty list of `keys`; return ``(key, elements)``, or None when all are empty."""
+    names = key_list("lmpop", keys)
+    if not names:
+        raise ValueError("lmpop: at least one key is required")
+    argv = [b"LMPOP", b"%d" % len(names), *names, choice("lmpop", direction, "direction",
+                                                          _SIDES)]
+    if count is not None:
+        argv += (b"COUNT", b"%d" % integer_arg("lmpop", count, "count"))
+    return Call(tuple(argv), key_and_list, False, None)

@@ -1,12 +1,13 @@
-"""Operations on strings and counters: SET, GET, INCRBY, DECRBY, MGET, MSET."""
+"""Operations on strings and counters: SET and its forms, GET and its forms, counters,
+ranges, MGET, MSET, MSETNX."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from ._args import integer_arg, key_bytes, positive_duration, value_bytes
-from ._call import Call, Read, operation
+from ._args import float_arg, integer_arg, key_bytes, moment, positive_duration, value_bytes
+from ._call import Call, Read, operation, variant
 from ._decode import (
     always_true,
     data_list,
@@ -15,10 +16,16 @@ from ._decode import (
     integer,
     ok_or_false,
     ok_true,
+    one_is_true,
+    score,
 )
-from .types import Duration, Key, Keys, Value, ValueMapping
+from .types import Duration, Key, Keys, Seconds, Value, ValueMapping, When
 
-__all__ = ["SetOptions", "decr", "get", "incr", "mget", "mset", "parse_set_options", "set_"]
+__all__ = [
+    "SetOptions", "append", "decr", "get", "getdel", "getex", "getrange", "getset", "incr",
+    "incrbyfloat", "mget", "mset", "msetnx", "parse_set_options", "set_", "setex", "setnx",
+    "setrange", "strlen",
+]
 
 
 class SetOptions(NamedTuple):
@@ -65,9 +72,20 @@ def parse_set_options(argv: Sequence[bytes]) -> SetOptions | None:
     return SetOptions(nx, xx, get, keepttl, unit, expire)
 
 
+@variant("set")
+def _set_1(key: Key, value: Value, *, ex: Duration = None, px: Duration = None,
+         nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[False] = False,
+         exat: When | None = None, pxat: When | None = None) -> Call[bool]:
+    raise NotImplementedError  # a signature only: see `variant`
+@variant("set")
+def _set_2(key: Key, value: Value, *, ex: Duration = None, px: Duration = None,
+         nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[True],
+         exat: When | None = None, pxat: When | None = None) -> Call[Read | None]:
+    raise NotImplementedError  # a signature only: see `variant`
 @operation
 def set_(key: Key, value: Value, *, ex: Duration = None, px: Duration = None,
-         nx: bool = False, xx: bool = False) -> Call[bool]:
+         nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False,
+         exat: When | None = None, pxat: When | None = None) -> Call[bool | Read | None]:
     """Store `value` at `key`.
 
     Args:
@@ -75,27 +93,41 @@ def set_(key: Key, value: Value, *, ex: Duration = None, px: Duration = None,
         value: str, bytes, int, float or bool (True is stored as ``"1"``).
         ex: expiry in seconds (int or timedelta); px: in milliseconds.
         nx: only if the key does not exist; xx: only if it exists.
+        keepttl: keep the key's time to live.
+        get: return the old value instead of True/False.
+        exat: expire at this Unix time in seconds (int or datetime); pxat: in milliseconds.
 
     Returns:
-        True, or False when `nx` or `xx` stopped it.
+        True, or False when `nx` or `xx` stopped it; with `get`, the old value (or None).
 
     Example::
 
         await db.set("session:1", "alice", ex=3600)   # True
     """
     argv = [b"SET", key_bytes("set", key), value_bytes("set", value)]
-    if ex is not None and px is not None:
-        raise ValueError("set: give ex or px, not both")
+    given = [name for name, option in (("ex", ex), ("px", px), ("exat", exat), ("pxat", pxat))
+             if option is not None] + (["keepttl"] if keepttl else [])
+    if len(given) > 1:
+        raise ValueError(f"set: give one of ex, px, exat, pxat and keepttl, not {given}")
     if nx and xx:
         raise ValueError("set: give nx or xx, not both")
     if ex is not None:
         argv += (b"EX", b"%d" % positive_duration("set", ex, "ex", 1.0))
     if px is not None:
         argv += (b"PX", b"%d" % positive_duration("set", px, "px", 0.001))
+    if exat is not None:
+        argv += (b"EXAT", moment("set", exat, "exat", 1.0))
+    if pxat is not None:
+        argv += (b"PXAT", moment("set", pxat, "pxat", 0.001))
+    if keepttl:
+        argv.append(b"KEEPTTL")
     if nx:
         argv.append(b"NX")
     if xx:
         argv.append(b"XX")
+    if get:
+        argv.append(b"GET")
+        return Call(tuple(argv), data_or_none, False)
     conditional = bool(nx or xx)
     return Call(tuple(argv), ok_or_false if conditional else ok_true, not conditional)
 
@@ -135,11 +167,118 @@ def mget(keys: Keys) -> Call[list[Read | None]]:
 @operation
 def mset(mapping: ValueMapping) -> Call[bool]:
     """Set every key of `mapping` at once; return True."""
-    if not isinstance(mapping, Mapping):
-        raise TypeError(f"mset: mapping must be a mapping, not {type(mapping).__name__}")
-    argv: list[bytes] = [b"MSET"]
-    for k, v in mapping.items():
-        argv += (key_bytes("mset", k), value_bytes("mset", v))
+    argv = _pairs("mset", mapping)
     if len(argv) == 1:
         return Call((), always_true, True)
     return Call(tuple(argv), ok_true, True, (1, -1, 2))
+
+
+@operation
+def msetnx(mapping: ValueMapping) -> Call[bool]:
+    """Set every key of `mapping` only if none of them exists; True when set."""
+    argv = _pairs("msetnx", mapping)
+    if len(argv) == 1:
+        raise ValueError("msetnx: at least one key is required")
+    return Call(tuple(argv), one_is_true, False, (1, -1, 2))
+
+
+def _pairs(op: str, mapping: object) -> list[bytes]:
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{op}: mapping must be a mapping, not {type(mapping).__name__}")
+    argv: list[bytes] = [op.upper().encode()]
+    for k, v in mapping.items():
+        argv += (key_bytes(op, k), value_bytes(op, v))
+    return argv
+
+
+@operation
+def getdel(key: Key) -> Call[Read | None]:
+    """Return the value at `key` and delete it; None when missing."""
+    return Call((b"GETDEL", key_bytes("getdel", key)), data_or_none, False)
+
+
+@operation
+def getex(key: Key, *, ex: Duration = None, px: Duration = None, exat: When | None = None,
+          pxat: When | None = None, persist: bool = False) -> Call[Read | None]:
+    """Return the value at `key` (None when missing) and set or remove its time to live:
+    `ex`/`px` (seconds/milliseconds from now), `exat`/`pxat` (Unix time), `persist`."""
+    argv = [b"GETEX", key_bytes("getex", key)]
+    given = [name for name, option in (("ex", ex), ("px", px), ("exat", exat), ("pxat", pxat))
+             if option is not None] + (["persist"] if persist else [])
+    if len(given) > 1:
+        raise ValueError(f"getex: give one of ex, px, exat, pxat and persist, not {given}")
+    if ex is not None:
+        argv += (b"EX", b"%d" % positive_duration("getex", ex, "ex", 1.0))
+    if px is not None:
+        argv += (b"PX", b"%d" % positive_duration("getex", px, "px", 0.001))
+    if exat is not None:
+        argv += (b"EXAT", moment("getex", exat, "exat", 1.0))
+    if pxat is not None:
+        argv += (b"PXAT", moment("getex", pxat, "pxat", 0.001))
+    if persist:
+        argv.append(b"PERSIST")
+    return Call(tuple(argv), data_or_none, True)
+
+
+@operation
+def getset(key: Key, value: Value) -> Call[Read | None]:
+    """Store `value` at `key` and return the old value (None when missing)."""
+    return Call((b"GETSET", key_bytes("getset", key), value_bytes("getset", value)),
+                data_or_none, False)
+
+
+@operation
+def setnx(key: Key, value: Value) -> Call[bool]:
+    """Store `value` at `key` only if it does not exist; True when stored."""
+    return Call((b"SETNX", key_bytes("setnx", key), value_bytes("setnx", value)),
+                one_is_true, False)
+
+
+@operation
+def setex(key: Key, time: Seconds, value: Value) -> Call[bool]:
+    """Store `value` at `key` with a time to live of `time` seconds (int or timedelta);
+    True."""
+    seconds = positive_duration("setex", time, "time", 1.0)
+    return Call((b"SETEX", key_bytes("setex", key), b"%d" % seconds,
+                 value_bytes("setex", value)), ok_true, True)
+
+
+@operation
+def append(key: Key, value: Value) -> Call[int]:
+    """Append `value` to the string at `key` (created when missing); return its length."""
+    return Call((b"APPEND", key_bytes("append", key), value_bytes("append", value)), integer,
+                False)
+
+
+@operation
+def strlen(key: Key) -> Call[int]:
+    """The length in bytes of the string at `key` (0 when missing)."""
+    return Call((b"STRLEN", key_bytes("strlen", key)), integer, True)
+
+
+@operation
+def getrange(key: Key, start: int, end: int) -> Call[Read]:
+    """Bytes `start` to `end` inclusive of the string at `key`; negative offsets count from
+    the end ("" when out of range or missing)."""
+    first = integer_arg("getrange", start, "start")
+    last = integer_arg("getrange", end, "end")
+    return Call((b"GETRANGE", key_bytes("getrange", key), b"%d" % first, b"%d" % last),
+                data_or_none, True)
+
+
+@operation
+def setrange(key: Key, offset: int, value: Value) -> Call[int]:
+    """Overwrite the string at `key` from byte `offset` (padding with zero bytes); return
+    its new length."""
+    at = integer_arg("setrange", offset, "offset")
+    if at < 0:
+        raise ValueError(f"setrange: offset must not be negative, not {at}")
+    return Call((b"SETRANGE", key_bytes("setrange", key), b"%d" % at,
+                 value_bytes("setrange", value)), integer, True)
+
+
+@operation
+def incrbyfloat(key: Key, amount: float = 1.0) -> Call[float]:
+    """Add `amount` to the number at `key` (a missing key starts at 0); return it."""
+    return Call((b"INCRBYFLOAT", key_bytes("incrbyfloat", key),
+                 float_arg("incrbyfloat", amount, "amount")), score, False)

@@ -257,6 +257,7 @@ class Planner:
             b"EXPIRE": self._expire, b"TTL": self._ttl, b"INCR": self._counter,
             b"DECR": self._counter, b"INCRBY": self._counter, b"DECRBY": self._counter,
             b"MGET": self._mget, b"MSET": self._mset, b"PING": self._ping,
+            b"SETNX": self._setnx, b"SETEX": self._setex,
         }
 
     def plan(self, argv: tuple[bytes, ...], *, now: float) -> Plan:
@@ -325,6 +326,25 @@ class Planner:
             return _unexpected(reply, "SET")
 
         return self._one(key, payload, combine, mode is None)
+
+    def _setnx(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        # SET NX (an `ms` in add mode), answering 1 or 0
+        if len(argv) != 3:
+            return _wrong_args(argv[0])
+        plan = self._set((b"SET", argv[1], argv[2], b"NX"), now)
+        combine = plan.combine
+        return Plan(plan.parts, lambda replies: _ok_as_one(combine(replies)), False)
+
+    def _setex(self, argv: tuple[bytes, ...], now: float) -> Plan:
+        # SET EX with SETEX's own errors; whole seconds, as memcached keeps them
+        if len(argv) != 4:
+            return _wrong_args(argv[0])
+        seconds = _int_arg(argv[2])
+        if seconds is None:
+            return _answer(ReplyError(_NOT_INTEGER))
+        if seconds <= 0:
+            return _answer(ReplyError("ERR invalid expire time in 'setex' command"))
+        return self._set((b"SET", argv[1], argv[3], b"EX", argv[2]), now)
 
     def _expire(self, argv: tuple[bytes, ...], now: float) -> Plan:
         if len(argv) > 3:
@@ -480,6 +500,13 @@ def _unsupported(name: bytes, option: bytes = b"") -> UnsupportedOperation:
     if option:
         op += f" with {option.decode(errors='replace')}"
     return UnsupportedOperation(f"{op} is not supported by the memcached backend")
+
+
+def _ok_as_one(reply: Any) -> Any:
+    """SET NX's reply as SETNX's: 1 when set, 0 when the key existed (errors unchanged)."""
+    if reply == "OK":
+        return 1
+    return 0 if reply is None else reply
 
 
 def _deleted(reply: Any) -> Any:

@@ -7,17 +7,33 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar, overload
 
 from ...commands import Call
 from ...commands import hashes as _hashes
+from ...commands import hll as _hll
 from ...commands import keys as _keys
 from ...commands import lists as _lists
 from ...commands import pubsub as _pubsub
 from ...commands import server as _server
 from ...commands import sets as _sets
 from ...commands import strings as _strings
-from ...commands.types import Duration, Key, Keys, Seconds, Value, ValueMapping
+from ...commands import zsets as _zsets
+from ...commands.types import (
+    Duration,
+    Key,
+    Keys,
+    LexBound,
+    RangeBound,
+    ScoreBound,
+    ScoreMapping,
+    Seconds,
+    Value,
+    ValueMapping,
+    Values,
+    Weights,
+    When,
+)
 
 __all__ = ["Operations", "QueuedOperations", "R"]
 
@@ -32,21 +48,6 @@ class Operations(Generic[R]):
 
     def _run(self, call: Call[T]) -> T:
         raise NotImplementedError
-
-    def hset(self, key: Key, field: Key, value: Value) -> bool:
-        """Set a hash field; True when the field is new, False when it was updated."""
-        call: Call[bool] = _hashes.hset(key, field, value)
-        return self._run(call)
-
-    def hget(self, key: Key, field: Key) -> R | None:
-        """Return a hash field, or None."""
-        call: Call[R | None] = _hashes.hget(key, field)
-        return self._run(call)
-
-    def hgetall(self, key: Key) -> dict[R, R]:
-        """Return the whole hash as a dict ({} when missing)."""
-        call: Call[dict[R, R]] = _hashes.hgetall(key)
-        return self._run(call)
 
     def delete(self, *keys: Key) -> int:
         """Delete `keys`; return how many existed."""
@@ -75,6 +76,196 @@ class Operations(Generic[R]):
         call: Call[int] = _keys.ttl(key)
         return self._run(call)
 
+    def unlink(self, *keys: Key) -> int:
+        """Delete `keys`, freeing their memory in the background; return how many existed."""
+        call: Call[int] = _keys.unlink(*keys)
+        return self._run(call)
+
+    def type(self, key: Key) -> str:
+        """The type of the value at `key`: ``"string"``, ``"list"``, ``"hash"``, ``"set"``,
+        ``"zset"``, ``"stream"``, or ``"none"`` when missing (always a str).
+        """
+        call: Call[str] = _keys.type_(key)
+        return self._run(call)
+
+    def rename(self, src: Key, dst: Key) -> bool:
+        """Rename `src` to `dst` (replacing it); True.  A missing `src` raises
+        `kvs.ResponseError` (``ERR no such key``).
+        """
+        call: Call[bool] = _keys.rename(src, dst)
+        return self._run(call)
+
+    def renamenx(self, src: Key, dst: Key) -> bool:
+        """Rename `src` to `dst` only if `dst` does not exist; True when renamed."""
+        call: Call[bool] = _keys.renamenx(src, dst)
+        return self._run(call)
+
+    def persist(self, key: Key) -> bool:
+        """Remove the time to live of `key`; True when it had one."""
+        call: Call[bool] = _keys.persist(key)
+        return self._run(call)
+
+    def pexpire(self, key: Key, milliseconds: Seconds) -> bool:
+        """Set a time to live in milliseconds (int, or a timedelta); False when the key is
+        missing.  ``milliseconds <= 0`` deletes the key.
+        """
+        call: Call[bool] = _keys.pexpire(key, milliseconds)
+        return self._run(call)
+
+    def pttl(self, key: Key) -> int:
+        """Milliseconds left before `key` expires; -1 without expiry; -2 when missing."""
+        call: Call[int] = _keys.pttl(key)
+        return self._run(call)
+
+    def expireat(self, key: Key, when: When) -> bool:
+        """Expire `key` at `when` (Unix time in seconds, or a datetime); False when the key is
+        missing.  A moment in the past deletes the key.
+        """
+        call: Call[bool] = _keys.expireat(key, when)
+        return self._run(call)
+
+    def expiretime(self, key: Key) -> int:
+        """The Unix time in seconds at which `key` expires; -1 without expiry; -2 when
+        missing.
+        """
+        call: Call[int] = _keys.expiretime(key)
+        return self._run(call)
+
+    def copy(self, src: Key, dst: Key, *, destination_db: int | None = None, replace: bool = False) -> bool:
+        """Copy the value (and time to live) of `src` to `dst`; True when copied, False when
+        `src` is missing or `dst` exists (unless `replace`).
+        """
+        call: Call[bool] = _keys.copy(src, dst, destination_db=destination_db, replace=replace)
+        return self._run(call)
+
+    def dbsize(self) -> int:
+        """The number of keys in the database."""
+        call: Call[int] = _keys.dbsize()
+        return self._run(call)
+
+    def flushdb(self, asynchronous: bool = False) -> bool:
+        """Delete every key of the database (in the background with `asynchronous`); True."""
+        call: Call[bool] = _keys.flushdb(asynchronous)
+        return self._run(call)
+
+    def scan(self, cursor: int = 0, *, match: Key | None = None, count: int | None = None, type: str | None = None) -> tuple[int, list[R]]:
+        """One page of SCAN: the next cursor (0 when the scan is over) and some keys.
+        `scan_iter` runs the whole scan.
+        """
+        call: Call[tuple[int, list[R]]] = _keys.scan(cursor, match=match, count=count, type=type)
+        return self._run(call)
+
+    def hset(self, key: Key, field: Key | None = None, value: Value | None = None, *, mapping: ValueMapping | None = None) -> int:
+        """Set one hash field (`field`, `value`) and/or every field of `mapping`.
+
+        Returns:
+            For one field, True when it is new and False when it was updated; with `mapping`,
+            the number of new fields.
+        """
+        call: Call[int] = _hashes.hset(key, field, value, mapping=mapping)
+        return self._run(call)
+
+    def hget(self, key: Key, field: Key) -> R | None:
+        """Return a hash field, or None."""
+        call: Call[R | None] = _hashes.hget(key, field)
+        return self._run(call)
+
+    def hgetall(self, key: Key) -> dict[R, R]:
+        """Return the whole hash as a dict ({} when missing)."""
+        call: Call[dict[R, R]] = _hashes.hgetall(key)
+        return self._run(call)
+
+    def hdel(self, key: Key, *fields: Key) -> int:
+        """Delete `fields` from the hash; return how many existed."""
+        call: Call[int] = _hashes.hdel(key, *fields)
+        return self._run(call)
+
+    def hexists(self, key: Key, field: Key) -> bool:
+        """Whether the hash has `field`."""
+        call: Call[bool] = _hashes.hexists(key, field)
+        return self._run(call)
+
+    def hlen(self, key: Key) -> int:
+        """The number of fields of the hash (0 when missing)."""
+        call: Call[int] = _hashes.hlen(key)
+        return self._run(call)
+
+    def hkeys(self, key: Key) -> list[R]:
+        """The fields of the hash."""
+        call: Call[list[R]] = _hashes.hkeys(key)
+        return self._run(call)
+
+    def hvals(self, key: Key) -> list[R]:
+        """The values of the hash."""
+        call: Call[list[R]] = _hashes.hvals(key)
+        return self._run(call)
+
+    def hmget(self, key: Key, fields: Keys) -> list[R | None]:
+        """The values of `fields`, aligned with them, None where missing."""
+        call: Call[list[R | None]] = _hashes.hmget(key, fields)
+        return self._run(call)
+
+    def hincrby(self, key: Key, field: Key, amount: int = 1) -> int:
+        """Add `amount` to the integer in `field` (a missing one starts at 0); return it."""
+        call: Call[int] = _hashes.hincrby(key, field, amount)
+        return self._run(call)
+
+    def hincrbyfloat(self, key: Key, field: Key, amount: float = 1.0) -> float:
+        """Add `amount` to the number in `field` (a missing one starts at 0); return it."""
+        call: Call[float] = _hashes.hincrbyfloat(key, field, amount)
+        return self._run(call)
+
+    def hsetnx(self, key: Key, field: Key, value: Value) -> bool:
+        """Set `field` only if it does not exist; True when set."""
+        call: Call[bool] = _hashes.hsetnx(key, field, value)
+        return self._run(call)
+
+    @overload
+    def hrandfield(self, key: Key, count: None = None, withvalues: Literal[False] = False) -> R | None: ...
+
+    @overload
+    def hrandfield(self, key: Key, count: int, withvalues: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def hrandfield(self, key: Key, count: int, withvalues: Literal[True]) -> list[tuple[R, R]]: ...
+
+    @overload
+    def hrandfield(self, key: Key, count: int | None = None, withvalues: bool = False) -> R | list[R] | list[tuple[R, R]] | None: ...
+
+    def hrandfield(self, key: Key, count: int | None = None, withvalues: bool = False) -> R | list[R] | list[tuple[R, R]] | None:
+        """Random fields of the hash: without `count`, one field (None when missing); with it,
+        a list of up to `count` distinct fields (a negative count allows repeats and gives
+        exactly ``-count``); with `withvalues`, ``(field, value)`` tuples.
+        """
+        call: Call[R | list[R] | list[tuple[R, R]] | None] = _hashes.hrandfield(key, count, withvalues)
+        return self._run(call)
+
+    def hscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> tuple[int, dict[R, R]]:
+        """One page of HSCAN: the next cursor (0 when done) and some fields with their values.
+        `hscan_iter` runs the whole scan.
+        """
+        call: Call[tuple[int, dict[R, R]]] = _hashes.hscan(key, cursor, match=match, count=count)
+        return self._run(call)
+
+    def pfadd(self, key: Key, *elements: Value) -> bool:
+        """Add `elements` to the HyperLogLog at `key` (created when missing); True when its
+        estimate changed (or it was created).
+        """
+        call: Call[bool] = _hll.pfadd(key, *elements)
+        return self._run(call)
+
+    def pfcount(self, *keys: Key) -> int:
+        """The estimated number of distinct elements added to the HyperLogLogs `keys` (of their
+        union, for several).
+        """
+        call: Call[int] = _hll.pfcount(*keys)
+        return self._run(call)
+
+    def pfmerge(self, dest: Key, *sources: Key) -> bool:
+        """Merge the HyperLogLogs `sources` (and `dest` itself) into `dest`; True."""
+        call: Call[bool] = _hll.pfmerge(dest, *sources)
+        return self._run(call)
+
     def lpush(self, key: Key, *values: Value) -> int:
         """Prepend `values` to the list at `key`; return its new length."""
         call: Call[int] = _lists.lpush(key, *values)
@@ -98,6 +289,73 @@ class Operations(Generic[R]):
     def lrange(self, key: Key, start: int, stop: int) -> list[R]:
         """Return elements `start` to `stop` inclusive; negative indexes count from the end."""
         call: Call[list[R]] = _lists.lrange(key, start, stop)
+        return self._run(call)
+
+    def llen(self, key: Key) -> int:
+        """The length of the list at `key` (0 when missing)."""
+        call: Call[int] = _lists.llen(key)
+        return self._run(call)
+
+    def lindex(self, key: Key, index: int) -> R | None:
+        """The element at `index` (negative counts from the end), or None when out of range."""
+        call: Call[R | None] = _lists.lindex(key, index)
+        return self._run(call)
+
+    def lset(self, key: Key, index: int, value: Value) -> bool:
+        """Replace the element at `index`; True.  An index out of range (or a missing key)
+        raises `kvs.ResponseError`.
+        """
+        call: Call[bool] = _lists.lset(key, index, value)
+        return self._run(call)
+
+    def linsert(self, key: Key, where: str, refvalue: Value, value: Value) -> int:
+        """Insert `value` ``"before"`` or ``"after"`` (`where`) the first `refvalue`; return the
+        new length, -1 when `refvalue` is not there, 0 when the key is missing.
+        """
+        call: Call[int] = _lists.linsert(key, where, refvalue, value)
+        return self._run(call)
+
+    def lrem(self, key: Key, count: int, value: Value) -> int:
+        """Remove `count` occurrences of `value` (from the tail when negative, all when 0);
+        return how many were removed.
+        """
+        call: Call[int] = _lists.lrem(key, count, value)
+        return self._run(call)
+
+    def ltrim(self, key: Key, start: int, end: int) -> bool:
+        """Keep only elements `start` to `end` inclusive; True."""
+        call: Call[bool] = _lists.ltrim(key, start, end)
+        return self._run(call)
+
+    @overload
+    def lpos(self, key: Key, value: Value, rank: int | None = None, count: None = None, maxlen: int | None = None) -> int | None: ...
+
+    @overload
+    def lpos(self, key: Key, value: Value, rank: int | None = None, *, count: int, maxlen: int | None = None) -> list[int]: ...
+
+    @overload
+    def lpos(self, key: Key, value: Value, rank: int | None = None, count: int | None = None, maxlen: int | None = None) -> int | list[int] | None: ...
+
+    def lpos(self, key: Key, value: Value, rank: int | None = None, count: int | None = None, maxlen: int | None = None) -> int | list[int] | None:
+        """The index of `value` in the list, or None; with `count`, a list of up to `count`
+        indexes (0: all).  `rank` picks the n-th match (negative: from the tail); `maxlen`
+        compares at most that many elements.
+        """
+        call: Call[int | list[int] | None] = _lists.lpos(key, value, rank, count, maxlen)
+        return self._run(call)
+
+    def lmove(self, first_list: Key, second_list: Key, src: str = 'LEFT', dest: str = 'RIGHT') -> R | None:
+        """Pop an element from the `src` end (``"left"``/``"right"``) of `first_list`, push it at
+        the `dest` end of `second_list` and return it; None when `first_list` is empty.
+        """
+        call: Call[R | None] = _lists.lmove(first_list, second_list, src, dest)
+        return self._run(call)
+
+    def lmpop(self, keys: Keys, direction: str = 'LEFT', *, count: int | None = None) -> tuple[R, list[R]] | None:
+        """Pop up to `count` (default 1) elements from the `direction` end of the first
+        non-empty list of `keys`; return ``(key, elements)``, or None when all are empty.
+        """
+        call: Call[tuple[R, list[R]] | None] = _lists.lmpop(keys, direction, count=count)
         return self._run(call)
 
     def publish(self, channel: Key, message: Value) -> int:
@@ -150,7 +408,118 @@ class Operations(Generic[R]):
         call: Call[set[R]] = _sets.smembers(key)
         return self._run(call)
 
-    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False) -> bool:
+    def srem(self, key: Key, *members: Value) -> int:
+        """Remove members from the set; return how many were there."""
+        call: Call[int] = _sets.srem(key, *members)
+        return self._run(call)
+
+    def sismember(self, key: Key, member: Value) -> bool:
+        """Whether `member` is in the set."""
+        call: Call[bool] = _sets.sismember(key, member)
+        return self._run(call)
+
+    def smismember(self, key: Key, members: Values) -> list[bool]:
+        """Whether each of `members` is in the set, aligned with them."""
+        call: Call[list[bool]] = _sets.smismember(key, members)
+        return self._run(call)
+
+    def scard(self, key: Key) -> int:
+        """The number of members of the set (0 when missing)."""
+        call: Call[int] = _sets.scard(key)
+        return self._run(call)
+
+    @overload
+    def spop(self, key: Key, count: None = None) -> R | None: ...
+
+    @overload
+    def spop(self, key: Key, count: int) -> set[R]: ...
+
+    @overload
+    def spop(self, key: Key, count: int | None = None) -> R | set[R] | None: ...
+
+    def spop(self, key: Key, count: int | None = None) -> R | set[R] | None:
+        """Remove and return a random member (None when the set is empty); with `count`, a set
+        of up to `count` members.
+        """
+        call: Call[R | set[R] | None] = _sets.spop(key, count)
+        return self._run(call)
+
+    @overload
+    def srandmember(self, key: Key, number: None = None) -> R | None: ...
+
+    @overload
+    def srandmember(self, key: Key, number: int) -> list[R]: ...
+
+    @overload
+    def srandmember(self, key: Key, number: int | None = None) -> R | list[R] | None: ...
+
+    def srandmember(self, key: Key, number: int | None = None) -> R | list[R] | None:
+        """A random member (None when the set is empty); with `number`, a list of up to
+        `number` distinct members (a negative number allows repeats and gives exactly
+        ``-number``).
+        """
+        call: Call[R | list[R] | None] = _sets.srandmember(key, number)
+        return self._run(call)
+
+    def smove(self, src: Key, dst: Key, member: Value) -> bool:
+        """Move `member` from the set `src` to the set `dst`; True when it was in `src`."""
+        call: Call[bool] = _sets.smove(src, dst, member)
+        return self._run(call)
+
+    def sinter(self, *keys: Key) -> set[R]:
+        """The members present in every set of `keys`."""
+        call: Call[set[R]] = _sets.sinter(*keys)
+        return self._run(call)
+
+    def sunion(self, *keys: Key) -> set[R]:
+        """The members of any set of `keys`."""
+        call: Call[set[R]] = _sets.sunion(*keys)
+        return self._run(call)
+
+    def sdiff(self, *keys: Key) -> set[R]:
+        """The members of the first set that are in none of the others."""
+        call: Call[set[R]] = _sets.sdiff(*keys)
+        return self._run(call)
+
+    def sinterstore(self, dest: Key, *keys: Key) -> int:
+        """Store `sinter(*keys)` at `dest`; return its size."""
+        call: Call[int] = _sets.sinterstore(dest, *keys)
+        return self._run(call)
+
+    def sunionstore(self, dest: Key, *keys: Key) -> int:
+        """Store `sunion(*keys)` at `dest`; return its size."""
+        call: Call[int] = _sets.sunionstore(dest, *keys)
+        return self._run(call)
+
+    def sdiffstore(self, dest: Key, *keys: Key) -> int:
+        """Store `sdiff(*keys)` at `dest`; return its size."""
+        call: Call[int] = _sets.sdiffstore(dest, *keys)
+        return self._run(call)
+
+    def sintercard(self, keys: Keys, *, limit: int = 0) -> int:
+        """The size of the intersection of the sets `keys`, counting up to `limit` (0: no
+        limit).
+        """
+        call: Call[int] = _sets.sintercard(keys, limit=limit)
+        return self._run(call)
+
+    def sscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> tuple[int, list[R]]:
+        """One page of SSCAN: the next cursor (0 when done) and some members.  `sscan_iter`
+        runs the whole scan.
+        """
+        call: Call[tuple[int, list[R]]] = _sets.sscan(key, cursor, match=match, count=count)
+        return self._run(call)
+
+    @overload
+    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[False] = False, exat: When | None = None, pxat: When | None = None) -> bool: ...
+
+    @overload
+    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: Literal[True], exat: When | None = None, pxat: When | None = None) -> R | None: ...
+
+    @overload
+    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> bool | R | None: ...
+
+    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> bool | R | None:
         """Store `value` at `key`.
 
         Args:
@@ -158,15 +527,18 @@ class Operations(Generic[R]):
             value: str, bytes, int, float or bool (True is stored as ``"1"``).
             ex: expiry in seconds (int or timedelta); px: in milliseconds.
             nx: only if the key does not exist; xx: only if it exists.
+            keepttl: keep the key's time to live.
+            get: return the old value instead of True/False.
+            exat: expire at this Unix time in seconds (int or datetime); pxat: in milliseconds.
 
         Returns:
-            True, or False when `nx` or `xx` stopped it.
+            True, or False when `nx` or `xx` stopped it; with `get`, the old value (or None).
 
         Example::
 
             db.set("session:1", "alice", ex=3600)   # True
         """
-        call: Call[bool] = _strings.set_(key, value, ex=ex, px=px, nx=nx, xx=xx)
+        call: Call[bool | R | None] = _strings.set_(key, value, ex=ex, px=px, nx=nx, xx=xx, keepttl=keepttl, get=get, exat=exat, pxat=pxat)
         return self._run(call)
 
     def get(self, key: Key) -> R | None:
@@ -194,6 +566,267 @@ class Operations(Generic[R]):
         call: Call[bool] = _strings.mset(mapping)
         return self._run(call)
 
+    def msetnx(self, mapping: ValueMapping) -> bool:
+        """Set every key of `mapping` only if none of them exists; True when set."""
+        call: Call[bool] = _strings.msetnx(mapping)
+        return self._run(call)
+
+    def getdel(self, key: Key) -> R | None:
+        """Return the value at `key` and delete it; None when missing."""
+        call: Call[R | None] = _strings.getdel(key)
+        return self._run(call)
+
+    def getex(self, key: Key, *, ex: Duration = None, px: Duration = None, exat: When | None = None, pxat: When | None = None, persist: bool = False) -> R | None:
+        """Return the value at `key` (None when missing) and set or remove its time to live:
+        `ex`/`px` (seconds/milliseconds from now), `exat`/`pxat` (Unix time), `persist`.
+        """
+        call: Call[R | None] = _strings.getex(key, ex=ex, px=px, exat=exat, pxat=pxat, persist=persist)
+        return self._run(call)
+
+    def getset(self, key: Key, value: Value) -> R | None:
+        """Store `value` at `key` and return the old value (None when missing)."""
+        call: Call[R | None] = _strings.getset(key, value)
+        return self._run(call)
+
+    def setnx(self, key: Key, value: Value) -> bool:
+        """Store `value` at `key` only if it does not exist; True when stored."""
+        call: Call[bool] = _strings.setnx(key, value)
+        return self._run(call)
+
+    def setex(self, key: Key, time: Seconds, value: Value) -> bool:
+        """Store `value` at `key` with a time to live of `time` seconds (int or timedelta);
+        True.
+        """
+        call: Call[bool] = _strings.setex(key, time, value)
+        return self._run(call)
+
+    def append(self, key: Key, value: Value) -> int:
+        """Append `value` to the string at `key` (created when missing); return its length."""
+        call: Call[int] = _strings.append(key, value)
+        return self._run(call)
+
+    def strlen(self, key: Key) -> int:
+        """The length in bytes of the string at `key` (0 when missing)."""
+        call: Call[int] = _strings.strlen(key)
+        return self._run(call)
+
+    def getrange(self, key: Key, start: int, end: int) -> R:
+        """Bytes `start` to `end` inclusive of the string at `key`; negative offsets count from
+        the end ("" when out of range or missing).
+        """
+        call: Call[R] = _strings.getrange(key, start, end)
+        return self._run(call)
+
+    def setrange(self, key: Key, offset: int, value: Value) -> int:
+        """Overwrite the string at `key` from byte `offset` (padding with zero bytes); return
+        its new length.
+        """
+        call: Call[int] = _strings.setrange(key, offset, value)
+        return self._run(call)
+
+    def incrbyfloat(self, key: Key, amount: float = 1.0) -> float:
+        """Add `amount` to the number at `key` (a missing key starts at 0); return it."""
+        call: Call[float] = _strings.incrbyfloat(key, amount)
+        return self._run(call)
+
+    def zadd(self, key: Key, mapping: ScoreMapping, *, nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False, ch: bool = False) -> int:
+        """Add the members of `mapping` (member -> score) or update their scores.
+
+        Args:
+            nx: only add new members; xx: only update existing ones.
+            gt, lt: only update when the new score is greater (less) than the current one.
+            ch: count changed members too, not only added ones.
+
+        Returns:
+            The number of members added (with `ch`, added or changed).
+        """
+        call: Call[int] = _zsets.zadd(key, mapping, nx=nx, xx=xx, gt=gt, lt=lt, ch=ch)
+        return self._run(call)
+
+    def zincrby(self, key: Key, amount: float, member: Value) -> float:
+        """Add `amount` to the score of `member` (a new member starts at 0); return the score."""
+        call: Call[float] = _zsets.zincrby(key, amount, member)
+        return self._run(call)
+
+    def zrem(self, key: Key, *members: Value) -> int:
+        """Remove members; return how many were there."""
+        call: Call[int] = _zsets.zrem(key, *members)
+        return self._run(call)
+
+    def zscore(self, key: Key, member: Value) -> float | None:
+        """The score of `member`, or None."""
+        call: Call[float | None] = _zsets.zscore(key, member)
+        return self._run(call)
+
+    def zmscore(self, key: Key, members: Values) -> list[float | None]:
+        """The scores of `members`, aligned with them, None where missing."""
+        call: Call[list[float | None]] = _zsets.zmscore(key, members)
+        return self._run(call)
+
+    def zcard(self, key: Key) -> int:
+        """The number of members (0 when missing)."""
+        call: Call[int] = _zsets.zcard(key)
+        return self._run(call)
+
+    def zcount(self, key: Key, min: ScoreBound, max: ScoreBound) -> int:
+        """The number of members with a score between `min` and `max` (inclusive unless
+        written ``"(x"``).
+        """
+        call: Call[int] = _zsets.zcount(key, min, max)
+        return self._run(call)
+
+    def zlexcount(self, key: Key, min: LexBound, max: LexBound) -> int:
+        """The number of members between the lexicographic bounds `min` and `max` (for members
+        that share one score).
+        """
+        call: Call[int] = _zsets.zlexcount(key, min, max)
+        return self._run(call)
+
+    def zrank(self, key: Key, member: Value) -> int | None:
+        """The rank of `member` by ascending score (0 first), or None."""
+        call: Call[int | None] = _zsets.zrank(key, member)
+        return self._run(call)
+
+    def zrevrank(self, key: Key, member: Value) -> int | None:
+        """The rank of `member` by descending score (0 first), or None."""
+        call: Call[int | None] = _zsets.zrevrank(key, member)
+        return self._run(call)
+
+    @overload
+    def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
+
+    def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
+        """Members from `start` to `stop` inclusive: by rank (ints; negative counts from the
+        end), by score (`byscore`: score bounds) or lexicographically (`bylex`: lex bounds).
+
+        Args:
+            rev: descending order; with `byscore`/`bylex`, `start` is then the upper bound, as
+                Redis takes it.
+            offset, count: skip `offset` matches and return at most `count` (a negative count:
+                all); only with `byscore` or `bylex`.
+            withscores: ``(member, score)`` tuples instead of members (not with `bylex`).
+
+        Example::
+
+            db.zrange("board", 0, 2, rev=True, withscores=True)   # the top three
+        """
+        call: Call[list[R] | list[tuple[R, float]]] = _zsets.zrange(key, start, stop, byscore=byscore, bylex=bylex, rev=rev, offset=offset, count=count, withscores=withscores)
+        return self._run(call)
+
+    def zrangestore(self, dest: Key, name: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None) -> int:
+        """Store what `zrange(name, start, stop, ...)` would return at `dest`; return its size."""
+        call: Call[int] = _zsets.zrangestore(dest, name, start, stop, byscore=byscore, bylex=bylex, rev=rev, offset=offset, count=count)
+        return self._run(call)
+
+    @overload
+    def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
+
+    def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
+        """Members with a score between `min` and `max`, ascending; `start` and `num` skip and
+        limit (give both); with `withscores`, ``(member, score)`` tuples.
+        """
+        call: Call[list[R] | list[tuple[R, float]]] = _zsets.zrangebyscore(key, min, max, start=start, num=num, withscores=withscores)
+        return self._run(call)
+
+    @overload
+    def zrevrange(self, key: Key, start: int, end: int, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def zrevrange(self, key: Key, start: int, end: int, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    def zrevrange(self, key: Key, start: int, end: int, withscores: bool = False) -> list[R] | list[tuple[R, float]]: ...
+
+    def zrevrange(self, key: Key, start: int, end: int, withscores: bool = False) -> list[R] | list[tuple[R, float]]:
+        """Members by rank from `start` to `end` inclusive, by descending score."""
+        call: Call[list[R] | list[tuple[R, float]]] = _zsets.zrevrange(key, start, end, withscores)
+        return self._run(call)
+
+    def zremrangebyrank(self, key: Key, min: int, max: int) -> int:
+        """Remove the members ranked `min` to `max` inclusive; return how many."""
+        call: Call[int] = _zsets.zremrangebyrank(key, min, max)
+        return self._run(call)
+
+    def zremrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound) -> int:
+        """Remove the members with a score between `min` and `max`; return how many."""
+        call: Call[int] = _zsets.zremrangebyscore(key, min, max)
+        return self._run(call)
+
+    def zpopmin(self, key: Key, count: int | None = None) -> list[tuple[R, float]]:
+        """Remove and return the `count` (default 1) lowest-scored members, as
+        ``(member, score)`` tuples ([] when empty).
+        """
+        call: Call[list[tuple[R, float]]] = _zsets.zpopmin(key, count)
+        return self._run(call)
+
+    def zpopmax(self, key: Key, count: int | None = None) -> list[tuple[R, float]]:
+        """Remove and return the `count` (default 1) highest-scored members, as
+        ``(member, score)`` tuples ([] when empty).
+        """
+        call: Call[list[tuple[R, float]]] = _zsets.zpopmax(key, count)
+        return self._run(call)
+
+    @overload
+    def zrandmember(self, key: Key, count: None = None, withscores: Literal[False] = False) -> R | None: ...
+
+    @overload
+    def zrandmember(self, key: Key, count: int, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def zrandmember(self, key: Key, count: int, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None: ...
+
+    def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None:
+        """A random member (None when missing); with `count`, a list of up to `count` distinct
+        members (a negative count allows repeats and gives exactly ``-count``); with
+        `withscores`, ``(member, score)`` tuples.
+        """
+        call: Call[R | list[R] | list[tuple[R, float]] | None] = _zsets.zrandmember(key, count, withscores)
+        return self._run(call)
+
+    def zunionstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> int:
+        """Store the union of the sorted sets `keys` at `dest`; return its size.  `keys` may
+        map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or ``"max"``.
+        """
+        call: Call[int] = _zsets.zunionstore(dest, keys, aggregate)
+        return self._run(call)
+
+    def zinterstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> int:
+        """Store the intersection of the sorted sets `keys` at `dest`; return its size.  `keys`
+        may map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or
+        ``"max"``.
+        """
+        call: Call[int] = _zsets.zinterstore(dest, keys, aggregate)
+        return self._run(call)
+
+    def zdiffstore(self, dest: Key, keys: Keys) -> int:
+        """Store the members of the first sorted set of `keys` that are in none of the others
+        at `dest` (with their scores); return its size.
+        """
+        call: Call[int] = _zsets.zdiffstore(dest, keys)
+        return self._run(call)
+
+    def zscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> tuple[int, list[tuple[R, float]]]:
+        """One page of ZSCAN: the next cursor (0 when done) and ``(member, score)`` tuples.
+        `zscan_iter` runs the whole scan.
+        """
+        call: Call[tuple[int, list[tuple[R, float]]]] = _zsets.zscan(key, cursor, match=match, count=count)
+        return self._run(call)
+
 
 class QueuedOperations:
     """Every operation as a method that queues the call and returns the builder."""
@@ -202,18 +835,6 @@ class QueuedOperations:
 
     def _queue(self, call: Call[Any]) -> Self:
         raise NotImplementedError
-
-    def hset(self, key: Key, field: Key, value: Value) -> Self:
-        """Set a hash field; True when the field is new, False when it was updated."""
-        return self._queue(_hashes.hset(key, field, value))
-
-    def hget(self, key: Key, field: Key) -> Self:
-        """Return a hash field, or None."""
-        return self._queue(_hashes.hget(key, field))
-
-    def hgetall(self, key: Key) -> Self:
-        """Return the whole hash as a dict ({} when missing)."""
-        return self._queue(_hashes.hgetall(key))
 
     def delete(self, *keys: Key) -> Self:
         """Delete `keys`; return how many existed."""
@@ -237,6 +858,154 @@ class QueuedOperations:
         """Seconds left before `key` expires; -1 without expiry; -2 when missing."""
         return self._queue(_keys.ttl(key))
 
+    def unlink(self, *keys: Key) -> Self:
+        """Delete `keys`, freeing their memory in the background; return how many existed."""
+        return self._queue(_keys.unlink(*keys))
+
+    def type(self, key: Key) -> Self:
+        """The type of the value at `key`: ``"string"``, ``"list"``, ``"hash"``, ``"set"``,
+        ``"zset"``, ``"stream"``, or ``"none"`` when missing (always a str).
+        """
+        return self._queue(_keys.type_(key))
+
+    def rename(self, src: Key, dst: Key) -> Self:
+        """Rename `src` to `dst` (replacing it); True.  A missing `src` raises
+        `kvs.ResponseError` (``ERR no such key``).
+        """
+        return self._queue(_keys.rename(src, dst))
+
+    def renamenx(self, src: Key, dst: Key) -> Self:
+        """Rename `src` to `dst` only if `dst` does not exist; True when renamed."""
+        return self._queue(_keys.renamenx(src, dst))
+
+    def persist(self, key: Key) -> Self:
+        """Remove the time to live of `key`; True when it had one."""
+        return self._queue(_keys.persist(key))
+
+    def pexpire(self, key: Key, milliseconds: Seconds) -> Self:
+        """Set a time to live in milliseconds (int, or a timedelta); False when the key is
+        missing.  ``milliseconds <= 0`` deletes the key.
+        """
+        return self._queue(_keys.pexpire(key, milliseconds))
+
+    def pttl(self, key: Key) -> Self:
+        """Milliseconds left before `key` expires; -1 without expiry; -2 when missing."""
+        return self._queue(_keys.pttl(key))
+
+    def expireat(self, key: Key, when: When) -> Self:
+        """Expire `key` at `when` (Unix time in seconds, or a datetime); False when the key is
+        missing.  A moment in the past deletes the key.
+        """
+        return self._queue(_keys.expireat(key, when))
+
+    def expiretime(self, key: Key) -> Self:
+        """The Unix time in seconds at which `key` expires; -1 without expiry; -2 when
+        missing.
+        """
+        return self._queue(_keys.expiretime(key))
+
+    def copy(self, src: Key, dst: Key, *, destination_db: int | None = None, replace: bool = False) -> Self:
+        """Copy the value (and time to live) of `src` to `dst`; True when copied, False when
+        `src` is missing or `dst` exists (unless `replace`).
+        """
+        return self._queue(_keys.copy(src, dst, destination_db=destination_db, replace=replace))
+
+    def dbsize(self) -> Self:
+        """The number of keys in the database."""
+        return self._queue(_keys.dbsize())
+
+    def flushdb(self, asynchronous: bool = False) -> Self:
+        """Delete every key of the database (in the background with `asynchronous`); True."""
+        return self._queue(_keys.flushdb(asynchronous))
+
+    def scan(self, cursor: int = 0, *, match: Key | None = None, count: int | None = None, type: str | None = None) -> Self:
+        """One page of SCAN: the next cursor (0 when the scan is over) and some keys.
+        `scan_iter` runs the whole scan.
+        """
+        return self._queue(_keys.scan(cursor, match=match, count=count, type=type))
+
+    def hset(self, key: Key, field: Key | None = None, value: Value | None = None, *, mapping: ValueMapping | None = None) -> Self:
+        """Set one hash field (`field`, `value`) and/or every field of `mapping`.
+
+        Returns:
+            For one field, True when it is new and False when it was updated; with `mapping`,
+            the number of new fields.
+        """
+        return self._queue(_hashes.hset(key, field, value, mapping=mapping))
+
+    def hget(self, key: Key, field: Key) -> Self:
+        """Return a hash field, or None."""
+        return self._queue(_hashes.hget(key, field))
+
+    def hgetall(self, key: Key) -> Self:
+        """Return the whole hash as a dict ({} when missing)."""
+        return self._queue(_hashes.hgetall(key))
+
+    def hdel(self, key: Key, *fields: Key) -> Self:
+        """Delete `fields` from the hash; return how many existed."""
+        return self._queue(_hashes.hdel(key, *fields))
+
+    def hexists(self, key: Key, field: Key) -> Self:
+        """Whether the hash has `field`."""
+        return self._queue(_hashes.hexists(key, field))
+
+    def hlen(self, key: Key) -> Self:
+        """The number of fields of the hash (0 when missing)."""
+        return self._queue(_hashes.hlen(key))
+
+    def hkeys(self, key: Key) -> Self:
+        """The fields of the hash."""
+        return self._queue(_hashes.hkeys(key))
+
+    def hvals(self, key: Key) -> Self:
+        """The values of the hash."""
+        return self._queue(_hashes.hvals(key))
+
+    def hmget(self, key: Key, fields: Keys) -> Self:
+        """The values of `fields`, aligned with them, None where missing."""
+        return self._queue(_hashes.hmget(key, fields))
+
+    def hincrby(self, key: Key, field: Key, amount: int = 1) -> Self:
+        """Add `amount` to the integer in `field` (a missing one starts at 0); return it."""
+        return self._queue(_hashes.hincrby(key, field, amount))
+
+    def hincrbyfloat(self, key: Key, field: Key, amount: float = 1.0) -> Self:
+        """Add `amount` to the number in `field` (a missing one starts at 0); return it."""
+        return self._queue(_hashes.hincrbyfloat(key, field, amount))
+
+    def hsetnx(self, key: Key, field: Key, value: Value) -> Self:
+        """Set `field` only if it does not exist; True when set."""
+        return self._queue(_hashes.hsetnx(key, field, value))
+
+    def hrandfield(self, key: Key, count: int | None = None, withvalues: bool = False) -> Self:
+        """Random fields of the hash: without `count`, one field (None when missing); with it,
+        a list of up to `count` distinct fields (a negative count allows repeats and gives
+        exactly ``-count``); with `withvalues`, ``(field, value)`` tuples.
+        """
+        return self._queue(_hashes.hrandfield(key, count, withvalues))
+
+    def hscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> Self:
+        """One page of HSCAN: the next cursor (0 when done) and some fields with their values.
+        `hscan_iter` runs the whole scan.
+        """
+        return self._queue(_hashes.hscan(key, cursor, match=match, count=count))
+
+    def pfadd(self, key: Key, *elements: Value) -> Self:
+        """Add `elements` to the HyperLogLog at `key` (created when missing); True when its
+        estimate changed (or it was created).
+        """
+        return self._queue(_hll.pfadd(key, *elements))
+
+    def pfcount(self, *keys: Key) -> Self:
+        """The estimated number of distinct elements added to the HyperLogLogs `keys` (of their
+        union, for several).
+        """
+        return self._queue(_hll.pfcount(*keys))
+
+    def pfmerge(self, dest: Key, *sources: Key) -> Self:
+        """Merge the HyperLogLogs `sources` (and `dest` itself) into `dest`; True."""
+        return self._queue(_hll.pfmerge(dest, *sources))
+
     def lpush(self, key: Key, *values: Value) -> Self:
         """Prepend `values` to the list at `key`; return its new length."""
         return self._queue(_lists.lpush(key, *values))
@@ -256,6 +1025,55 @@ class QueuedOperations:
     def lrange(self, key: Key, start: int, stop: int) -> Self:
         """Return elements `start` to `stop` inclusive; negative indexes count from the end."""
         return self._queue(_lists.lrange(key, start, stop))
+
+    def llen(self, key: Key) -> Self:
+        """The length of the list at `key` (0 when missing)."""
+        return self._queue(_lists.llen(key))
+
+    def lindex(self, key: Key, index: int) -> Self:
+        """The element at `index` (negative counts from the end), or None when out of range."""
+        return self._queue(_lists.lindex(key, index))
+
+    def lset(self, key: Key, index: int, value: Value) -> Self:
+        """Replace the element at `index`; True.  An index out of range (or a missing key)
+        raises `kvs.ResponseError`.
+        """
+        return self._queue(_lists.lset(key, index, value))
+
+    def linsert(self, key: Key, where: str, refvalue: Value, value: Value) -> Self:
+        """Insert `value` ``"before"`` or ``"after"`` (`where`) the first `refvalue`; return the
+        new length, -1 when `refvalue` is not there, 0 when the key is missing.
+        """
+        return self._queue(_lists.linsert(key, where, refvalue, value))
+
+    def lrem(self, key: Key, count: int, value: Value) -> Self:
+        """Remove `count` occurrences of `value` (from the tail when negative, all when 0);
+        return how many were removed.
+        """
+        return self._queue(_lists.lrem(key, count, value))
+
+    def ltrim(self, key: Key, start: int, end: int) -> Self:
+        """Keep only elements `start` to `end` inclusive; True."""
+        return self._queue(_lists.ltrim(key, start, end))
+
+    def lpos(self, key: Key, value: Value, rank: int | None = None, count: int | None = None, maxlen: int | None = None) -> Self:
+        """The index of `value` in the list, or None; with `count`, a list of up to `count`
+        indexes (0: all).  `rank` picks the n-th match (negative: from the tail); `maxlen`
+        compares at most that many elements.
+        """
+        return self._queue(_lists.lpos(key, value, rank, count, maxlen))
+
+    def lmove(self, first_list: Key, second_list: Key, src: str = 'LEFT', dest: str = 'RIGHT') -> Self:
+        """Pop an element from the `src` end (``"left"``/``"right"``) of `first_list`, push it at
+        the `dest` end of `second_list` and return it; None when `first_list` is empty.
+        """
+        return self._queue(_lists.lmove(first_list, second_list, src, dest))
+
+    def lmpop(self, keys: Keys, direction: str = 'LEFT', *, count: int | None = None) -> Self:
+        """Pop up to `count` (default 1) elements from the `direction` end of the first
+        non-empty list of `keys`; return ``(key, elements)``, or None when all are empty.
+        """
+        return self._queue(_lists.lmpop(keys, direction, count=count))
 
     def publish(self, channel: Key, message: Value) -> Self:
         """Send `message` to every subscriber of `channel` (and of the patterns matching it).
@@ -301,7 +1119,76 @@ class QueuedOperations:
         """Return the set at `key` (empty when missing)."""
         return self._queue(_sets.smembers(key))
 
-    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False) -> Self:
+    def srem(self, key: Key, *members: Value) -> Self:
+        """Remove members from the set; return how many were there."""
+        return self._queue(_sets.srem(key, *members))
+
+    def sismember(self, key: Key, member: Value) -> Self:
+        """Whether `member` is in the set."""
+        return self._queue(_sets.sismember(key, member))
+
+    def smismember(self, key: Key, members: Values) -> Self:
+        """Whether each of `members` is in the set, aligned with them."""
+        return self._queue(_sets.smismember(key, members))
+
+    def scard(self, key: Key) -> Self:
+        """The number of members of the set (0 when missing)."""
+        return self._queue(_sets.scard(key))
+
+    def spop(self, key: Key, count: int | None = None) -> Self:
+        """Remove and return a random member (None when the set is empty); with `count`, a set
+        of up to `count` members.
+        """
+        return self._queue(_sets.spop(key, count))
+
+    def srandmember(self, key: Key, number: int | None = None) -> Self:
+        """A random member (None when the set is empty); with `number`, a list of up to
+        `number` distinct members (a negative number allows repeats and gives exactly
+        ``-number``).
+        """
+        return self._queue(_sets.srandmember(key, number))
+
+    def smove(self, src: Key, dst: Key, member: Value) -> Self:
+        """Move `member` from the set `src` to the set `dst`; True when it was in `src`."""
+        return self._queue(_sets.smove(src, dst, member))
+
+    def sinter(self, *keys: Key) -> Self:
+        """The members present in every set of `keys`."""
+        return self._queue(_sets.sinter(*keys))
+
+    def sunion(self, *keys: Key) -> Self:
+        """The members of any set of `keys`."""
+        return self._queue(_sets.sunion(*keys))
+
+    def sdiff(self, *keys: Key) -> Self:
+        """The members of the first set that are in none of the others."""
+        return self._queue(_sets.sdiff(*keys))
+
+    def sinterstore(self, dest: Key, *keys: Key) -> Self:
+        """Store `sinter(*keys)` at `dest`; return its size."""
+        return self._queue(_sets.sinterstore(dest, *keys))
+
+    def sunionstore(self, dest: Key, *keys: Key) -> Self:
+        """Store `sunion(*keys)` at `dest`; return its size."""
+        return self._queue(_sets.sunionstore(dest, *keys))
+
+    def sdiffstore(self, dest: Key, *keys: Key) -> Self:
+        """Store `sdiff(*keys)` at `dest`; return its size."""
+        return self._queue(_sets.sdiffstore(dest, *keys))
+
+    def sintercard(self, keys: Keys, *, limit: int = 0) -> Self:
+        """The size of the intersection of the sets `keys`, counting up to `limit` (0: no
+        limit).
+        """
+        return self._queue(_sets.sintercard(keys, limit=limit))
+
+    def sscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> Self:
+        """One page of SSCAN: the next cursor (0 when done) and some members.  `sscan_iter`
+        runs the whole scan.
+        """
+        return self._queue(_sets.sscan(key, cursor, match=match, count=count))
+
+    def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> Self:
         """Store `value` at `key`.
 
         Args:
@@ -309,15 +1196,18 @@ class QueuedOperations:
             value: str, bytes, int, float or bool (True is stored as ``"1"``).
             ex: expiry in seconds (int or timedelta); px: in milliseconds.
             nx: only if the key does not exist; xx: only if it exists.
+            keepttl: keep the key's time to live.
+            get: return the old value instead of True/False.
+            exat: expire at this Unix time in seconds (int or datetime); pxat: in milliseconds.
 
         Returns:
-            True, or False when `nx` or `xx` stopped it.
+            True, or False when `nx` or `xx` stopped it; with `get`, the old value (or None).
 
         Example::
 
             db.set("session:1", "alice", ex=3600)   # True
         """
-        return self._queue(_strings.set_(key, value, ex=ex, px=px, nx=nx, xx=xx))
+        return self._queue(_strings.set_(key, value, ex=ex, px=px, nx=nx, xx=xx, keepttl=keepttl, get=get, exat=exat, pxat=pxat))
 
     def get(self, key: Key) -> Self:
         """Return the value at `key`, or None when it is missing."""
@@ -338,3 +1228,191 @@ class QueuedOperations:
     def mset(self, mapping: ValueMapping) -> Self:
         """Set every key of `mapping` at once; return True."""
         return self._queue(_strings.mset(mapping))
+
+    def msetnx(self, mapping: ValueMapping) -> Self:
+        """Set every key of `mapping` only if none of them exists; True when set."""
+        return self._queue(_strings.msetnx(mapping))
+
+    def getdel(self, key: Key) -> Self:
+        """Return the value at `key` and delete it; None when missing."""
+        return self._queue(_strings.getdel(key))
+
+    def getex(self, key: Key, *, ex: Duration = None, px: Duration = None, exat: When | None = None, pxat: When | None = None, persist: bool = False) -> Self:
+        """Return the value at `key` (None when missing) and set or remove its time to live:
+        `ex`/`px` (seconds/milliseconds from now), `exat`/`pxat` (Unix time), `persist`.
+        """
+        return self._queue(_strings.getex(key, ex=ex, px=px, exat=exat, pxat=pxat, persist=persist))
+
+    def getset(self, key: Key, value: Value) -> Self:
+        """Store `value` at `key` and return the old value (None when missing)."""
+        return self._queue(_strings.getset(key, value))
+
+    def setnx(self, key: Key, value: Value) -> Self:
+        """Store `value` at `key` only if it does not exist; True when stored."""
+        return self._queue(_strings.setnx(key, value))
+
+    def setex(self, key: Key, time: Seconds, value: Value) -> Self:
+        """Store `value` at `key` with a time to live of `time` seconds (int or timedelta);
+        True.
+        """
+        return self._queue(_strings.setex(key, time, value))
+
+    def append(self, key: Key, value: Value) -> Self:
+        """Append `value` to the string at `key` (created when missing); return its length."""
+        return self._queue(_strings.append(key, value))
+
+    def strlen(self, key: Key) -> Self:
+        """The length in bytes of the string at `key` (0 when missing)."""
+        return self._queue(_strings.strlen(key))
+
+    def getrange(self, key: Key, start: int, end: int) -> Self:
+        """Bytes `start` to `end` inclusive of the string at `key`; negative offsets count from
+        the end ("" when out of range or missing).
+        """
+        return self._queue(_strings.getrange(key, start, end))
+
+    def setrange(self, key: Key, offset: int, value: Value) -> Self:
+        """Overwrite the string at `key` from byte `offset` (padding with zero bytes); return
+        its new length.
+        """
+        return self._queue(_strings.setrange(key, offset, value))
+
+    def incrbyfloat(self, key: Key, amount: float = 1.0) -> Self:
+        """Add `amount` to the number at `key` (a missing key starts at 0); return it."""
+        return self._queue(_strings.incrbyfloat(key, amount))
+
+    def zadd(self, key: Key, mapping: ScoreMapping, *, nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False, ch: bool = False) -> Self:
+        """Add the members of `mapping` (member -> score) or update their scores.
+
+        Args:
+            nx: only add new members; xx: only update existing ones.
+            gt, lt: only update when the new score is greater (less) than the current one.
+            ch: count changed members too, not only added ones.
+
+        Returns:
+            The number of members added (with `ch`, added or changed).
+        """
+        return self._queue(_zsets.zadd(key, mapping, nx=nx, xx=xx, gt=gt, lt=lt, ch=ch))
+
+    def zincrby(self, key: Key, amount: float, member: Value) -> Self:
+        """Add `amount` to the score of `member` (a new member starts at 0); return the score."""
+        return self._queue(_zsets.zincrby(key, amount, member))
+
+    def zrem(self, key: Key, *members: Value) -> Self:
+        """Remove members; return how many were there."""
+        return self._queue(_zsets.zrem(key, *members))
+
+    def zscore(self, key: Key, member: Value) -> Self:
+        """The score of `member`, or None."""
+        return self._queue(_zsets.zscore(key, member))
+
+    def zmscore(self, key: Key, members: Values) -> Self:
+        """The scores of `members`, aligned with them, None where missing."""
+        return self._queue(_zsets.zmscore(key, members))
+
+    def zcard(self, key: Key) -> Self:
+        """The number of members (0 when missing)."""
+        return self._queue(_zsets.zcard(key))
+
+    def zcount(self, key: Key, min: ScoreBound, max: ScoreBound) -> Self:
+        """The number of members with a score between `min` and `max` (inclusive unless
+        written ``"(x"``).
+        """
+        return self._queue(_zsets.zcount(key, min, max))
+
+    def zlexcount(self, key: Key, min: LexBound, max: LexBound) -> Self:
+        """The number of members between the lexicographic bounds `min` and `max` (for members
+        that share one score).
+        """
+        return self._queue(_zsets.zlexcount(key, min, max))
+
+    def zrank(self, key: Key, member: Value) -> Self:
+        """The rank of `member` by ascending score (0 first), or None."""
+        return self._queue(_zsets.zrank(key, member))
+
+    def zrevrank(self, key: Key, member: Value) -> Self:
+        """The rank of `member` by descending score (0 first), or None."""
+        return self._queue(_zsets.zrevrank(key, member))
+
+    def zrange(self, key: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None, withscores: bool = False) -> Self:
+        """Members from `start` to `stop` inclusive: by rank (ints; negative counts from the
+        end), by score (`byscore`: score bounds) or lexicographically (`bylex`: lex bounds).
+
+        Args:
+            rev: descending order; with `byscore`/`bylex`, `start` is then the upper bound, as
+                Redis takes it.
+            offset, count: skip `offset` matches and return at most `count` (a negative count:
+                all); only with `byscore` or `bylex`.
+            withscores: ``(member, score)`` tuples instead of members (not with `bylex`).
+
+        Example::
+
+            db.zrange("board", 0, 2, rev=True, withscores=True)   # the top three
+        """
+        return self._queue(_zsets.zrange(key, start, stop, byscore=byscore, bylex=bylex, rev=rev, offset=offset, count=count, withscores=withscores))
+
+    def zrangestore(self, dest: Key, name: Key, start: RangeBound, stop: RangeBound, *, byscore: bool = False, bylex: bool = False, rev: bool = False, offset: int | None = None, count: int | None = None) -> Self:
+        """Store what `zrange(name, start, stop, ...)` would return at `dest`; return its size."""
+        return self._queue(_zsets.zrangestore(dest, name, start, stop, byscore=byscore, bylex=bylex, rev=rev, offset=offset, count=count))
+
+    def zrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound, *, start: int | None = None, num: int | None = None, withscores: bool = False) -> Self:
+        """Members with a score between `min` and `max`, ascending; `start` and `num` skip and
+        limit (give both); with `withscores`, ``(member, score)`` tuples.
+        """
+        return self._queue(_zsets.zrangebyscore(key, min, max, start=start, num=num, withscores=withscores))
+
+    def zrevrange(self, key: Key, start: int, end: int, withscores: bool = False) -> Self:
+        """Members by rank from `start` to `end` inclusive, by descending score."""
+        return self._queue(_zsets.zrevrange(key, start, end, withscores))
+
+    def zremrangebyrank(self, key: Key, min: int, max: int) -> Self:
+        """Remove the members ranked `min` to `max` inclusive; return how many."""
+        return self._queue(_zsets.zremrangebyrank(key, min, max))
+
+    def zremrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound) -> Self:
+        """Remove the members with a score between `min` and `max`; return how many."""
+        return self._queue(_zsets.zremrangebyscore(key, min, max))
+
+    def zpopmin(self, key: Key, count: int | None = None) -> Self:
+        """Remove and return the `count` (default 1) lowest-scored members, as
+        ``(member, score)`` tuples ([] when empty).
+        """
+        return self._queue(_zsets.zpopmin(key, count))
+
+    def zpopmax(self, key: Key, count: int | None = None) -> Self:
+        """Remove and return the `count` (default 1) highest-scored members, as
+        ``(member, score)`` tuples ([] when empty).
+        """
+        return self._queue(_zsets.zpopmax(key, count))
+
+    def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> Self:
+        """A random member (None when missing); with `count`, a list of up to `count` distinct
+        members (a negative count allows repeats and gives exactly ``-count``); with
+        `withscores`, ``(member, score)`` tuples.
+        """
+        return self._queue(_zsets.zrandmember(key, count, withscores))
+
+    def zunionstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> Self:
+        """Store the union of the sorted sets `keys` at `dest`; return its size.  `keys` may
+        map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or ``"max"``.
+        """
+        return self._queue(_zsets.zunionstore(dest, keys, aggregate))
+
+    def zinterstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> Self:
+        """Store the intersection of the sorted sets `keys` at `dest`; return its size.  `keys`
+        may map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or
+        ``"max"``.
+        """
+        return self._queue(_zsets.zinterstore(dest, keys, aggregate))
+
+    def zdiffstore(self, dest: Key, keys: Keys) -> Self:
+        """Store the members of the first sorted set of `keys` that are in none of the others
+        at `dest` (with their scores); return its size.
+        """
+        return self._queue(_zsets.zdiffstore(dest, keys))
+
+    def zscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> Self:
+        """One page of ZSCAN: the next cursor (0 when done) and ``(member, score)`` tuples.
+        `zscan_iter` runs the whole scan.
+        """
+        return self._queue(_zsets.zscan(key, cursor, match=match, count=count))

@@ -12,7 +12,7 @@ one transport understands: the operations come from `kvs.commands`, the transpor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator, Callable
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -22,11 +22,16 @@ from ..._errors import UnsupportedOperation, WatchError, response_error
 from .._open import Backend, close_backend, open_backend
 from ..._url import Config
 from ...commands import Call
+from ...commands import hashes as _hashes
+from ...commands import keys as _keys
+from ...commands import sets as _sets
+from ...commands import zsets as _zsets
 from ...commands.pubsub import channel_names
 from ...commands.types import Key
 from ._operations import Operations, R
 from .pipeline import Pipeline, Transaction, Watch, watch_keys
 from .pubsub import Subscription
+from .scan import iterate, pairs
 
 __all__ = ["Client"]
 
@@ -193,7 +198,7 @@ class Client(Operations[R]):
         Example::
 
             with db.subscribe("news") as sub:
-                for message in sub:
+                async for message in sub:
                     print(message.channel, message.data)
 
         Raises:
@@ -217,3 +222,39 @@ class Client(Operations[R]):
                 "this client is closed" if self._closed
                 else "this client is not open: use `with kvs.sync.connect(url) as db`")
         return Subscription(backend.subscriber(), (verb, argv))
+    # -- iteration over SCAN cursors (see scan.py); not on the pipeline builders --------------
+
+    def scan_iter(self, match: Key | None = None, count: int | None = None,
+                  type: str | None = None) -> Iterator[R]:
+        """Iterate over the keys of the database with SCAN, one page per call.
+
+        Every key present for the whole scan is yielded at least once (some may come twice).
+
+        Args:
+            match: only keys matching this glob pattern.
+            count: how much work the server does per page (a hint).
+            type: only keys of this type (``"string"``, ``"zset"``, ...).
+
+        Example::
+
+            async for key in db.scan_iter(match="session:*"):
+                db.delete(key)
+        """
+        return iterate(self, lambda cursor: _keys.scan(cursor, match=match, count=count,
+                                                    type=type))
+
+    def hscan_iter(self, key: Key, match: Key | None = None,
+                   count: int | None = None) -> Iterator[tuple[R, R]]:
+        """Iterate over the fields of the hash at `key` with HSCAN: ``(field, value)``."""
+        return iterate(self, lambda cursor: pairs(_hashes.hscan(key, cursor, match=match,
+                                                             count=count)))
+
+    def sscan_iter(self, key: Key, match: Key | None = None,
+                   count: int | None = None) -> Iterator[R]:
+        """Iterate over the members of the set at `key` with SSCAN."""
+        return iterate(self, lambda cursor: _sets.sscan(key, cursor, match=match, count=count))
+
+    def zscan_iter(self, key: Key, match: Key | None = None,
+                   count: int | None = None) -> Iterator[tuple[R, float]]:
+        """Iterate over the sorted set at `key` with ZSCAN: ``(member, score)``."""
+        return iterate(self, lambda cursor: _zsets.zscan(key, cursor, match=match, count=count))

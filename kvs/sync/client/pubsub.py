@@ -46,7 +46,7 @@ class Subscriber(Protocol):
 class Subscription:
     """A pub/sub subscription; get one from ``db.subscribe(...)`` and use it with ``with``.
 
-    Iterate it with ``for`` (for ever, until it is closed), or take one message at a
+    Iterate it with ``async for`` (for ever, until it is closed), or take one message at a
     time with `get`.  After a reconnection the first message is ``Message(kind="gap")``:
     messages published while the connection was down may be lost.
 
@@ -54,7 +54,7 @@ class Subscription:
 
         with db.subscribe("news") as sub:
             sub.psubscribe("alerts:*")
-            for m in sub:
+            async for m in sub:
                 print(m.kind, m.channel, m.data)    # message news hello
     """
 
