@@ -254,7 +254,7 @@ class Session:
         if not self.authenticated:
             return ReplyError(
                 "NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+                "the HELLO AUTH <user> <pass> option can be used to authenticate the "
                 "client and select the RESP protocol version at the same time")
         if name is not None:
             refused = self.set_name(name)
