@@ -172,6 +172,11 @@ async def serve(
                 yield server
             finally:
                 nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        # What the block raised comes out as it was, not wrapped by the server's nursery.
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
     finally:
         for listener in listeners:
             await trio.aclose_forcefully(listener)
