@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,16 @@ from kvs.memory.store import Store
 from kvs.server import RequestReader, ServerState, Session
 from kvs.server.request import split_inline
 from tests.servers import RedisServer
+
+
+def replies(data: bytes) -> list[Any]:
+    """Every reply in `data`, parsed."""
+    parser = resp.Parser()
+    parser.feed(data)
+    out: list[Any] = []
+    while (reply := parser.next_reply()) is not resp.NEED_DATA:
+        out.append(reply)
+    return out
 
 
 def new_session(password: str | None = None, store: Store | None = None) -> Session:
@@ -147,12 +158,9 @@ def test_same_bytes_as_redis_with_password(
 
 def test_hello_map_matches_redis(redis_flushed: RedisServer) -> None:
     for script in (b"HELLO 3\r\n", b"HELLO 2\r\n", b"HELLO\r\n"):
-        theirs = resp.Parser()
-        theirs.feed(from_redis(redis_flushed, script, 1))
-        ours = resp.Parser()
         session = new_session()
-        ours.feed(session.receive(script))
-        expected, got = theirs.next_reply(), ours.next_reply()
+        [expected] = replies(from_redis(redis_flushed, script, 1))
+        [got] = replies(session.receive(script))
         if isinstance(expected, list):  # RESP2: a flat list of pairs
             expected, got = dict(zip(expected[::2], expected[1::2], strict=True)), dict(
                 zip(got[::2], got[1::2], strict=True))
@@ -265,9 +273,8 @@ def test_info_sections_and_stats() -> None:
 
 def test_command_count_list_info() -> None:
     session = new_session()
-    parser = resp.Parser()
-    parser.feed(session.receive(b"COMMAND COUNT\r\nCOMMAND LIST\r\nCOMMAND INFO get nope\r\n"))
-    count, names, info = parser.next_reply(), parser.next_reply(), parser.next_reply()
+    count, names, info = replies(
+        session.receive(b"COMMAND COUNT\r\nCOMMAND LIST\r\nCOMMAND INFO get nope\r\n"))
     assert count == len(names) and b"get" in names and b"hello" in names
     assert info[0][:6] == [b"get", 2, ["readonly"], 1, 1, 1]
     assert info[1] is None

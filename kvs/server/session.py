@@ -119,6 +119,8 @@ class Session:
         After a protocol error, QUIT, or a query buffer over ``client-query-buffer-limit``,
         `closing` is set: send what was returned, then close the connection.
         """
+        if self.closing:
+            return b""
         state = self.state
         state.net_input += len(data)
         reader = self.reader
