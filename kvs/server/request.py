@@ -16,6 +16,10 @@ it has its own reader, a port of the rules of Redis 7.0's ``processInputBuffer``
   a bulk over 16 KiB, are protocol errors.  `RequestError` carries Redis's text, after which
   the reader stays failed.
 
+A whole multibulk with small canonical headers (the usual request) is read by a tight loop
+of table lookups in `next_command`; whatever it declines goes to the general reader, which
+applies every rule above.
+
 Bytes are kept as an immutable ``bytes`` buffer and an offset.  While a request is incomplete,
 new chunks are queued and only joined once the byte that completes the awaited element can be
 there: the newline of a line, or the last byte of a payload.  So input fed a byte at a time,
@@ -37,6 +41,9 @@ _UNAUTH_BULK = 16 * 1024
 _SPACES = b" \t\n\r\v\f"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 _HEX = b"0123456789abcdefABCDEF"
+# Canonical headers of the fast path: ``*1``..``*1023`` and ``$0``..``$16383``.
+_COUNTS = {b"%d" % i: i for i in range(1, 1024)}
+_SIZES = {b"$%d" % i: i for i in range(16 * 1024)}
 
 
 class RequestError(Exception):
@@ -184,6 +191,33 @@ class RequestReader:
         Raises:
             RequestError: the stream breaks Redis's protocol; every later call raises it too.
         """
+        buf, pos = self._buf, self._pos
+        if (not self._remaining and self.authenticated and not self._chunks
+                and buf[pos : pos + 1] == b"*"):
+            # The common case, whole and canonical (small counts and sizes, CRLF after each
+            # payload), in one tight loop; anything else is left to the general reader.
+            nl = buf.find(b"\r\n", pos)
+            count = _COUNTS.get(buf[pos + 1 : nl])
+            if count is not None:
+                argv = []
+                find = buf.find
+                start = nl + 2
+                for _ in range(count):
+                    nl = find(b"\r\n", start)
+                    size = _SIZES.get(buf[start:nl])
+                    if size is None:
+                        break
+                    end = nl + 2 + size
+                    if buf[end : end + 2] != b"\r\n":
+                        break
+                    argv.append(buf[nl + 2 : end])
+                    start = end + 2
+                else:
+                    self._pos = start
+                    return argv
+        return self._next_general()
+
+    def _next_general(self) -> list[bytes] | None:
         if self._error is not None:
             raise self._error
         if self._chunks:
