@@ -74,19 +74,38 @@ class Server:
         return f"<kvs.Server {mask_url(self.url)}>"
 
 
+async def _send(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            sent = os.write(fd, view)
+        except BlockingIOError:
+            await trio.lowlevel.wait_writable(fd)
+            continue
+        view = view[sent:]
+
+
 async def _client(state: ServerState, stream: trio.SocketStream) -> None:
-    session = Session(state, peer=_address(stream.socket, True),
-                      local=_address(stream.socket, False))
+    sock = stream.socket
+    session = Session(state, peer=_address(sock, True), local=_address(sock, False))
+    # The stream's socket is non-blocking: read and write its descriptor directly, with one
+    # wait (the checkpoint that lets other clients run) per read, and none for a write the
+    # kernel takes at once.  That halves the scheduler's work per request.
+    fd = sock.fileno()
     try:
         while not session.closing:
-            data = await stream.receive_some(_RECEIVE)
+            await trio.lowlevel.wait_readable(fd)
+            try:
+                data = os.read(fd, _RECEIVE)
+            except BlockingIOError:
+                continue
             if not data:
                 break
             out = session.receive(data)
             if out:
-                await stream.send_all(out)
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass  # the client left
+                await _send(fd, out)
+    except OSError:
+        pass  # the client reset the connection or went away
     except Exception:  # a bug must not take the other clients down
         _log.exception("kvs serve: client %s dropped", session.peer)
     finally:
