@@ -41,9 +41,9 @@ _UNAUTH_BULK = 16 * 1024
 _SPACES = b" \t\n\r\v\f"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 _HEX = b"0123456789abcdefABCDEF"
-# Canonical headers of the fast path: ``*1``..``*1023`` and ``$0``..``$16383``.
+# Canonical headers of the fast path: ``*1``..``*1023`` and ``$0``..``$4095``.
 _COUNTS = {b"%d" % i: i for i in range(1, 1024)}
-_SIZES = {b"$%d" % i: i for i in range(16 * 1024)}
+_SIZES = {b"$%d" % i: i for i in range(4096)}
 
 
 class RequestError(Exception):
