@@ -15,7 +15,8 @@ until a client opens.
 
 from __future__ import annotations
 
-from typing import Literal, overload
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Literal, overload
 
 from ._errors import (
     ConnectionError,
@@ -31,6 +32,9 @@ from ._url import parse_url
 from .client import Client
 from .client.pipeline import Pipeline, Transaction, Watch
 from .client.pubsub import Message, Subscription
+
+if TYPE_CHECKING:
+    from .server import Server
 
 __all__ = [
     "Client",
@@ -48,6 +52,7 @@ __all__ = [
     "Watch",
     "WatchError",
     "connect",
+    "serve",
 ]
 
 __version__ = "0.1.0"
@@ -83,3 +88,22 @@ def connect(url: str, **options: object) -> Client[str] | Client[bytes]:
     if config.decode:
         return Client[str](config)
     return Client[bytes](config)
+
+
+def serve(
+    url: str = ":memory:",
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = 0,
+    unix: str | None = None,
+    password: str | None = None,
+) -> AbstractAsyncContextManager[Server]:
+    """Serve the memory store at `url` to any Redis client while ``async with`` runs (trio).
+
+    ``async with kvs.serve("memory://app", port=0) as server:`` listens on loopback;
+    ``server.url`` is the ``redis://`` URL to reach it and ``server.port`` the port bound.
+    See `kvs.server.serve` for every argument and docs/serve.md for what is served.
+    """
+    from .server import serve as _serve
+
+    return _serve(url, host=host, port=port, unix=unix, password=password)

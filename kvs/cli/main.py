@@ -6,6 +6,8 @@
     kvs [--url URL]                     the interactive shell
     kvs demo [--url URL]                the practical examples of kvs.examples
     kvs bench [--url URL] [options]     a load generator
+    kvs serve [--url memory://NAME] [--host H] [--port P] [--unix PATH] [--password P]
+                                        the memory store as a Redis server
 
 One-shot commands and the shell use the blocking client (`kvs.sync`), so they never import
 trio; ``demo`` and ``bench`` run on trio and import it only when chosen.  The URL is
@@ -150,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command is not None and command.lower() == "demo":
             sub = _parse(_demo_parser(), rest)
             return sub if isinstance(sub, int) else _demo(sub.url or url)
+        if command is not None and command.lower() == "serve":
+            sub = _parse(_serve_parser(), rest)
+            return sub if isinstance(sub, int) else _serve(sub)
         if command is not None and command.lower() == "bench":
             sub = _parse(_bench_parser(), rest)
             return sub if isinstance(sub, int) else _bench(sub.url or url, sub)
@@ -228,3 +233,57 @@ def _bench(url: str, options: argparse.Namespace) -> int:
         pipeline=options.pipeline, data_size=options.data_size, tests=tuple(options.tests))
     status: int = trio.run(run_bench, settings)
     return status
+
+
+# -- kvs serve ---------------------------------------------------------------------------------
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 65535")
+    return value
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} serve",
+        description="Serve the memory store over RESP2/RESP3, for redis-cli, "
+                    "redis-benchmark and any Redis client (see docs/serve.md).")
+    parser.add_argument("--url", default=":memory:", metavar="URL",
+                        help=":memory: or memory://NAME (default :memory:)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1: loopback only)")
+    parser.add_argument("--port", type=_port, default=6379, help="TCP port (default 6379)")
+    parser.add_argument("--unix", metavar="PATH", help="also listen on this Unix socket")
+    parser.add_argument("--password", metavar="P",
+                        help="require AUTH with this password (default: $KVS_SERVE_PASSWORD)")
+    return parser
+
+
+def _serve(options: argparse.Namespace) -> int:
+    import signal
+
+    import trio
+
+    from ..server import serve
+
+    password = options.password or os.environ.get("KVS_SERVE_PASSWORD") or None
+
+    async def run() -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with serve(options.url, host=options.host, port=options.port,
+                             unix=options.unix, password=password) as server:
+                where = [mask_url(server.url)] if server.port is not None else []
+                where += [f"unix://{server.unix}"] if server.unix and server.port else []
+                print(f"{PROG} serve: {options.url} at {', '.join(where)}",
+                      file=sys.stderr, flush=True)
+                async for signum in signals:
+                    print(f"{PROG} serve: {signal.Signals(signum).name}, shutting down",
+                          file=sys.stderr, flush=True)
+                    break
+
+    trio.run(run)
+    return 0

@@ -28,7 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from kvs._errors import UnsupportedOperation
 from kvs.memory.hashes import HashCommands
@@ -86,6 +86,7 @@ _TIMED = frozenset(
 )
 
 DEFAULT_NAME = ":memory:"
+T = TypeVar("T")
 
 
 class Store(
@@ -187,6 +188,22 @@ class Store(
         """The number of keys held, expired or not (expired keys are removed lazily)."""
         with self._lock:
             return len(self._data)
+
+    def expires_count(self) -> int:
+        """The number of keys with a time to live (expired ones are removed lazily)."""
+        with self._lock:
+            return len(self._expires)
+
+    def peek(self, key: bytes, inspect: Callable[[Any], T]) -> T | None:
+        """``inspect(value)`` for the live value of `key`, under the lock; None when missing.
+
+        For servers that report on values (OBJECT ENCODING): the value is the store's own
+        (``bytes``, ``deque``, ``dict``, ``set``...) and must not be changed or kept.
+        """
+        with self._lock:
+            self._now = int(self._clock() * 1000)
+            value = self._lookup(key)
+            return None if value is None else inspect(value)
 
     def _cmd_select(self, argv: Sequence[bytes]) -> Any:
         index = parse_int(argv[1])

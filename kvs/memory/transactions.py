@@ -39,7 +39,7 @@ from kvs.commands.traits import argv_keys
 from kvs.memory.keyspace import CommandError, Core
 from resp import ReplyError
 
-__all__ = ["EXECABORT", "Session", "TransactionCommands", "Watcher"]
+__all__ = ["EXECABORT", "SESSION_COMMANDS", "Session", "TransactionCommands", "Watcher"]
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 
@@ -54,7 +54,7 @@ _ALWAYS_TOUCH = frozenset({
 })
 _EXPIRE = frozenset({b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT"})
 _FLUSH = frozenset({b"FLUSHDB", b"FLUSHALL"})
-_SESSION_COMMANDS = {b"MULTI": 1, b"EXEC": 1, b"DISCARD": 1, b"WATCH": -2, b"UNWATCH": 1}
+SESSION_COMMANDS = {b"MULTI": 1, b"EXEC": 1, b"DISCARD": 1, b"WATCH": -2, b"UNWATCH": 1}
 
 
 def _ok(argv: Sequence[bytes]) -> str:
@@ -203,7 +203,7 @@ class Session:
                 MULTI the transaction is then refused at EXEC, as for an unknown command).
         """
         name = argv[0].upper()
-        arity = _SESSION_COMMANDS.get(name)
+        arity = SESSION_COMMANDS.get(name)
         if arity is None:
             if self._queue is None:
                 return self._store.execute(argv)

@@ -1,0 +1,203 @@
+"""The trio side of ``kvs serve``: listeners, one task per client, and `serve`.
+
+Theory of operation: every accepted connection gets a task running one short loop: receive
+what the client sent, hand it to its `Session`, send back the bytes the session returns (the
+replies to every command those bytes completed, in one write), and stop when the session is
+closing or the client leaves.  All protocol and command logic lives in the sans-IO session;
+this module only moves bytes.  A client that breaks its connection, or a bug met while
+serving it, ends that client's task only: the listener and every other client go on.
+
+Store commands never wait, so they run inline in the client's task; the next receive is
+the checkpoint that lets the other clients run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, final
+from urllib.parse import quote
+
+import trio
+
+from .._url import mask_url, parse_url
+from ..memory.store import get_store
+from .session import Session
+from .state import ServerState
+
+__all__ = ["Server", "serve"]
+
+_log = logging.getLogger("kvs.serve")
+_RECEIVE = 64 * 1024
+
+
+def _address(sock: Any, peer: bool) -> str:
+    try:
+        address = sock.getpeername() if peer else sock.getsockname()
+    except OSError:
+        return ""
+    if isinstance(address, tuple):
+        host = address[0]
+        return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
+    return f"{address}:0"
+
+
+@final
+class Server:
+    """A running ``kvs serve``: where it listens and what it shares.
+
+    Attributes:
+        url: a ``redis://`` URL that reaches it (with the password, if one is set; ``repr``
+            masks it), or ``unix://PATH`` when it listens on a Unix socket only.
+        host, port: the TCP address (``port`` is the one bound when 0 was asked), or None.
+        unix: the Unix socket path, or None.
+        state: the sessions' shared state (CONFIG, clients, stats).
+    """
+
+    def __init__(self, state: ServerState, host: str | None, port: int | None,
+                 unix: str | None, password: str | None) -> None:
+        self.state = state
+        self.host = host
+        self.port = port
+        self.unix = unix
+        auth = f":{quote(password, safe='')}@" if password else ""
+        if host is not None and port is not None:
+            shown = f"[{host}]" if ":" in host else host
+            self.url = f"redis://{auth}{shown}:{port}"
+        else:
+            self.url = f"unix://{auth}{unix}"
+
+    def __repr__(self) -> str:
+        return f"<kvs.Server {mask_url(self.url)}>"
+
+
+async def _send(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            sent = os.write(fd, view)
+        except BlockingIOError:
+            await trio.lowlevel.wait_writable(fd)
+            continue
+        view = view[sent:]
+
+
+async def _client(state: ServerState, stream: trio.SocketStream) -> None:
+    sock = stream.socket
+    session = Session(state, peer=_address(sock, True), local=_address(sock, False))
+    # The stream's socket is non-blocking: read and write its descriptor directly, with one
+    # wait (the checkpoint that lets other clients run) per read, and none for a write the
+    # kernel takes at once.  That halves the scheduler's work per request.
+    fd = sock.fileno()
+    try:
+        while not session.closing:
+            await trio.lowlevel.wait_readable(fd)
+            try:
+                data = os.read(fd, _RECEIVE)
+            except BlockingIOError:
+                continue
+            if not data:
+                break
+            out = session.receive(data)
+            if out:
+                await _send(fd, out)
+    except OSError:
+        pass  # the client reset the connection or went away
+    except Exception:  # a bug must not take the other clients down
+        _log.exception("kvs serve: client %s dropped", session.peer)
+    finally:
+        session.close()
+        await trio.aclose_forcefully(stream)
+
+
+async def _unix_listener(path: str) -> trio.SocketListener:
+    if os.path.exists(path):
+        os.unlink(path)
+    sock = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    await sock.bind(path)
+    sock.listen(511)
+    return trio.SocketListener(sock)
+
+
+@asynccontextmanager
+async def serve(
+    url: str = ":memory:",
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = 0,
+    unix: str | None = None,
+    password: str | None = None,
+) -> AsyncIterator[Server]:
+    """Serve the memory store over RESP2/RESP3 while the ``async with`` block runs.
+
+    Args:
+        url: ``:memory:`` or ``memory://NAME``: the store served, shared with every
+            in-process client of the same URL.
+        host: the address to bind (loopback by default; ``"0.0.0.0"`` or ``"::"`` only when
+            you mean to accept other machines).
+        port: the TCP port; 0 picks a free one (see ``server.port``); None: no TCP.
+        unix: also listen on this Unix socket path.
+        password: require AUTH / HELLO AUTH with this password (user ``default``).
+
+    Yields:
+        The `Server`, with ``url`` and ``port``.
+
+    Raises:
+        kvs.InvalidURL: `url` is not a memory store URL.
+        ValueError: neither TCP nor a Unix socket was asked for.
+        OSError: the address cannot be bound.
+
+    Example:
+        >>> import trio, kvs
+        >>> async def main():
+        ...     async with kvs.serve("memory://served") as server:
+        ...         async with kvs.connect(server.url) as db:
+        ...             await db.set("k", "v")
+        ...     async with kvs.connect("memory://served") as db:
+        ...         return await db.get("k")
+        >>> trio.run(main)
+        'v'
+    """
+    from .._errors import InvalidURL
+
+    config = parse_url(url)
+    if config.backend != "memory":
+        raise InvalidURL(f"kvs serve serves a memory store (:memory: or memory://NAME), "
+                         f"not {config.display}")
+    if port is None and unix is None:
+        raise ValueError("serve: give a port, a unix socket path, or both")
+    listeners: list[trio.SocketListener] = []
+    if port is not None:
+        listeners.extend(await trio.open_tcp_listeners(port, host=host))
+    if unix is not None:
+        listeners.append(await _unix_listener(unix))
+    bound = port
+    if port is not None:
+        bound = listeners[0].socket.getsockname()[1]
+    state = ServerState(get_store(config.name), password=password, host=host,
+                        port=bound or 0, unix=unix)
+    server = Server(state, host if port is not None else None, bound, unix, password)
+
+    async def handler(stream: trio.SocketStream) -> None:
+        await _client(state, stream)
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.serve_listeners, handler, listeners)
+            try:
+                yield server
+            finally:
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        # What the block raised comes out as it was, not wrapped by the server's nursery.
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    finally:
+        for listener in listeners:
+            await trio.aclose_forcefully(listener)
+        if unix is not None and os.path.exists(unix):
+            os.unlink(unix)

@@ -1,0 +1,367 @@
+"""One client connection of ``kvs serve``, sans-IO: request bytes in, reply bytes out.
+
+Theory of operation: `Session.receive(data)` feeds the bytes a client sent to its
+`RequestReader`, runs every complete command in order and returns the replies of them all as
+one ``bytes`` (so a pipeline is answered in one write); it never does I/O and never waits.
+The listener's loop is only: receive, ``session.receive``, send, and close once
+``session.closing`` is set (after QUIT, or after the reply to a protocol error).
+
+A command runs in the order Redis 7.0 checks it: an unknown name gets ``unknown command``, a
+wrong arity ``wrong number of arguments``, a client that must authenticate ``NOAUTH``, and
+only then is it run.  Commands about the connection or the server (HELLO, AUTH, SELECT,
+CLIENT, PING, QUIT, RESET, COMMAND, CONFIG, INFO, OBJECT) are methods here and in
+``admin.py``; every other name goes to ``Store.execute`` when the store's ``COMMANDS`` table
+has it, and a command the store refuses with `UnsupportedOperation` is answered as Redis
+answers a command it does not know.  The store returns RESP3-shaped values; they are written
+in the client's protocol (2 until HELLO 3).
+
+What a connection mode needs later (MULTI queues, pub/sub, blocked clients) hooks in at
+`_run`: a mode is a state of the session that decides, before dispatch, what a command does.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from resp import ReplyError, encode_reply
+
+from .._errors import UnsupportedOperation
+from ..memory.numbers import parse_int
+from ..memory.store import COMMANDS as STORE_COMMANDS
+from ..memory.transactions import SESSION_COMMANDS as TRANSACTION_COMMANDS
+from ..memory.transactions import Session as TransactionSession
+from . import admin
+from .request import RequestError, RequestReader
+from .state import REDIS_VERSION, ServerState
+
+__all__ = ["Session", "served_commands", "unknown_command"]
+
+Handler = Callable[["Session", list[bytes]], Any]
+
+_INT64 = 2**63
+_OK = b"+OK\r\n"
+_NOAUTH = b"-NOAUTH Authentication required.\r\n"
+_NO_AUTH_NEEDED = frozenset({b"AUTH", b"HELLO", b"QUIT", b"RESET"})
+
+# The store's commands: upper-case name -> (arity, lower-case name).
+_STORE: dict[bytes, tuple[int, str]] = {
+    name.encode(): (arity, name.lower()) for name, arity in STORE_COMMANDS.items()}
+# MULTI/EXEC/DISCARD/WATCH/UNWATCH: the store's per-connection transaction state.
+_STORE.update({name: (arity, name.decode().lower())
+               for name, arity in TRANSACTION_COMMANDS.items()})
+
+
+def _arity_ok(arity: int, n: int) -> bool:
+    return n == arity if arity > 0 else n >= -arity
+
+
+def _clean(text: bytes) -> bytes:
+    return text.replace(b"\r", b" ").replace(b"\n", b" ")
+
+
+def unknown_command(argv: list[bytes]) -> bytes:
+    """Redis's reply to a command it does not know, quoting the first arguments."""
+    args = b""
+    for arg in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += b"'%b' " % arg[: 128 - len(args)]
+    return b"-ERR unknown command '%b', with args beginning with: %b\r\n" % (
+        _clean(argv[0][:128]), _clean(args))
+
+
+# Commands whose null reply is an array (``*-1`` in RESP2, where a null bulk is ``$-1``):
+# EXEC aborted by WATCH, LMPOP/ZMPOP with nothing to pop, and the blocking pops and reads
+# on timeout.  LPOP/RPOP with a count are in `_null_array` below.
+_NULL_ARRAY = frozenset({b"EXEC", b"LMPOP", b"ZMPOP", b"BLPOP", b"BRPOP", b"BLMPOP",
+                         b"BZPOPMIN", b"BZPOPMAX", b"BZMPOP", b"XREAD", b"XREADGROUP"})
+
+
+# Commands whose RESP3 reply is a list of [member, score] (or [field, value]) pairs, which
+# Redis sends flat in RESP2.
+_PAIRS_FLAT_IN_RESP2 = frozenset({
+    b"ZRANGE", b"ZRANGEBYSCORE", b"ZREVRANGE", b"ZREVRANGEBYSCORE", b"ZPOPMIN", b"ZPOPMAX",
+    b"ZRANDMEMBER", b"ZUNION", b"ZINTER", b"ZDIFF", b"HRANDFIELD",
+})
+
+
+def _as_resp2(value: Any, argv: list[bytes]) -> Any:
+    """A store reply as Redis 7.0 shapes it for a RESP2 client: pairs flattened where Redis
+    flattens them, doubles as bulk strings in Redis's ``%.17g``."""
+    if type(value) is float:
+        return b"%.17g" % value
+    if type(value) is list:
+        if (argv[0].upper() in _PAIRS_FLAT_IN_RESP2 and value
+                and all(type(item) is list and len(item) == 2 for item in value)):
+            value = [part for item in value for part in item]
+        if any(type(item) is float or type(item) is list for item in value):
+            return [_as_resp2(item, argv) if type(item) is not list else
+                    [b"%.17g" % v if type(v) is float else v for v in item] for item in value]
+    return value
+
+
+def _null_array(argv: list[bytes]) -> bool:
+    name = argv[0].upper()
+    return name in _NULL_ARRAY or (name in (b"LPOP", b"RPOP") and len(argv) == 3)
+
+
+def _encode(value: Any, protocol: int) -> bytes:
+    kind = type(value)
+    if kind is bytes:
+        return b"$%d\r\n%b\r\n" % (len(value), value)
+    if kind is int and -_INT64 <= value < _INT64:
+        return b":%d\r\n" % value
+    if value == "OK" and kind is str:
+        return _OK
+    if value is None:
+        return b"$-1\r\n" if protocol == 2 else b"_\r\n"
+    return encode_reply(value, protocol)
+
+
+class Session:
+    """The server side of one client connection: bytes in, reply bytes out, no I/O.
+
+    Args:
+        state: what the server's sessions share (store, password, CONFIG, stats).
+        peer: the client's address as ``ip:port`` (CLIENT LIST's ``addr``).
+        local: the server's address as ``ip:port`` (``laddr``).
+
+    Example:
+        >>> from kvs.memory.store import Store
+        >>> session = Session(ServerState(Store()))
+        >>> session.receive(b"SET k v\\r\\n*2\\r\\n$3\\r\\nGET\\r\\n$1\\r\\nk\\r\\n")
+        b'+OK\\r\\n$1\\r\\nv\\r\\n'
+    """
+
+    def __init__(self, state: ServerState, *, peer: str = "", local: str = "") -> None:
+        self.state = state
+        self.store = state.store
+        self.id = state.next_id()
+        self.peer = peer
+        self.local = local
+        self.name: bytes | None = None
+        self.protocol = 2
+        self.authenticated = state.password is None
+        self.reader = RequestReader(state.max_bulk_len)
+        self.reader.authenticated = self.authenticated
+        self.closing = False
+        # This connection's MULTI queue and watched keys, kept by the store.
+        self.transaction = TransactionSession(self.store)
+        self.created = self.active = state.clock()
+        self.last_command = "NULL"
+        state.clients[self.id] = self
+        state.connections_received += 1
+
+    def receive(self, data: bytes) -> bytes:
+        """Take the bytes a client sent; return the replies to every command they complete.
+
+        After a protocol error, QUIT, or a query buffer over ``client-query-buffer-limit``,
+        `closing` is set: send what was returned, then close the connection.
+        """
+        if self.closing:
+            return b""
+        state = self.state
+        state.net_input += len(data)
+        reader = self.reader
+        reader.feed(data)
+        out: list[bytes] = []
+        while not self.closing:
+            try:
+                argv = reader.next_command()
+            except RequestError as exc:
+                out.append(b"-ERR Protocol error: %b\r\n" % _clean(exc.args[0]))
+                state.count_error("ERR")
+                self.closing = True
+                break
+            if argv is None:
+                break
+            out.append(self._run(argv))
+        if reader.buffered > state.query_buffer_limit:
+            self.closing = True  # Redis closes such a client without a reply
+        self.active = state.clock()
+        reply = b"".join(out)
+        state.net_output += len(reply)
+        return reply
+
+    def close(self) -> None:
+        """Forget this client (the listener calls it when the connection ends)."""
+        self.transaction.close()
+        self.state.clients.pop(self.id, None)
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def _run(self, argv: list[bytes]) -> bytes:
+        state = self.state
+        upper = argv[0].upper()
+        entry = _SESSION.get(upper)
+        if entry is not None:
+            handler, arity, lower = entry
+            if not _arity_ok(arity, len(argv)):
+                return self._reject(f"ERR wrong number of arguments for '{lower}' command")
+            if not self.authenticated and upper not in _NO_AUTH_NEEDED:
+                state.count_error("NOAUTH")
+                return _NOAUTH
+            self.last_command = lower
+            start = time.perf_counter_ns()
+            value = handler(self, argv)
+        else:
+            known = _STORE.get(upper)
+            if known is None:
+                state.count_error("ERR")
+                return unknown_command(argv)
+            arity, lower = known
+            if not self.authenticated:
+                if not _arity_ok(arity, len(argv)):
+                    return self._reject(f"ERR wrong number of arguments for '{lower}' command")
+                state.count_error("NOAUTH")
+                return _NOAUTH
+            self.last_command = lower
+            start = time.perf_counter_ns()
+            try:
+                value = self.transaction.execute(argv)
+            except UnsupportedOperation:
+                state.count_error("ERR")
+                return unknown_command(argv)
+        stats = state.commands.get(self.last_command)
+        if stats is None:
+            stats = state.stats_for(self.last_command)
+        stats.calls += 1
+        stats.usec += (time.perf_counter_ns() - start) // 1000
+        state.commands_processed += 1
+        if type(value) is ReplyError:
+            stats.failed += 1
+            state.count_error(value.code)
+        elif self.protocol == 2:
+            if value is None and _null_array(argv):
+                return b"*-1\r\n"
+            value = _as_resp2(value, argv)
+        return _encode(value, self.protocol)
+
+    def _reject(self, message: str) -> bytes:
+        self.state.count_error(message.split(" ", 1)[0])
+        return encode_reply(ReplyError(message), self.protocol)
+
+    # -- connection commands ------------------------------------------------------------------
+
+    def _check_password(self, user: bytes, password: bytes) -> bool:
+        if user != b"default":
+            return False
+        expected = self.state.password
+        return expected is None or secrets.compare_digest(
+            password, expected.encode("utf-8", "surrogateescape"))
+
+    def _authenticate(self) -> None:
+        self.authenticated = self.reader.authenticated = True
+
+    def cmd_auth(self, argv: list[bytes]) -> Any:
+        if len(argv) > 3:
+            return ReplyError("ERR syntax error")
+        if len(argv) == 2:
+            if self.state.password is None:
+                return ReplyError(
+                    "ERR AUTH <password> called without any password configured for the "
+                    "default user. Are you sure your configuration is correct?")
+            user, password = b"default", argv[1]
+        else:
+            user, password = argv[1], argv[2]
+        if not self._check_password(user, password):
+            return ReplyError("WRONGPASS invalid username-password pair or user is disabled.")
+        self._authenticate()
+        return "OK"
+
+    def cmd_hello(self, argv: list[bytes]) -> Any:
+        version = 0
+        if len(argv) >= 2:
+            parsed = parse_int(argv[1])
+            if parsed is None:
+                return ReplyError("ERR Protocol version is not an integer or out of range")
+            if not 2 <= parsed <= 3:
+                return ReplyError("NOPROTO unsupported protocol version")
+            version = parsed
+        credentials: tuple[bytes, bytes] | None = None
+        name: bytes | None = None
+        i = 2
+        while i < len(argv):
+            option, more = argv[i].upper(), len(argv) - 1 - i
+            if option == b"AUTH" and more >= 2:
+                credentials = (argv[i + 1], argv[i + 2])
+                i += 3
+            elif option == b"SETNAME" and more >= 1:
+                name = argv[i + 1]
+                i += 2
+            else:
+                text = argv[i].decode("utf-8", "replace")
+                return ReplyError(f"ERR Syntax error in HELLO option '{text}'")
+        if credentials is not None:
+            if not self._check_password(*credentials):
+                return ReplyError(
+                    "WRONGPASS invalid username-password pair or user is disabled.")
+            self._authenticate()
+        if not self.authenticated:
+            return ReplyError(
+                "NOAUTH HELLO must be called with the client already authenticated, otherwise "
+                "the HELLO AUTH <user> <pass> option can be used to authenticate the "
+                "client and select the RESP protocol version at the same time")
+        if name is not None:
+            refused = self.set_name(name)
+            if refused is not None:
+                return refused
+        if version:
+            self.protocol = version
+        return {b"server": b"redis", b"version": REDIS_VERSION.encode(),
+                b"proto": self.protocol, b"id": self.id, b"mode": b"standalone",
+                b"role": b"master", b"modules": []}
+
+    def set_name(self, name: bytes) -> ReplyError | None:
+        """CLIENT SETNAME's rule: printable ASCII without spaces; empty clears the name."""
+        if any(not 33 <= byte <= 126 for byte in name):
+            return ReplyError(
+                "ERR Client names cannot contain spaces, newlines or special characters.")
+        self.name = name or None
+        return None
+
+    def cmd_ping(self, argv: list[bytes]) -> Any:
+        if len(argv) > 2:
+            return ReplyError("ERR wrong number of arguments for 'ping' command")
+        return "PONG" if len(argv) == 1 else argv[1]
+
+    def cmd_quit(self, argv: list[bytes]) -> Any:
+        self.closing = True
+        return "OK"
+
+    def cmd_reset(self, argv: list[bytes]) -> Any:
+        self.transaction.close()  # RESET discards MULTI and unwatches, as in Redis
+        self.protocol = 2
+        self.name = None
+        self.authenticated = self.reader.authenticated = self.state.password is None
+        return "RESET"
+
+    def cmd_select(self, argv: list[bytes]) -> Any:
+        index = parse_int(argv[1])
+        if index is None:
+            return ReplyError("ERR value is not an integer or out of range")
+        if index != 0:  # only database 0 exists (CONFIG GET databases: 1)
+            return ReplyError("ERR DB index is out of range")
+        return "OK"
+
+
+# Upper-case name -> (handler, arity, lower-case name).
+_SESSION: dict[bytes, tuple[Handler, int, str]] = {
+    b"AUTH": (Session.cmd_auth, -2, "auth"),
+    b"HELLO": (Session.cmd_hello, -1, "hello"),
+    b"PING": (Session.cmd_ping, -1, "ping"),
+    b"QUIT": (Session.cmd_quit, -1, "quit"),
+    b"RESET": (Session.cmd_reset, 1, "reset"),
+    b"SELECT": (Session.cmd_select, 2, "select"),
+    **admin.COMMANDS,
+}
+
+
+def served_commands() -> dict[bytes, int]:
+    """Every command this server runs (upper-case name -> Redis arity), for COMMAND."""
+    served = {name: arity for name, (arity, _) in _STORE.items()}
+    served.update((name, arity) for name, (_, arity, _) in _SESSION.items())
+    return served
