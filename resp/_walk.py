@@ -53,6 +53,7 @@ __all__ = ["walk"]
 
 _MIN_WINDOW: Final = 128
 _MAX_WINDOW: Final = 1 << 20
+_LONG_BULK: Final = 1 << 15  # a payload longer than this is one slice (the engine's)
 _MIN_RUN: Final = 4  # bulk runs shorter than this are walked one by one
 
 _AGGS: Final = {
@@ -164,7 +165,8 @@ def walk(p: Parser) -> None:
                     if i + 1 >= ntok:
                         # the payload lies past the window: a larger one, or the
                         # engine for a long payload (one slice, no repeated splits)
-                        stopped = length >= size >> 2 or pos + size >= n
+                        stopped = length > _LONG_BULK or pos + size >= n
+                        size = max(size, 2 * length)
                         break
                     value = tokens[i + 1]
                     if len(value) == length:
@@ -176,7 +178,8 @@ def walk(p: Parser) -> None:
                             j += 1
                             got += 2 + len(tokens[j])
                         if got != length:
-                            stopped = got > length or length >= size >> 2 or pos + size >= n
+                            stopped = got > length or length > _LONG_BULK or pos + size >= n
+                            size = max(size, 2 * length)
                             break
                         value = b"\r\n".join(tokens[i + 1 : j + 1])
                         i = j + 1
