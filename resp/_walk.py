@@ -126,6 +126,8 @@ def walk(p: Parser) -> None:
                     kind, count, items = _close(stack, queue)
                 continue
             p._plain = (items, buf)  # not one layout here: no retry before more bytes come
+        if buf[pos] == 36 and _long_bulk(buf, pos):
+            break  # one slice by the engine, not a copy into a window and a split
         if work is not None:
             work.append(min(n, pos + size) - pos)
         end = buf.rfind(b"\r\n", pos, pos + size)
@@ -289,6 +291,13 @@ def walk(p: Parser) -> None:
         size = min(size * 2, _MAX_WINDOW)
     p._pos = pos
     p._walk_window = size
+
+
+def _long_bulk(buf: bytes, pos: int) -> bool:
+    """Whether the bulk header at ``pos`` declares a payload over ``_LONG_BULK``."""
+    e = buf.find(b"\r\n", pos, pos + 22)
+    head = buf[pos + 1 : e]
+    return e > 0 and len(head) > 5 and head.isdigit() and int(head) > _LONG_BULK
 
 
 def _build(kind: int, items: list[Any]) -> Any:
