@@ -6,8 +6,12 @@ A benchmark script runs in two roles.  As the *driver* it starts one child proce
 (contender, workload, round), pinned with ``taskset`` to one CPU, in the order
 A B C A B C ... (every contender once per round, the rounds one after another), and
 collects one JSON line from each child.  As the *child* (``--contender NAME --workload S1``)
-it imports only what that contender needs, checks one reply for shape, warms up, times the
-workload with ``time.perf_counter`` and prints ``{"ops": ..., "seconds": ..., "rate": ...}``.
+it imports only what that contender needs, checks one reply against the data it must
+return, warms up, times the workload with ``time.perf_counter`` and prints ``{"ops": ...,
+"seconds": ..., "rate": ...}``.  Every reply the timed loop receives is kept (one list
+append per operation, the same for every contender) and checked afterwards, outside the
+timed region: a checksum of all of them must equal the checksum of what the data implies,
+or the round fails.  A client that returned ``[None] * 100`` fast would not pass.
 
 So every figure comes from a fresh interpreter (no state leaks between contenders), imports
 and connection set-up are never inside the timed region, and a crash or a hang in one
@@ -22,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -29,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +62,24 @@ VALUE_100 = bytes(97 + i % 26 for i in range(100))
 BIG_VALUE = bytes(i % 251 for i in range(2**20))
 LIST_ITEMS = [b"item%06d" % i for i in range(1000)]  # 10 bytes each
 HASH_FIELDS = {b"field%05d" % i: b"value%05d" % i for i in range(100)}  # 10 + 10 bytes
+
+# The same shapes with lengths that vary as real data does (seeded: every run is the same).
+_ALPHABET = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_-."
+_rng = random.Random(2024)
+
+
+def _text(low: int, high: int) -> bytes:
+    return bytes(_rng.choices(_ALPHABET, k=_rng.randint(low, high)))
+
+
+MGET_KEYS_V = [f"bench:kv:{i}" for i in range(100)]
+MGET_VALUES_V = [_text(1, 200) for _ in MGET_KEYS_V]
+LIST_KEY_V = "bench:list:v"
+LIST_ITEMS_V = [_text(1, 200) for _ in range(1000)]
+HASH_KEY_V = "bench:hash:v"
+HASH_FIELDS_V: dict[bytes, bytes] = {}
+while len(HASH_FIELDS_V) < 100:
+    HASH_FIELDS_V[_text(3, 20)] = _text(1, 500)
 
 S3_TASKS = 64
 S3_THREADS = 8
@@ -87,6 +111,11 @@ WORKLOADS: dict[str, Workload] = {
         Workload("S5", "500 LRANGE 0 -1 of a 1,000 x 10 B list", 500, "LRANGE/s"),
         Workload("S6", "200 GETs of a 1 MiB value", 200, "MiB/s"),
         Workload("S7", "1,000 HGETALL of 100 fields x 10 B", 1_000, "HGETALL/s"),
+        Workload("S4v", "1,000 MGETs of 100 keys, values of 1-200 B", 1_000, "MGET/s"),
+        Workload("S5v", "500 LRANGE 0 -1 of a 1,000-item list, items of 1-200 B", 500,
+                 "LRANGE/s"),
+        Workload("S7v", "1,000 HGETALL of 100 fields of 3-20 B, values of 1-500 B", 1_000,
+                 "HGETALL/s"),
     )
 }
 
@@ -101,20 +130,96 @@ def seed_commands() -> list[list[bytes]]:
     for f, v in HASH_FIELDS.items():
         hset += [f, v]
     cmds.append(hset)
+    cmds += [[b"SET", k.encode(), v] for k, v in zip(MGET_KEYS_V, MGET_VALUES_V, strict=True)]
+    cmds.append([b"RPUSH", LIST_KEY_V.encode(), *LIST_ITEMS_V])
+    hset = [b"HSET", HASH_KEY_V.encode()]
+    for f, v in HASH_FIELDS_V.items():
+        hset += [f, v]
+    cmds.append(hset)
     return cmds
 
 
+def sample(reply: Any) -> Any:
+    """What S6's timed loop keeps of a 1 MiB reply: its length, every 4099th byte, its end.
+
+    Keeping 200 whole MiB would make S6 measure page faults (no buffer is reused), so its
+    loop keeps this sample instead; the first reply is compared whole (`check_reply`).
+    """
+    if isinstance(reply, (bytes, bytearray, memoryview)):
+        return [len(reply), bytes(reply[::4099]), bytes(reply[-64:])]
+    return reply
+
+
+def expected_reply(workload: str) -> Any:
+    """What one operation of the workload must return, in `canonical` form."""
+    if workload == "S6+":
+        return canonical(sample(BIG_VALUE))
+    value: Any = {
+        "S1": VALUE_100, "S3": VALUE_100, "S2": [VALUE_100] * S2_BATCH,
+        "S4": [VALUE_100] * len(MGET_KEYS), "S4v": MGET_VALUES_V,
+        "S5": LIST_ITEMS, "S5v": LIST_ITEMS_V, "S6": BIG_VALUE,
+        "S7": HASH_FIELDS, "S7v": HASH_FIELDS_V,
+    }[workload]
+    return canonical(value)
+
+
+def _keeper(workload: str, received: list[Any]) -> tuple[Callable[[Any], None], str]:
+    """How the timed loop keeps a reply, and the name its replies are checked under."""
+    if workload == "S6":
+        append = received.append
+        return (lambda reply: append(sample(reply))), "S6+"
+    return received.append, workload
+
+
+def canonical(value: Any) -> Any:
+    """A reply in one form for every client: bytes, lists, a hash as its sorted pairs."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, dict):
+        return sorted((canonical(k), canonical(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
+
+
+def _fold(crc: int, value: Any) -> int:
+    if isinstance(value, bytes):
+        return zlib.crc32(value, zlib.crc32(b"\0b%d:" % len(value), crc))
+    if isinstance(value, (list, tuple)):
+        crc = zlib.crc32(b"\0l%d:" % len(value), crc)
+        for item in value:
+            crc = _fold(crc, item)
+        return crc
+    return zlib.crc32(b"\0r" + repr(value).encode(), crc)
+
+
+def checksum(replies: Sequence[Any]) -> int:
+    """A CRC-32 over every reply (in canonical form), lengths and nesting included."""
+    crc = zlib.crc32(b"%d" % len(replies))
+    for reply in replies:
+        crc = _fold(crc, canonical(reply))
+    return crc
+
+
 def check_reply(workload: str, reply: Any) -> None:
-    """Fail loudly when a contender's reply does not have the workload's shape."""
-    expected: dict[str, int] = {"S1": 100, "S3": 100, "S4": 100, "S5": 1000,
-                                "S6": 2**20, "S7": 100, "S2": S2_BATCH}
-    try:
-        size = len(reply)
-    except TypeError:
-        size = -1
-    if size != expected[workload]:
-        raise RuntimeError(f"{workload}: unexpected reply {str(reply)[:120]!r} "
-                           f"(length {size}, expected {expected[workload]})")
+    """Fail loudly when one reply is not exactly what the workload's data implies."""
+    got = canonical(reply)
+    if got != expected_reply(workload):
+        raise RuntimeError(f"{workload}: unexpected reply {str(got)[:120]!r}")
+
+
+def check_replies(workload: str, replies: Sequence[Any], count: int) -> None:
+    """Fail the round unless the timed loop received `count` right replies (by checksum)."""
+    want = expected_reply(workload)
+    crc = zlib.crc32(b"%d" % count)
+    for _ in range(count):
+        crc = _fold(crc, want)
+    if len(replies) != count or checksum(replies) != crc:
+        bad = next((i for i, r in enumerate(replies) if canonical(r) != want), None)
+        raise RuntimeError(f"{workload}: the timed loop received {len(replies)} replies, "
+                           f"{count} expected; checksum mismatch (first wrong reply: {bad})")
 
 
 # --- the adapters each contender fills in ---------------------------------------------
@@ -168,6 +273,12 @@ def _operation(api: AsyncApi | SyncApi, workload: str) -> Callable[[], Any]:
         return lambda: api.get(BIG_KEY)
     if workload == "S7":
         return lambda: api.hgetall(HASH_KEY)
+    if workload == "S4v":
+        return lambda: api.mget(MGET_KEYS_V)
+    if workload == "S5v":
+        return lambda: api.lrange(LIST_KEY_V)
+    if workload == "S7v":
+        return lambda: api.hgetall(HASH_KEY_V)
     raise ValueError(workload)
 
 
@@ -175,23 +286,30 @@ async def measure_async(api: AsyncApi, workload: str, n: int) -> float:
     """Check, warm up, then time `n` repetitions; returns seconds.
 
     S3 runs `S3_TASKS` concurrent tasks of `n` GETs each through ``api.gather``.
+    Every reply of the timed loop is checked afterwards (`check_replies`).
     """
     op = _operation(api, workload)
     check_reply(workload, await op())
     for _ in range(_warmup_count(n)):
         await op()
+    received: list[Any] = []
+    keep, kept_as = _keeper(workload, received)
     if workload == "S3":
         async def worker() -> None:
             for _ in range(n):
-                await op()
+                keep(await op())
 
         t0 = time.perf_counter()
         await api.gather([worker] * S3_TASKS)
-        return time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0
+        check_replies(workload, received, n * S3_TASKS)
+        return elapsed
     t0 = time.perf_counter()
     for _ in range(n):
-        await op()
-    return time.perf_counter() - t0
+        keep(await op())
+    elapsed = time.perf_counter() - t0
+    check_replies(kept_as, received, n)
+    return elapsed
 
 
 def measure_sync(api: SyncApi, workload: str, n: int) -> float:
@@ -200,6 +318,8 @@ def measure_sync(api: SyncApi, workload: str, n: int) -> float:
     check_reply(workload, op())
     for _ in range(_warmup_count(n)):
         op()
+    received: list[Any] = []
+    keep, kept_as = _keeper(workload, received)
     if workload == "S3":
         per_thread = n * S3_TASKS // S3_THREADS
         start = threading.Barrier(S3_THREADS + 1)
@@ -209,7 +329,7 @@ def measure_sync(api: SyncApi, workload: str, n: int) -> float:
             start.wait()
             try:
                 for _ in range(per_thread):
-                    op()
+                    keep(op())  # list.append is atomic under the GIL
             except BaseException as exc:  # reported by the driver
                 errors.append(exc)
 
@@ -223,11 +343,14 @@ def measure_sync(api: SyncApi, workload: str, n: int) -> float:
         elapsed = time.perf_counter() - t0
         if errors:
             raise errors[0]
+        check_replies(workload, received, per_thread * S3_THREADS)
         return elapsed
     t0 = time.perf_counter()
     for _ in range(n):
-        op()
-    return time.perf_counter() - t0
+        keep(op())
+    elapsed = time.perf_counter() - t0
+    check_replies(kept_as, received, n)
+    return elapsed
 
 
 def emit(contender: str, workload: str, n: int, seconds: float,

@@ -35,7 +35,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    HASH_KEY_V,
+    LIST_KEY_V,
     MGET_KEYS,
+    MGET_KEYS_V,
     S1_KEY,
     S2_BATCH,
     S3_TASKS,
@@ -73,8 +76,8 @@ class Contender:
 CONTENDERS = [
     Contender("ours-trio", "ours trio", ALL, ("trio",)),
     Contender("ours-sync", "ours sync", ALL - {"S2"}, ()),
-    Contender("ours-trio-resp2", "ours trio protocol=2", frozenset({"S7"}), ("trio",)),
-    Contender("ours-sync-resp2", "ours sync protocol=2", frozenset({"S7"}), ()),
+    Contender("ours-trio-resp2", "ours trio protocol=2", frozenset({"S7", "S7v"}), ("trio",)),
+    Contender("ours-sync-resp2", "ours sync protocol=2", frozenset({"S7", "S7v"}), ()),
     Contender("redispy-hiredis", "redis-py + hiredis", ALL, ("redis", "hiredis")),
     Contender("redispy-pure", "redis-py pure", ALL, ("redis",)),
     Contender("aioredis-hiredis", "redis.asyncio + hiredis", ALL, ("redis", "hiredis")),
@@ -82,6 +85,7 @@ CONTENDERS = [
     Contender("coredis-trio", "coredis (trio)", ALL, ("coredis", "trio")),
     Contender("glide-trio", "valkey-glide (trio)", ALL, ("glide", "trio")),
     Contender("raw-trio", "raw trio socket", frozenset({"S1", "S2"}), ("trio",)),
+    Contender("raw-socket", "raw socket + wait_readable", frozenset({"S1", "S2"}), ("trio",)),
     Contender("redis-benchmark", "redis-benchmark (C)", ALL, ("!redis-benchmark",)),
 ]
 BY_NAME = {c.name: c for c in CONTENDERS}
@@ -253,18 +257,82 @@ def _get_command(key: str) -> bytes:
     return b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(k), k)
 
 
-def child_raw_trio(workload: str, n: int, port: int) -> None:
-    """The floor for trio: write GET bytes, read until the whole known reply is in."""
-    import trio
-
+def _raw_request(workload: str) -> tuple[bytes, bytes]:
+    """The request bytes of S1/S2 and the exact reply bytes they must bring back."""
     if workload not in ("S1", "S2"):
         raise NotImplementedError(workload)
     one_reply = b"$100\r\n" + VALUE_100 + b"\r\n"
     if workload == "S1":
-        request, expected = _get_command(S1_KEY), one_reply
-    else:
-        request = b"".join(_get_command(k) for k in MGET_KEYS)
-        expected = one_reply * S2_BATCH
+        return _get_command(S1_KEY), one_reply
+    return b"".join(_get_command(k) for k in MGET_KEYS), one_reply * S2_BATCH
+
+
+def _check_raw(name: str, replies: list[bytes], expected: bytes, n: int) -> None:
+    wrong = sum(1 for r in replies if r != expected)
+    if len(replies) != n or wrong:
+        raise RuntimeError(f"{name}: {len(replies)} replies, {wrong} of them wrong")
+
+
+def child_raw_socket(workload: str, n: int, port: int) -> None:
+    """The floor for this design: the technique kvs's trio transport uses.
+
+    A plain non-blocking socket: send straight from the task, ``recv_into`` a buffer made
+    once, and ``trio.lowlevel.wait_readable`` only when nothing has arrived yet.
+    """
+    import trio
+
+    request, expected = _raw_request(workload)
+    size = len(expected)
+
+    async def main() -> None:
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        buf = bytearray(max(65536, 2 * size))
+        view = memoryview(buf)
+        wait_readable = trio.lowlevel.wait_readable
+
+        async def roundtrip() -> bytes:
+            sent = 0
+            while sent < len(request):
+                try:
+                    sent += sock.send(request[sent:])
+                except BlockingIOError:
+                    await trio.lowlevel.wait_writable(sock)
+            got = 0
+            while got < size:
+                try:
+                    k = sock.recv_into(view[got:])
+                except BlockingIOError:
+                    await wait_readable(sock)
+                    continue
+                if not k:
+                    raise ConnectionError("server closed the connection")
+                got += k
+            return bytes(view[:got])
+
+        if await roundtrip() != expected:
+            raise RuntimeError("raw-socket: unexpected reply bytes")
+        for _ in range(max(1, min(500, n // 20))):
+            await roundtrip()
+        received: list[bytes] = []
+        keep = received.append
+        t0 = time.perf_counter()
+        for _ in range(n):
+            keep(await roundtrip())
+        secs = time.perf_counter() - t0
+        sock.close()
+        _check_raw("raw-socket", received, expected, n)
+        emit("raw-socket", workload, n, secs)
+
+    trio.run(main)
+
+
+def child_raw_trio(workload: str, n: int, port: int) -> None:
+    """A trio.SocketStream loop: write GET bytes, read until the whole known reply is in."""
+    import trio
+
+    request, expected = _raw_request(workload)
 
     async def main() -> None:
         stream = await trio.open_tcp_stream("127.0.0.1", port)
@@ -286,11 +354,14 @@ def child_raw_trio(workload: str, n: int, port: int) -> None:
             raise RuntimeError("raw-trio: unexpected reply bytes")
         for _ in range(max(1, min(500, n // 20))):
             await roundtrip()
+        received: list[bytes] = []
+        keep = received.append
         t0 = time.perf_counter()
         for _ in range(n):
-            await roundtrip()
+            keep(await roundtrip())
         secs = time.perf_counter() - t0
         await stream.aclose()
+        _check_raw("raw-trio", received, expected, n)
         emit("raw-trio", workload, n, secs)
 
     trio.run(main)
@@ -302,9 +373,12 @@ def child_redis_benchmark(workload: str, n: int, port: int) -> None:
         "S1": ["GET", S1_KEY], "S2": ["GET", S1_KEY], "S3": ["GET", S1_KEY],
         "S4": ["MGET", *MGET_KEYS], "S5": ["LRANGE", "bench:list", "0", "-1"],
         "S6": ["GET", "bench:big"], "S7": ["HGETALL", "bench:hash"],
+        "S4v": ["MGET", *MGET_KEYS_V], "S5v": ["LRANGE", LIST_KEY_V, "0", "-1"],
+        "S7v": ["HGETALL", HASH_KEY_V],
     }[workload]
     requests = n * WORKLOADS[workload].per_op
-    if workload in ("S4", "S5", "S6", "S7"):
+    long_run = workload not in ("S1", "S2", "S3")
+    if long_run:
         requests *= 5  # its clock ticks in milliseconds: give it a longer run
     clients = S3_TASKS if workload == "S3" else 1
     pipeline = S2_BATCH if workload == "S2" else 1
@@ -314,8 +388,8 @@ def child_redis_benchmark(workload: str, n: int, port: int) -> None:
     rows = [r for r in csv.reader(io.StringIO(out)) if len(r) > 1]
     rps = float(rows[-1][1])
     note = {"S2": "-P 100", "S3": "-c 64 (64 connections)"}.get(workload, "")
-    if workload in ("S4", "S5", "S6", "S7"):
-        note = "5x the requests"
+    if long_run:
+        note = "5x the requests; replies not checked (a C tool)"
     # emit() divides n * per_op by seconds; give it the seconds that yield redis-benchmark's rps.
     emit("redis-benchmark", workload, n, n * WORKLOADS[workload].per_op / rps, note)
 
@@ -337,6 +411,8 @@ def run_as_child(contender: str, workload: str, port: int, scale: float) -> None
         child_glide(workload, n, port)
     elif contender == "raw-trio":
         child_raw_trio(workload, n, port)
+    elif contender == "raw-socket":
+        child_raw_socket(workload, n, port)
     elif contender == "redis-benchmark":
         child_redis_benchmark(workload, n, port)
     else:
@@ -441,8 +517,9 @@ def versions() -> str:
 
 
 def drive(args: argparse.Namespace) -> None:
-    workloads = [w.strip().upper() for w in args.only.split(",")] if args.only else list(
-        WORKLOADS)
+    by_upper = {w.upper(): w for w in WORKLOADS}
+    workloads = [by_upper.get(w.strip().upper(), w) for w in args.only.split(",")] \
+        if args.only else list(WORKLOADS)
     for w in workloads:
         if w not in WORKLOADS:
             raise SystemExit(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")

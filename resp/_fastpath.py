@@ -1,23 +1,12 @@
 # Theory of operation
 # ===================
 #
-# ``simple_replies``: top-level replies that are one line or one bulk string
-# (``+ - : $``), the answers to pipelined SET/GET/INCR..., are parsed in one
-# loop and queued, rather than one ``next_reply()`` call each; a run of
-# simple strings is decoded and split in one go, a run of same-sized bulk
-# strings is cut like an aggregate's. The loop stops at the first element
-# that is anything else, incomplete, or in any way doubtful, and leaves it to
-# the parser proper (which raises if it must).
-#
-# Bulk strings inside an aggregate (LRANGE, MGET, HGETALL, SMEMBERS...) are
-# the bulk of what a Redis client reads. Parsing them one at a time in Python
-# costs several bytecode-level calls per element; these functions take a run
-# of ``$<len>\r\n<payload>\r\n`` elements in a few C-level calls instead. Both
-# return ``(payloads, offset after them)`` or None; None means "take the
-# element-by-element path", never "malformed": the slow path then gives the
-# exact error. Neither reads past ``len(buf)`` nor allocates more than the
-# payloads it returns, and neither accepts an element the slow path would
-# reject (a non-canonical header such as ``$010`` simply falls back).
+# Cuts of bulk strings in a few C calls, for the walker (``_walk.py``) and the
+# parser.  Each returns what it took and the offset after it, or None/``pos``
+# for "take the general path", never "malformed": the general path then gives
+# the exact error.  None reads outside the region it is given, allocates more
+# than the payloads it returns, or accepts an element the element-by-element
+# engine would reject (a non-canonical header such as ``$010`` falls back).
 #
 # ``uniform_bulks``: when the elements repeat one layout (every payload of one
 # length, or, for maps, keys of one length and values of another), the
@@ -26,15 +15,14 @@
 # for one repeated element, by rebuilding the region (the payloads joined by
 # ``\r\n$<len>\r\n``) and comparing; for two, with strided slices
 # (``buf[i::period]``, one C call per byte column). Payloads may contain CR
-# and LF. A layout and count seen twice get a struct of their own (one C
-# call); others are cut in groups of ``_GROUP``. Both caches are bounded.
+# and LF. A probe of the last element's header first turns varied layouts
+# away in O(1). A layout and count seen twice get a struct of their own (one
+# C call); others are cut in groups of ``_GROUP``. Both caches are bounded.
 #
-# ``split_bulks``: otherwise, the region is split on CRLF in one call; each
-# header token must then equal ``$`` followed by the length of the token after
-# it. A payload that contains CRLF breaks that equality and the function
-# gives up; when all headers match, the split is exactly the parse (each
-# header is the text up to the first CRLF, and each payload of the declared
-# length is followed by CRLF).
+# ``simple_run``: a run of top-level simple strings (``+OK`` x N, the replies
+# to pipelined SETs) is decoded and split in one go; a run of same-sized
+# top-level bulks is a ``uniform_bulks`` cut.  Both look only at the region
+# ``[pos, end)`` they are given, which the walker bounds (see ``_walk.py``).
 
 from __future__ import annotations
 
@@ -43,12 +31,14 @@ from collections import deque
 from itertools import chain
 from typing import Any, Final
 
-from resp._types import ReplyError
+__all__ = ["HEADERS", "SIZES", "WORK", "simple_run", "uniform_bulks"]
 
-__all__ = ["simple_replies", "split_bulks", "uniform_bulks"]
+# When a list, every scan of the buffer by a fast path appends the number of
+# bytes it may examine (tests count the work; see tests/test_resp_linear.py).
+WORK: list[int] | None = None
 
-_HEADERS: Final = [b"$%d" % i for i in range(1024)]
-_SIZES: Final = {h: i for i, h in enumerate(_HEADERS)}
+HEADERS: Final = [b"$%d" % i for i in range(1024)]
+SIZES: Final = {h: i for i, h in enumerate(HEADERS)}
 _GROUP: Final = 64  # layout repetitions cut by one struct call
 _EXACT_MAX: Final = 4096  # most repetitions cut by a struct of their own
 _structs: dict[tuple[int, ...], struct.Struct] = {}
@@ -61,7 +51,7 @@ def _header(buf: bytes, start: int) -> tuple[int, int] | None:
     if end < 0:
         return None
     head = buf[start:end]
-    size = _SIZES.get(head)
+    size = SIZES.get(head)
     if size is None:
         digits = head[1:]
         if head[:1] != b"$" or not digits.isdigit() or digits[:1] == b"0":
@@ -84,14 +74,17 @@ def _struct(key: tuple[int, ...]) -> struct.Struct:
 
 
 def uniform_bulks(
-    buf: bytes, start: int, count: int, max_bulk: int, partial: bool = False
+    buf: bytes, start: int, count: int, max_bulk: int, *, partial: bool = False, limit: int = -1
 ) -> tuple[list[bytes], int] | None:
     """Cut ``count`` bulk strings of a repeating layout at ``start``, or None.
 
-    With ``partial``, fewer may be returned when the buffer ends before
-    ``count`` (at least one). ``count == -1`` takes as many complete
-    elements of the first one's layout as the buffer holds.
+    Nothing at or after ``limit`` (default: the end of ``buf``) is read or
+    taken. With ``partial``, fewer may be returned when the region ends
+    before ``count`` (at least one). ``count == -1`` takes as many complete
+    elements of the first one's layout as the region holds.
     """
+    if limit < 0 or limit > len(buf):
+        limit = len(buf)
     first = _header(buf, start)
     if first is None:
         return None
@@ -100,10 +93,10 @@ def uniform_bulks(
     layout: tuple[int, ...] = (hlen, size)
     unit = 1
     if count < 0:
-        count = (len(buf) - start) // period
+        count = (limit - start) // period
         if count < 2:
             return None
-    elif not count & 1 and start + period < len(buf):
+    elif not count & 1 and start + period < limit:
         second = _header(buf, start + period)
         if second is not None and second != first:
             layout = (hlen, size, *second)
@@ -113,13 +106,18 @@ def uniform_bulks(
         return None
     reps = count // unit
     end = start + period * reps
-    if end > len(buf):
+    if end > limit:
         if not partial:
             return None
-        reps = (len(buf) - start) // period
+        reps = (limit - start) // period
         if not reps:
             return None
         end = start + period * reps
+    # a cheap probe first: the last unit must start with the first one's header
+    if not buf.startswith(buf[start : start + layout[0] + 2], end - period):
+        return None
+    if WORK is not None:
+        WORK.append(end - start)
     if unit == 2:
         # every byte column outside the payloads must repeat the first unit's byte
         offset = start
@@ -164,97 +162,35 @@ def uniform_bulks(
     return payloads, end
 
 
-def split_bulks(
-    buf: bytes, start: int, count: int, max_bulk: int, estimate: int
-) -> tuple[list[bytes], int] | None:
-    """Parse up to ``count`` bulk strings at ``start`` with one split, or None.
+def simple_run(
+    buf: bytes, pos: int, end: int, queue: deque[Any], *, max_bulk: int, max_line: int
+) -> int:
+    """Queue a run of top-level simple strings or same-sized bulks in ``[pos, end)``.
 
-    Returns the payloads of the leading complete elements (at least one) and
-    the offset after them. ``estimate`` is the expected bytes per element.
+    Returns the offset after what was queued (``pos`` when nothing was).
+    ``max_line`` is the longest line allowed, without its CRLF.
     """
-    avail = len(buf) - start
-    window = min(count * estimate + 64, avail)
-    nparts = 2 * count
-    while True:
-        parts = buf[start : start + window].split(b"\r\n", nparts)
-        if len(parts) > nparts:
-            used = window - len(parts[-1])
-            break
-        if window >= avail:
-            if len(parts) < 3:
-                return None
-            nparts = (len(parts) - 1) & ~1  # complete header/payload pairs
-            used = -1
-            break
-        window = min(window * 2, avail)
-    payloads = parts[1:nparts:2]
-    try:
-        expected = list(map(_HEADERS.__getitem__, map(len, payloads)))
-    except IndexError:
-        expected = [b"$%d" % len(p) for p in payloads]
-    if parts[0:nparts:2] != expected:
-        return None
-    if max_bulk < 1024 and max(map(len, payloads)) > max_bulk:
-        return None
-    if used < 0:
-        used = sum(map(len, parts[:nparts])) + 2 * nparts
-    return payloads, start + used
-
-
-def simple_replies(buf: bytes, pos: int, window: int, max_bulk: int, queue: deque[Any]) -> int:
-    """Queue the complete simple top-level replies at ``pos``; return the new offset.
-
-    ``window`` is the longest line plus CRLF; ``max_bulk`` the bulk limit.
-    """
-    n = len(buf)
-    append = queue.append
-    first = buf[pos] if pos < n else -1
-    if first == 36:
-        got = uniform_bulks(buf, pos, -1, max_bulk)
-        if got is not None:
-            queue.extend(got[0])
-            pos = got[1]
-    elif first == 43:
-        # simple strings up to the last CRLF: valid when every CR and LF
-        # inside belongs to a "\r\n+" separator
-        last = buf.rfind(b"\r\n", pos)
-        inner = buf[pos + 1 : last]
-        seps = inner.count(b"\r\n+")
-        if (
-            seps
-            and inner.count(b"\r") == seps
-            and inner.count(b"\n") == seps
-            and (len(inner) < window - 2 or max(map(len, inner.split(b"\r\n+"))) < window - 2)
-        ):
-            queue.extend(inner.decode("utf-8", "surrogateescape").split("\r\n+"))
-            pos = last + 2
-    while True:
-        e = buf.find(b"\n", pos + 1, pos + window)
-        if e < 0 or buf[e - 1] != 13:
-            break
-        t = buf[pos]
-        line = buf[pos + 1 : e - 1]
-        if t == 36:
-            if not line.isdigit() or len(line) > 18:
-                break
-            end = e + 1 + int(line)
-            if end + 2 > n or end - e - 1 > max_bulk:
-                break
-            if buf[end] != 13 or buf[end + 1] != 10:
-                break
-            append(buf[e + 1 : end])
-            pos = end + 2
-        elif t == 43 or t == 45:  # noqa: PLR1714 - cheaper than a set here
-            if 13 in line:
-                break
-            text = line.decode("utf-8", "surrogateescape")
-            append(text if t == 43 else ReplyError(text))
-            pos = e + 1
-        elif t == 58:
-            if len(line) > 18 or not (line.isdigit() or (line[:1] == b"-" and line[1:].isdigit())):
-                break
-            append(int(line))
-            pos = e + 1
-        else:
-            break
+    if WORK is not None:
+        WORK.append(end - pos)
+    if buf[pos] == 36:
+        got = uniform_bulks(buf, pos, -1, max_bulk, limit=end)
+        if got is None:
+            return pos
+        queue.extend(got[0])
+        return got[1]
+    # simple strings up to the last CRLF: valid when every CR and LF inside
+    # belongs to a "\r\n+" separator
+    last = buf.rfind(b"\r\n", pos, end)
+    if last < 0:
+        return pos
+    inner = buf[pos + 1 : last]
+    seps = inner.count(b"\r\n+")
+    if (
+        seps
+        and inner.count(b"\r") == seps
+        and inner.count(b"\n") == seps
+        and (len(inner) < max_line or max(map(len, inner.split(b"\r\n+"))) < max_line)
+    ):
+        queue.extend(inner.decode("utf-8", "surrogateescape").split("\r\n+"))
+        return last + 2
     return pos

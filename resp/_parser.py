@@ -34,18 +34,19 @@
 # member (or lies inside one): they finish as tuples, so no value ever needs
 # converting afterwards.
 #
-# Fast paths (``_fastpath.py``).  In the clean state (nothing pending), the
-# complete simple top-level replies (``+ - : $``) in the buffer are parsed in
-# one loop into ``_queue``, and ``next_reply()`` pops from it.  Runs of bulk
-# strings inside an aggregate are cut in a few C calls.  Both only ever take
-# elements the element-by-element engine would accept with the same result,
-# and give up (return to the engine) on anything else.
+# Fast engine (``_walk.py``).  In ``_parse``, the walker takes every element
+# it can (one ``split`` per window of the buffer, runs of bulk strings in a few
+# C calls) into the same stack frames and queues complete top-level replies in
+# ``_queue``; ``next_reply()`` pops from it.  At anything it does not take it
+# stops before that element and the engine (``_engine``) parses it, then hands
+# back (``_AGAIN``).  Attributes always go through the engine, and the walker
+# stays off while a reply with attributes is pending or was last returned.
 #
 # States.  ``_slow`` is false only in the clean state: no queued chunks, no
 # partial element, an empty stack, no attributes pending or last returned,
 # no error.  Only then does ``next_reply()`` take the short path; everything
-# else goes through ``_next_slow()``, which merges chunks first, so the engine
-# (``_parse``) always runs with ``_chunks`` empty.
+# else goes through ``_next_slow()``, which merges chunks first, so the walker
+# and the engine (``_parse``) always run with ``_chunks`` empty.
 #
 # Limits are checked on headers, before any payload is buffered or any list
 # grows: a declared length never allocates ahead of the bytes received.
@@ -64,7 +65,6 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Final
 
-from resp._fastpath import simple_replies, split_bulks, uniform_bulks
 from resp._types import NEED_DATA, NeedData, ProtocolError, ReplyError
 from resp._values import ARRAY as _ARRAY
 from resp._values import ATTR as _ATTR
@@ -78,6 +78,7 @@ from resp._values import STRING as _STRING
 from resp._values import build as _build
 from resp._values import double as _double
 from resp._values import verbatim as _verbatim
+from resp._walk import walk as _walk
 
 __all__ = ["Parser"]
 
@@ -86,8 +87,7 @@ _WAIT_LINE: Final = 1
 _WAIT_BYTES: Final = 2
 
 _AGG_KIND: Final = {42: _ARRAY, 37: _MAP, 126: _SET, 62: _PUSH, 124: _ATTR}
-_MIN_SPLIT: Final = 4  # aggregates shorter than this are not worth the split
-_SIMPLE: Final = frozenset(b"$+-:")  # the types simple_replies() takes
+_AGAIN: Final = object()  # the engine's "progress made, let the walker go on"
 
 
 class Parser:
@@ -123,19 +123,20 @@ class Parser:
         "_chunks",
         "_chunks_len",
         "_error",
-        "_est",
         "_last_attrs",
         "_line_window",
         "_max_agg",
         "_max_bulk",
         "_max_depth",
         "_need",
+        "_plain",
         "_pos",
         "_queue",
         "_scanned",
         "_slow",
         "_stack",
         "_wait",
+        "_walk_window",
     )
 
     def __init__(
@@ -172,7 +173,8 @@ class Parser:
         self._attrs: dict[tuple[int, ...], dict[Any, Any]] = {}
         self._last_attrs: dict[tuple[int, ...], dict[Any, Any]] = {}
         self._slow = False
-        self._est = 24  # bytes per element, learnt from the last split
+        self._walk_window = 128  # bytes the walker splits at once (see _walk.py)
+        self._plain: tuple[list[Any], bytes] | None = None  # see _walk.py
         self._queue: deque[Any] = deque()
 
     # ------------------------------------------------------------------ API
@@ -242,8 +244,6 @@ class Parser:
             return queue.popleft()
         if self._slow:
             return self._next_slow()
-        if self._fill():
-            return queue.popleft()
         try:
             return self._parse()
         except ProtocolError as exc:
@@ -251,18 +251,6 @@ class Parser:
             raise
 
     # -------------------------------------------------------------- helpers
-
-    def _fill(self) -> bool:
-        """Queue the complete simple top-level replies; True if any were queued.
-
-        Called only in the clean state (no stack, no attributes, no chunks).
-        """
-        buf = self._buf
-        pos = self._pos
-        if pos >= len(buf) or buf[pos] not in _SIMPLE:
-            return False
-        self._pos = simple_replies(buf, pos, self._line_window, self._max_bulk, self._queue)
-        return bool(self._queue)
 
     def _fail(self, exc: ProtocolError) -> None:
         self._error = exc
@@ -459,18 +447,29 @@ class Parser:
         self._attrs.setdefault(path, {}).update(attrs)
         self._slow = True
 
-    def _bulks(self, buf: bytes, start: int, count: int) -> tuple[list[bytes], int] | None:
-        """Take a run of bulk strings at ``start`` in a few C calls (see _fastpath)."""
-        got = uniform_bulks(buf, start, count, self._max_bulk, partial=True)
-        if got is None:
-            got = split_bulks(buf, start, count, self._max_bulk, self._est)
-            if got is not None:
-                self._est = (got[1] - start) // len(got[0]) + 1
-        return got
-
     # ----------------------------------------------------------- the engine
 
     def _parse(self) -> Any:
+        """Parse from ``_pos`` (chunks merged): the walker where it can, else the engine."""
+        queue = self._queue
+        budget = 1
+        while True:
+            if not (self._attrs or self._last_attrs):
+                pos = self._pos
+                _walk(self)
+                if queue:
+                    self._slow = bool(self._stack)
+                    return queue.popleft()
+                # the engine takes more elements each time the walker could take none
+                budget = 1 if self._pos != pos else min(budget * 2, 256)
+            value = self._engine(budget)
+            if value is not _AGAIN:
+                return value
+
+    def _engine(self, budget: int) -> Any:
+        """Parse element by element: the reply, NEED_DATA, or _AGAIN after ``budget``
+        elements went into an unfinished reply (the walker may take the rest)."""
+        value: Any
         buf = self._buf
         pos = self._pos
         n = len(buf)
@@ -480,23 +479,6 @@ class Parser:
             top = stack[-1]
             count = top[1]
             items: Any = top[2] if top[0] != _STRING else _REJECT
-            if top[0] < _ATTR and count - len(items) >= _MIN_SPLIT and pos < n and buf[pos] == 36:
-                got = self._bulks(buf, pos, count - len(items))
-                if got is not None:
-                    items += got[0]
-                    pos = got[1]
-                    if len(items) == count:
-                        stack.pop()
-                        done, value = self._deliver(self._finish(top))
-                        if done:
-                            self._pos = pos
-                            return self._complete(value)
-                        if stack:  # an attribute may have just completed at top level
-                            top = stack[-1]
-                            count = top[1]
-                            items = top[2] if top[0] != _STRING else _REJECT
-                        else:
-                            items = None
         else:
             items = None
             count = 0
@@ -586,21 +568,6 @@ class Parser:
                     if size > self._max_agg:
                         raise ProtocolError(f"aggregate of {size} elements over max_aggregate_len")
                     pos = e + 1
-                    if (
-                        items is None
-                        and size >= _MIN_SPLIT
-                        and kind != _ATTR
-                        and pos < n
-                        and buf[pos] == 36
-                        and (got := uniform_bulks(buf, pos, size, self._max_bulk)) is not None
-                    ):
-                        # a whole top-level aggregate of bulk strings: no frame needed
-                        pos = got[1]
-                        self._pos = pos
-                        value = _build(kind, got[0])
-                        if self._slow:
-                            return self._complete(value)
-                        return value
                     if size == 0:
                         if kind == _ATTR:
                             continue
@@ -614,23 +581,7 @@ class Parser:
                         top = stack[-1]
                         count = size
                         items = top[2]
-                        if size < _MIN_SPLIT or kind == _ATTR or pos >= n or buf[pos] != 36:
-                            continue
-                        got = self._bulks(buf, pos, size)
-                        if got is None:
-                            continue
-                        items, pos = got
-                        top[2] = items
-                        if len(items) != size:
-                            continue
-                        stack.pop()
-                        value = self._finish(top)
-                        if stack:
-                            top = stack[-1]
-                            count = top[1]
-                            items = top[2] if top[0] != _STRING else _REJECT
-                        else:
-                            items = None
+                        continue
                 elif line == b"-1" and t == 42:
                     value = None
                     pos = e + 1
@@ -684,6 +635,10 @@ class Parser:
                     break
                 items.append(value)
                 if len(items) != count:
+                    budget -= 1
+                    if not budget and not self._attrs:
+                        self._pos = pos
+                        return _AGAIN
                     break
                 stack.pop()
                 value = self._finish(top)

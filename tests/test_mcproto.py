@@ -9,6 +9,7 @@ import hashlib
 import importlib.util
 import itertools
 import socket
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -317,18 +318,46 @@ def test_reads_ending_mid_reply_go_back_to_the_direct_path() -> None:
 
 
 def test_streams_of_rare_replies_are_linear() -> None:
-    def cost(n: int) -> float:
-        wire = b"ERROR\r\nVERSION 1.6\r\nME k a=1\r\nCLIENT_ERROR x\r\n" * n
-        best = float("inf")
-        for _ in range(3):
-            parser = Parser()
-            start = time.perf_counter()
-            parser.feed(wire)
-            assert len(drain(parser)) == 4 * n
-            best = min(best, time.perf_counter() - start)
-        return best
+    # Work is counted, not timed: every Python and C function call the parser makes,
+    # per reply, at four stream sizes (8x apart) must stay the same; and CPU time per
+    # reply must not grow with the size (linear: ~1x; quadratic: ~8x).
+    unit = b"ERROR\r\nVERSION 1.6\r\nME k a=1\r\nCLIENT_ERROR x\r\n"
+    sizes = (1_000, 2_000, 4_000, 8_000)
 
-    assert cost(20_000) / cost(5_000) < 10  # linear: ~4; quadratic: ~16 and growing
+    def calls_per_reply(n: int) -> float:
+        wire = unit * n
+        parser = Parser()
+        count = 0
+
+        def profile(frame: Any, event: str, arg: Any) -> None:
+            nonlocal count
+            if event in ("call", "c_call"):
+                count += 1
+
+        sys.setprofile(profile)
+        try:
+            parser.feed(wire)
+            replies = drain(parser)
+        finally:
+            sys.setprofile(None)
+        assert len(replies) == 4 * n
+        return count / (4 * n)
+
+    def cpu_per_reply(n: int) -> float:
+        wire = unit * n
+        best = float("inf")
+        for _ in range(5):
+            parser = Parser()
+            start = time.process_time()
+            parser.feed(wire)
+            drain(parser)
+            best = min(best, time.process_time() - start)
+        return best / (4 * n)
+
+    calls = [calls_per_reply(n) for n in sizes]
+    assert max(calls) <= 1.05 * min(calls) + 1, calls
+    cpu = [cpu_per_reply(n) for n in sizes]
+    assert cpu[-1] < 3 * min(cpu), cpu  # 8x the replies: linear ~1x, quadratic ~8x
 
 
 # -------------------------------------------------------------------------------- keys
