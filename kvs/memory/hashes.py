@@ -15,7 +15,7 @@ from kvs.memory.keyspace import (
     OUT_OF_RANGE,
     SYNTAX,
     CommandError,
-    Core,
+    Keyspace,
     arity_error,
     int_arg,
     option,
@@ -34,7 +34,7 @@ from kvs.memory.numbers import (
 __all__ = ["HashCommands"]
 
 
-class HashCommands(Core):
+class HashCommands(Keyspace):
     """Commands on hashes."""
 
     # -- hashes -------------------------------------------------------------------------

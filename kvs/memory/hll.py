@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from kvs.memory.keyspace import WRONGTYPE, CommandError, Core
+from kvs.memory.keyspace import WRONGTYPE, CommandError, Keyspace
 
 __all__ = ["HllCommands", "murmurhash64a"]
 
@@ -313,7 +313,7 @@ def _estimate(hist: list[int]) -> int:
     return int(whole) + (1 if e - whole >= 0.5 else 0)  # llroundl: halves away from zero
 
 
-class HllCommands(Core):
+class HllCommands(Keyspace):
     """PFADD, PFCOUNT and PFMERGE over HyperLogLog strings."""
 
     def _get_hll(self, key: bytes) -> bytes | None:

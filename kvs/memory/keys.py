@@ -17,7 +17,7 @@ from kvs.memory.keyspace import (
     MAX_SECONDS,
     SYNTAX,
     CommandError,
-    Core,
+    Keyspace,
     arity_error,
     copy_value,
     error_arg,
@@ -36,7 +36,7 @@ _OUT_OF_INT_RANGE = "ERR value is out of range, value must between -2147483648 a
 _MIN_SECONDS = -(-INT64_MIN // 1000)
 
 
-class KeyCommands(Core):
+class KeyCommands(Keyspace):
     """Commands on the keyspace as a whole, and on expiry."""
 
     # -- connection ---------------------------------------------------------------------

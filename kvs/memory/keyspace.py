@@ -34,7 +34,7 @@ from kvs.memory.zindex import ZSet
 __all__ = [
     "TYPE_NAMES",
     "CommandError",
-    "Core",
+    "Keyspace",
     "Value",
     "arity_error",
     "copy_value",
@@ -123,7 +123,7 @@ def int_arg(arg: bytes) -> int:
     return value
 
 
-class Core:
+class Keyspace:
     """The keyspace and its expiry; the command mixins build on it."""
 
     def __init__(self, clock: Callable[[], float]) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from itertools import islice
 from typing import Any
 
-from kvs.memory.keyspace import SYNTAX, CommandError, Core, arity_error, int_arg, option
+from kvs.memory.keyspace import SYNTAX, CommandError, Keyspace, arity_error, int_arg, option
 from kvs.memory.numbers import INT64_MIN, parse_int
 
 __all__ = ["ListCommands"]
@@ -24,7 +24,7 @@ _RANK_ZERO = (
 )
 
 
-class ListCommands(Core):
+class ListCommands(Keyspace):
     """Commands on lists."""
 
     # -- lists --------------------------------------------------------------------------

@@ -55,7 +55,7 @@ from kvs.memory import glob
 from kvs.memory.keyspace import (
     SYNTAX,
     CommandError,
-    Core,
+    Keyspace,
     int_arg,
     option,
     type_name,
@@ -135,7 +135,7 @@ class Cursors:
         return self._last_id
 
 
-class ScanCommands(Core):
+class ScanCommands(Keyspace):
     """SCAN over the keyspace, HSCAN over a hash's fields, SSCAN over a set's members."""
 
     def __init__(self, clock: Callable[[], float]) -> None:

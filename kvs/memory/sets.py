@@ -15,7 +15,7 @@ from kvs.memory.keyspace import (
     SYNTAX,
     WRONGTYPE,
     CommandError,
-    Core,
+    Keyspace,
     option,
     random_sample,
 )
@@ -24,7 +24,7 @@ from kvs.memory.numbers import INT64_MIN, parse_int
 __all__ = ["SetCommands"]
 
 
-class SetCommands(Core):
+class SetCommands(Keyspace):
     """Commands on sets."""
 
     # -- sets ---------------------------------------------------------------------------

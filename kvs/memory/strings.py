@@ -18,7 +18,7 @@ from kvs.memory.keyspace import (
     SYNTAX,
     WRONGTYPE,
     CommandError,
-    Core,
+    Keyspace,
     arity_error,
     error_arg,
     int_arg,
@@ -43,7 +43,7 @@ _NOT_FLOAT = "ERR value is not a valid float"
 _SET_EXPIRES = frozenset((b"EX", b"PX", b"EXAT", b"PXAT"))
 
 
-class StringCommands(Core):
+class StringCommands(Keyspace):
     """Commands on strings and counters."""
 
     # -- strings ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from typing import Any
 
 from kvs._errors import UnsupportedOperation
 from kvs.commands.traits import argv_keys
-from kvs.memory.keyspace import CommandError, Core
+from kvs.memory.keyspace import CommandError, Keyspace
 from resp import ReplyError
 
 __all__ = ["EXECABORT", "SESSION_COMMANDS", "Session", "TransactionCommands", "Watcher"]
@@ -76,7 +76,7 @@ class Watcher:
         self.dirty = False
 
 
-class TransactionCommands(Core):
+class TransactionCommands(Keyspace):
     """The store's side of transactions: watched keys, and running a queue atomically.
 
     The store's reentrant ``_lock``, ``_resolve`` and ``execute`` (in `kvs.memory.store`)

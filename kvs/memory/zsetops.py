@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from kvs.memory.keyspace import SYNTAX, WRONGTYPE, CommandError, Core
+from kvs.memory.keyspace import SYNTAX, WRONGTYPE, CommandError, Keyspace
 from kvs.memory.numbers import parse_double, parse_int
 from kvs.memory.zindex import LISTPACK_ENTRIES, LISTPACK_VALUE, ZSet
 from kvs.memory.zsets import int_arg, option
@@ -35,7 +35,7 @@ def _aggregate(target: float, value: float, how: bytes) -> float:
     return value if value > target else target
 
 
-class ZSetOpCommands(Core):
+class ZSetOpCommands(Keyspace):
     """Union, intersection and difference of sorted sets (and plain sets)."""
 
     def _zsource(self, key: bytes) -> dict[bytes, float]:

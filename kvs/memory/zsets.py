@@ -23,7 +23,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from kvs.memory.keyspace import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, Core
+from kvs.memory.keyspace import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, Keyspace
 from kvs.memory.numbers import parse_double, parse_double_prefix, parse_int
 from kvs.memory.zindex import LISTPACK_ENTRIES, LISTPACK_VALUE, Pair, ZIndex, ZSet
 
@@ -172,7 +172,7 @@ def _window(span: range, offset: int, count: int, reverse: bool) -> tuple[int, i
     return span.start + offset, span.start + offset + n
 
 
-class ZSetCommands(Core):
+class ZSetCommands(Keyspace):
     """Commands on sorted sets, except the set operations (``_memory_zsetops``)."""
 
     def _get_zset(self, key: bytes) -> ZSet | None:
