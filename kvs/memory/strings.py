@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from kvs.commands.strings import parse_set_options
 from kvs.memory.keyspace import (
     MAX_SECONDS,
     NOT_INTEGER,
@@ -103,26 +104,10 @@ class StringCommands(Keyspace):
         if n == 3:
             self._set_value(key, value)
             return "OK"
-        nx = xx = get = keepttl = False
-        unit = b""
-        expire = b""
-        i = 3
-        while i < n:
-            opt = option(argv[i])
-            if opt == b"NX" and not xx:
-                nx = True
-            elif opt == b"XX" and not nx:
-                xx = True
-            elif opt == b"GET":
-                get = True
-            elif opt == b"KEEPTTL" and not unit:
-                keepttl = True
-            elif opt in _SET_EXPIRES and not keepttl and unit in (b"", opt) and i + 1 < n:
-                unit, expire = opt, argv[i + 1]
-                i += 1
-            else:
-                raise CommandError(SYNTAX)
-            i += 1
+        options = parse_set_options(argv)
+        if options is None:
+            raise CommandError(SYNTAX)
+        nx, xx, get, keepttl, unit, expire = options
         deadline = self._set_expiry(expire, unit, "set") if unit else None
         old = self._get_string(key) if get else None
         found = self._lookup(key) is not None
