@@ -118,7 +118,7 @@ class MemcachedBackend:
                     failed(i, exc)
                     continue
                 try:
-                    conn.request(part.payload, 0, NEED_DATA)  # write only
+                    conn.send(part.payload, NEED_DATA)
                 except KvsError as exc:
                     conn.close()
                     failed(i, exc)

@@ -145,7 +145,7 @@ def _wrong_args(name: bytes) -> Plan:
         f"ERR wrong number of arguments for '{name.decode(errors='replace').lower()}' command"))
 
 
-def _int_arg(raw: bytes) -> int | None:
+def _parse_int64(raw: bytes) -> int | None:
     """A Redis signed 64-bit integer argument, or None when it is not one."""
     if not _INT64.fullmatch(raw):
         return None
@@ -306,7 +306,7 @@ class Planner:
             raise _unsupported(b"set", word)
         ttl: int | None = None
         if options.unit:
-            amount = _int_arg(options.expire)
+            amount = _parse_int64(options.expire)
             if amount is None:
                 return _answer(ReplyError(_NOT_INTEGER))
             if amount <= 0:
@@ -339,7 +339,7 @@ class Planner:
         # SET EX with SETEX's own errors; whole seconds, as memcached keeps them
         if len(argv) != 4:
             return _wrong_args(argv[0])
-        seconds = _int_arg(argv[2])
+        seconds = _parse_int64(argv[2])
         if seconds is None:
             return _answer(ReplyError(_NOT_INTEGER))
         if seconds <= 0:
@@ -351,7 +351,7 @@ class Planner:
             raise _unsupported(b"expire", argv[3].upper())
         if len(argv) != 3:
             return _wrong_args(argv[0])
-        seconds = _int_arg(argv[2])
+        seconds = _parse_int64(argv[2])
         if seconds is None:
             return _answer(ReplyError(_NOT_INTEGER))
         if seconds <= 0:  # Redis deletes the key; a second run would answer 0: not idempotent
@@ -375,7 +375,7 @@ class Planner:
         by = name in (b"INCRBY", b"DECRBY")
         if len(argv) != (3 if by else 2):
             return _wrong_args(argv[0])
-        amount = _int_arg(argv[2]) if by else 1
+        amount = _parse_int64(argv[2]) if by else 1
         if amount is None:
             return _answer(ReplyError(_NOT_INTEGER))
         if name.startswith(b"DECR"):

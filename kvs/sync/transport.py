@@ -121,6 +121,11 @@ class BlockingConnection:
         self._timeout = timeout
         self.sock.settimeout(timeout)
 
+    def send(self, payload: bytes, sentinel: object) -> None:
+        """Write `payload` and read nothing yet (`request` with ``b""`` reads the replies
+        later: the scatter of a multi-server command); errors as for `request`."""
+        self.request(payload, 0, sentinel)
+
     def request(self, payload: bytes, count: int, sentinel: object, *,
                 extra_timeout: float | None = 0.0) -> list[Any]:
         """Send `payload` and read `count` replies, pushes set aside.
