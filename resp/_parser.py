@@ -88,6 +88,7 @@ _WAIT_BYTES: Final = 2
 
 _AGG_KIND: Final = {42: _ARRAY, 37: _MAP, 126: _SET, 62: _PUSH, 124: _ATTR}
 _AGAIN: Final = object()  # the engine's "progress made, let the walker go on"
+_SMALL: Final = 128  # bytes below which `_parse` skips the walker
 
 
 class Parser:
@@ -453,6 +454,12 @@ class Parser:
         """Parse from ``_pos`` (chunks merged): the walker where it can, else the engine."""
         queue = self._queue
         budget = 1
+        if len(self._buf) - self._pos < _SMALL and not self._stack:
+            # A short buffer (one small reply, the common case of a lone request): the
+            # engine alone is cheaper than cutting a window for the walker.
+            value = self._engine(_SMALL)
+            if value is not _AGAIN:
+                return value
         while True:
             if not (self._attrs or self._last_attrs):
                 pos = self._pos

@@ -3,10 +3,9 @@
 Theory of operation
 -------------------
 A `MultiplexedConnection` owns one transport (`kvs.net.transport`: a raw socket, or a trio
-stream for TLS) and
-one incremental parser (`resp.Parser`, or the Memcached codec's: anything with ``feed`` and
-``next_reply``).  A caller hands it a request (the bytes of one or more commands and how many
-replies they produce) and parks.  Two background tasks do the I/O:
+stream for TLS) and one incremental parser (`resp.Parser`, or the Memcached codec's: anything
+with ``feed`` and ``next_reply``).  A caller hands it a request (the bytes of one or more
+commands and how many replies they produce) and parks.  Two background tasks do the I/O:
 
 - the *writer* takes everything queued since its last write and sends it with one
   ``send_all`` (auto-pipelining: 64 tasks asking at once cost one write);
@@ -16,10 +15,11 @@ replies they produce) and parks.  Two background tasks do the I/O:
 One shortcut: when the connection is idle (nothing queued, nothing being written, no reply
 awaited) and the caller is the task that made the previous request too (one task working
 alone: when many tasks take turns, their requests must wait for the writer so that they
-batch), a caller on a raw socket writes
-its request itself with one non-blocking ``send`` (a lone request then costs no scheduler pass
-for the writer).  Whatever the kernel does not take at once is handed to the writer as the
-*tail*, written before anything else, so bytes never interleave.  Right after such a send the
+batch), a caller on a raw socket writes its request itself with one non-blocking ``send`` (a
+lone request then costs no scheduler pass for the writer), after checking for cancellation:
+every request is a cancel point, even one answered at once.  Whatever the kernel does not
+take at once is handed to the writer as the *tail*, written before anything else, so bytes
+never interleave.  Right after such a send the
 caller also reads whatever has already arrived (on one CPU the server often answers within
 the ``send``) and hands out the replies itself, exactly as the reader would; if its own reply
 is among them it returns without parking, yielding to the scheduler every few such calls so
@@ -39,7 +39,16 @@ Invariants:
 4. When the stream breaks, every request gets a `kvs.ConnectionError` whose ``sent`` says
    whether its bytes may have reached the server: True for ``_inflight`` (and the batch being
    written), False for those still queued.  The retry layer above decides from that alone.
-   A broken pipe is never reused.
+   A broken connection is never reused.
+5. A push (RESP3 ``>``) is never a reply: it goes to ``on_push``.  A reply that arrives with
+   nothing in flight breaks the connection, except that a caller whose own reply was complete
+   before it keeps that reply.
+
+A *watchdog* task breaks a connection that went quiet: once a caller gave up on a written
+request (a timeout or a cancellation), nothing more received within ``stall_timeout`` means
+the peer is gone (a half-open connection); and an idle connection is sent ``ping`` every
+``health_check_interval`` and must answer within the same deadline.  It reads counters the
+hot paths bump (requests, receives), never the clock.
 
 The background tasks run as trio system tasks so that a connection shared by many clients and
 tasks outlives any one of them; they catch everything and report it through invariant 4.
