@@ -255,8 +255,11 @@ def check_scan(argv: tuple[bytes, ...], mine: Any, theirs: Any, live: dict[bytes
     cursor, found = mine
     assert isinstance(cursor, bytes) and int(cursor) < 2**64, mine
     assert isinstance(found, list), mine
-    if theirs == [b"0", []] and argv[0].upper() != b"SCAN":
-        assert mine == theirs, (argv, mine)  # a missing key, before the options are read
+    if theirs == [b"0", []] and argv[0].upper() != b"SCAN" and not live:
+        # A missing key, before the options are read.  (For a key that exists, Redis's
+        # answer to a made-up cursor depends on its hash table's layout: only membership is
+        # checked below.)
+        assert mine == theirs, (argv, mine)
     if argv[0].upper() == b"HSCAN":
         pairs = dict(zip(found[::2], found[1::2], strict=True))
         assert len(found) % 2 == 0 and all(live.get(f) == v for f, v in pairs.items()), mine
