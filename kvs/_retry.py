@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import random
 
+from resp import ReplyError
+
 __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
@@ -57,8 +59,12 @@ def backoff_delay(failures: int, *, base: float = BACKOFF_BASE, cap: float = BAC
 
 
 def is_transient(reply: object) -> bool:
-    """Whether `reply` is an error the server gives only while it cannot answer yet."""
-    return getattr(reply, "code", None) in TRANSIENT_CODES and hasattr(reply, "message")
+    """Whether `reply` is an error the server gives only while it cannot answer yet.
+
+    Called on every Redis reply: one type test, and no attribute look-up that fails (and
+    so raises inside) for the common reply, a bulk string.
+    """
+    return type(reply) is ReplyError and reply.code in TRANSIENT_CODES
 
 
 def transient_delay(attempt: int, *, left: float | None) -> float | None:
