@@ -32,6 +32,7 @@ from ._url import parse_url
 from .client import Client
 from .client.pipeline import Pipeline, Transaction, Watch
 from .client.pubsub import Message, Subscription
+from .client.script import Script
 
 if TYPE_CHECKING:
     from .server import Server
@@ -45,6 +46,7 @@ __all__ = [
     "Pipeline",
     "ProtocolError",
     "ResponseError",
+    "Script",
     "Subscription",
     "TimeoutError",
     "Transaction",

@@ -13,6 +13,7 @@ from ..commands import hll as _hll
 from ..commands import keys as _keys
 from ..commands import lists as _lists
 from ..commands import pubsub as _pubsub
+from ..commands import scripting as _scripting
 from ..commands import server as _server
 from ..commands import sets as _sets
 from ..commands import strings as _strings
@@ -378,6 +379,96 @@ class Operations(Generic[R]):
             How many shard subscriptions received it.
         """
         call: Call[int] = _pubsub.spublish(channel, message)
+        return await self._run(call)
+
+    async def eval(self, script: Value, keys: Keys = (), args: Values = ()) -> Any:
+        """Run the Lua `script` with ``KEYS`` = `keys` and ``ARGV`` = `args`; return its reply
+        as the server converted it (decoded unless ``decode=False``).  Never sent twice.
+
+        Example::
+
+            await db.eval("return redis.call('INCR', KEYS[1])", ["hits"])   # 1
+        """
+        call: Call[Any] = _scripting.eval_(script, keys, args)
+        return await self._run(call)
+
+    async def eval_ro(self, script: Value, keys: Keys = (), args: Values = ()) -> Any:
+        """`eval` of a script that only reads (the server refuses its writes); retried as a
+        read.
+        """
+        call: Call[Any] = _scripting.eval_ro(script, keys, args)
+        return await self._run(call)
+
+    async def evalsha(self, sha: str, keys: Keys = (), args: Values = ()) -> Any:
+        """Run the script cached under `sha` (see `script_load`); NOSCRIPT when the server does
+        not hold it.  Never sent twice.
+        """
+        call: Call[Any] = _scripting.evalsha(sha, keys, args)
+        return await self._run(call)
+
+    async def evalsha_ro(self, sha: str, keys: Keys = (), args: Values = ()) -> Any:
+        """`evalsha` of a script that only reads; retried as a read."""
+        call: Call[Any] = _scripting.evalsha_ro(sha, keys, args)
+        return await self._run(call)
+
+    async def script_load(self, script: Value) -> str:
+        """Cache `script` on the server without running it; return its SHA1 (hex, ``str``),
+        the name `evalsha` takes.
+        """
+        call: Call[str] = _scripting.script_load(script)
+        return await self._run(call)
+
+    async def script_exists(self, *shas: str) -> list[bool]:
+        """Whether the server holds a script for each of `shas`, in order."""
+        call: Call[list[bool]] = _scripting.script_exists(*shas)
+        return await self._run(call)
+
+    async def script_flush(self, mode: str | None = None) -> bool:
+        """Empty the server's script cache (`mode` ``"SYNC"`` or ``"ASYNC"``); True."""
+        call: Call[bool] = _scripting.script_flush(mode)
+        return await self._run(call)
+
+    async def function_load(self, code: Value, replace: bool = False) -> str:
+        """Load a library of functions; `code` starts with ``#!lua name=<library>`` and calls
+        ``redis.register_function``.  Return the library's name.  With `replace`, a library of
+        that name is replaced; without, loading it again is an error.
+
+        Example::
+
+            await db.function_load("#!lua name=lib\\n"
+                                   "redis.register_function('hi', function() return 'hi' end)")
+        """
+        call: Call[str] = _scripting.function_load(code, replace)
+        return await self._run(call)
+
+    async def function_list(self, library: str | None = None, withcode: bool = False) -> list[dict[str, Any]]:
+        """The loaded libraries (those whose name matches the glob `library`): each a dict with
+        ``library_name``, ``engine``, ``functions`` (dicts of ``name``, ``description``,
+        ``flags`` as a set) and, with `withcode`, ``library_code``.
+        """
+        call: Call[list[dict[str, Any]]] = _scripting.function_list(library, withcode)
+        return await self._run(call)
+
+    async def function_delete(self, library: str) -> bool:
+        """Delete the library `library` and its functions; True (an error when missing)."""
+        call: Call[bool] = _scripting.function_delete(library)
+        return await self._run(call)
+
+    async def function_flush(self, mode: str | None = None) -> bool:
+        """Delete every library (`mode` ``"SYNC"`` or ``"ASYNC"``); True."""
+        call: Call[bool] = _scripting.function_flush(mode)
+        return await self._run(call)
+
+    async def fcall(self, function: str, keys: Keys = (), args: Values = ()) -> Any:
+        """Call the loaded function `function` with `keys` and `args`; its reply as the server
+        converted it.  Never sent twice.
+        """
+        call: Call[Any] = _scripting.fcall(function, keys, args)
+        return await self._run(call)
+
+    async def fcall_ro(self, function: str, keys: Keys = (), args: Values = ()) -> Any:
+        """`fcall` of a function flagged ``no-writes``; retried as a read."""
+        call: Call[Any] = _scripting.fcall_ro(function, keys, args)
         return await self._run(call)
 
     async def ping(self) -> bool:
@@ -1094,6 +1185,83 @@ class QueuedOperations:
             How many shard subscriptions received it.
         """
         return self._queue(_pubsub.spublish(channel, message))
+
+    def eval(self, script: Value, keys: Keys = (), args: Values = ()) -> Self:
+        """Run the Lua `script` with ``KEYS`` = `keys` and ``ARGV`` = `args`; return its reply
+        as the server converted it (decoded unless ``decode=False``).  Never sent twice.
+
+        Example::
+
+            await db.eval("return redis.call('INCR', KEYS[1])", ["hits"])   # 1
+        """
+        return self._queue(_scripting.eval_(script, keys, args))
+
+    def eval_ro(self, script: Value, keys: Keys = (), args: Values = ()) -> Self:
+        """`eval` of a script that only reads (the server refuses its writes); retried as a
+        read.
+        """
+        return self._queue(_scripting.eval_ro(script, keys, args))
+
+    def evalsha(self, sha: str, keys: Keys = (), args: Values = ()) -> Self:
+        """Run the script cached under `sha` (see `script_load`); NOSCRIPT when the server does
+        not hold it.  Never sent twice.
+        """
+        return self._queue(_scripting.evalsha(sha, keys, args))
+
+    def evalsha_ro(self, sha: str, keys: Keys = (), args: Values = ()) -> Self:
+        """`evalsha` of a script that only reads; retried as a read."""
+        return self._queue(_scripting.evalsha_ro(sha, keys, args))
+
+    def script_load(self, script: Value) -> Self:
+        """Cache `script` on the server without running it; return its SHA1 (hex, ``str``),
+        the name `evalsha` takes.
+        """
+        return self._queue(_scripting.script_load(script))
+
+    def script_exists(self, *shas: str) -> Self:
+        """Whether the server holds a script for each of `shas`, in order."""
+        return self._queue(_scripting.script_exists(*shas))
+
+    def script_flush(self, mode: str | None = None) -> Self:
+        """Empty the server's script cache (`mode` ``"SYNC"`` or ``"ASYNC"``); True."""
+        return self._queue(_scripting.script_flush(mode))
+
+    def function_load(self, code: Value, replace: bool = False) -> Self:
+        """Load a library of functions; `code` starts with ``#!lua name=<library>`` and calls
+        ``redis.register_function``.  Return the library's name.  With `replace`, a library of
+        that name is replaced; without, loading it again is an error.
+
+        Example::
+
+            await db.function_load("#!lua name=lib\\n"
+                                   "redis.register_function('hi', function() return 'hi' end)")
+        """
+        return self._queue(_scripting.function_load(code, replace))
+
+    def function_list(self, library: str | None = None, withcode: bool = False) -> Self:
+        """The loaded libraries (those whose name matches the glob `library`): each a dict with
+        ``library_name``, ``engine``, ``functions`` (dicts of ``name``, ``description``,
+        ``flags`` as a set) and, with `withcode`, ``library_code``.
+        """
+        return self._queue(_scripting.function_list(library, withcode))
+
+    def function_delete(self, library: str) -> Self:
+        """Delete the library `library` and its functions; True (an error when missing)."""
+        return self._queue(_scripting.function_delete(library))
+
+    def function_flush(self, mode: str | None = None) -> Self:
+        """Delete every library (`mode` ``"SYNC"`` or ``"ASYNC"``); True."""
+        return self._queue(_scripting.function_flush(mode))
+
+    def fcall(self, function: str, keys: Keys = (), args: Values = ()) -> Self:
+        """Call the loaded function `function` with `keys` and `args`; its reply as the server
+        converted it.  Never sent twice.
+        """
+        return self._queue(_scripting.fcall(function, keys, args))
+
+    def fcall_ro(self, function: str, keys: Keys = (), args: Values = ()) -> Self:
+        """`fcall` of a function flagged ``no-writes``; retried as a read."""
+        return self._queue(_scripting.fcall_ro(function, keys, args))
 
     def ping(self) -> Self:
         """Return True when the backend answers."""

@@ -19,8 +19,9 @@ from .._url import parse_url
 from .client import Client
 from .client.pipeline import Pipeline, Transaction, Watch
 from .client.pubsub import Message, Subscription
+from .client.script import Script
 
-__all__ = ["Client", "Message", "Pipeline", "Subscription", "Transaction", "Watch", "connect"]
+__all__ = ["Client", "Message", "Pipeline", "Script", "Subscription", "Transaction", "Watch", "connect"]
 
 
 @overload

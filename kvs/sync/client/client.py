@@ -27,11 +27,12 @@ from ...commands import keys as _keys
 from ...commands import sets as _sets
 from ...commands import zsets as _zsets
 from ...commands.pubsub import channel_names
-from ...commands.types import Key
+from ...commands.types import Key, Value
 from ._operations import Operations, R
 from .pipeline import Pipeline, Transaction, Watch, watch_keys
 from .pubsub import Subscription
 from .scan import iterate, pairs
+from .script import Script
 
 __all__ = ["Client"]
 
@@ -189,6 +190,22 @@ class Client(Operations[R]):
         if type(reply) is ReplyError:
             raise response_error(reply)
         return call.decode(reply, self._decode)
+
+    # -- scripts called by their SHA1 (kvs.client.script) -----------------------------------
+
+    def register_script(self, script: Value) -> Script[R]:
+        """A `kvs.Script` for the Lua `script`: each ``s(keys=[...], args=[...])``
+        sends EVALSHA, and on NOSCRIPT loads the script and sends it once more.
+
+        Example::
+
+            incr_by = db.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+            incr_by(keys=["hits"], args=[5])      # 5
+
+        Raises:
+            TypeError: `script` is not str or bytes.
+        """
+        return Script[R](self, script)
 
     # -- pub/sub: each subscription on a connection of its own -------------------------------
 

@@ -41,7 +41,10 @@ from ..._errors import ConnectionError, ResponseError, WatchError, response_erro
 from .._open import Backend, Dedicated
 from ...commands import Call
 from ...commands._args import key_bytes
+from ...commands.scripting import evalsha
+from ...commands.types import Keys, Values
 from ._operations import Operations, QueuedOperations, R
+from .script import Script, load_missing
 
 __all__ = ["Pipeline", "Transaction", "Watch"]
 
@@ -83,16 +86,27 @@ def _results(calls: Sequence[Call[Any]], replies: Sequence[Any], decode: bool,
 class _Builder(QueuedOperations):
     """The queue both builders share."""
 
-    __slots__ = ("_backend", "_calls", "_decode")
+    __slots__ = ("_backend", "_calls", "_decode", "_scripts")
 
     def __init__(self, backend: Callable[[], Backend], decode: bool) -> None:
         self._backend = backend
         self._decode = decode
         self._calls: list[Call[Any]] = []
+        self._scripts: list[Script[Any]] = []
 
     def _queue(self, call: Call[Any]) -> Self:
         self._calls.append(call)
         return self
+
+    def run_script(self, script: Script[Any], keys: Keys = (), args: Values = ()) -> Self:
+        """Queue a call of `script` (EVALSHA); `execute` first loads the scripts the server
+        lacks (SCRIPT EXISTS, then SCRIPT LOAD), so the EVALSHA finds it."""
+        if not isinstance(script, Script):
+            raise TypeError(f"run_script: script must be a kvs.Script, not "
+                            f"{type(script).__name__}")
+        call = evalsha(script.sha, keys, args)
+        self._scripts.append(script)
+        return self._queue(call)
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -103,6 +117,11 @@ class _Builder(QueuedOperations):
     def _take(self) -> tuple[list[Call[Any]], list[tuple[bytes, ...]]]:
         calls, self._calls = self._calls, []
         return calls, [call.argv for call in calls if call.argv]
+
+    def _load_scripts(self) -> None:
+        scripts, self._scripts = self._scripts, []
+        if scripts:
+            load_missing(self._backend, scripts)
 
 
 class Pipeline(_Builder):
@@ -133,6 +152,7 @@ class Pipeline(_Builder):
             kvs.TimeoutError: the replies did not all arrive within ``timeout``.
         """
         calls, argvs = self._take()
+        self._load_scripts()
         if not argvs:
             return _results(calls, (), self._decode, raise_on_error, _pipeline_note)
         idempotent = all(call.idempotent for call in calls)
@@ -186,6 +206,7 @@ class Transaction(_Builder):
                 written; it is never sent again, and may or may not have run.
         """
         calls, argvs = self._take()
+        self._load_scripts()
         watch = self._watch
         if watch is None:
             raw = self._backend().transaction(argvs)
