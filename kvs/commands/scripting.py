@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-def _invocation(op: str, verb: bytes, head: object, what: str, keys: Keys,
+def _invocation(op: str, verb: bytes, head: object, what: str, *, keys: Keys,
                 args: Values) -> tuple[bytes, ...]:
     checked = key_list(op, keys)
     return (verb, value_bytes(op, head, what), b"%d" % len(checked), *checked,
@@ -41,31 +41,31 @@ def eval_(script: Value, keys: Keys = (), args: Values = ()) -> Call[Any]:
 
         await db.eval("return redis.call('INCR', KEYS[1])", ["hits"])   # 1
     """
-    return Call(_invocation("eval", b"EVAL", script, "script", keys, args), as_parsed,
-                False, None)
+    argv = _invocation("eval", b"EVAL", script, "script", keys=keys, args=args)
+    return Call(argv, as_parsed, False, None)
 
 
 @operation
 def eval_ro(script: Value, keys: Keys = (), args: Values = ()) -> Call[Any]:
     """`eval` of a script that only reads (the server refuses its writes); retried as a
     read."""
-    return Call(_invocation("eval_ro", b"EVAL_RO", script, "script", keys, args), as_parsed,
-                True, None)
+    argv = _invocation("eval_ro", b"EVAL_RO", script, "script", keys=keys, args=args)
+    return Call(argv, as_parsed, True, None)
 
 
 @operation
 def evalsha(sha: str, keys: Keys = (), args: Values = ()) -> Call[Any]:
     """Run the script cached under `sha` (see `script_load`); NOSCRIPT when the server does
     not hold it.  Never sent twice."""
-    return Call(_invocation("evalsha", b"EVALSHA", sha, "sha", keys, args), as_parsed,
-                False, None)
+    argv = _invocation("evalsha", b"EVALSHA", sha, "sha", keys=keys, args=args)
+    return Call(argv, as_parsed, False, None)
 
 
 @operation
 def evalsha_ro(sha: str, keys: Keys = (), args: Values = ()) -> Call[Any]:
     """`evalsha` of a script that only reads; retried as a read."""
-    return Call(_invocation("evalsha_ro", b"EVALSHA_RO", sha, "sha", keys, args), as_parsed,
-                True, None)
+    argv = _invocation("evalsha_ro", b"EVALSHA_RO", sha, "sha", keys=keys, args=args)
+    return Call(argv, as_parsed, True, None)
 
 
 def sha_text(reply: Any, decode: bool) -> str:
@@ -192,12 +192,12 @@ def function_flush(mode: str | None = None) -> Call[bool]:
 def fcall(function: str, keys: Keys = (), args: Values = ()) -> Call[Any]:
     """Call the loaded function `function` with `keys` and `args`; its reply as the server
     converted it.  Never sent twice."""
-    return Call(_invocation("fcall", b"FCALL", function, "function", keys, args), as_parsed,
-                False, None)
+    argv = _invocation("fcall", b"FCALL", function, "function", keys=keys, args=args)
+    return Call(argv, as_parsed, False, None)
 
 
 @operation
 def fcall_ro(function: str, keys: Keys = (), args: Values = ()) -> Call[Any]:
     """`fcall` of a function flagged ``no-writes``; retried as a read."""
-    return Call(_invocation("fcall_ro", b"FCALL_RO", function, "function", keys, args),
-                as_parsed, True, None)
+    argv = _invocation("fcall_ro", b"FCALL_RO", function, "function", keys=keys, args=args)
+    return Call(argv, as_parsed, True, None)

@@ -21,7 +21,8 @@ from .client.pipeline import Pipeline, Transaction, Watch
 from .client.pubsub import Message, Subscription
 from .client.script import Script
 
-__all__ = ["Client", "Message", "Pipeline", "Script", "Subscription", "Transaction", "Watch", "connect"]
+__all__ = ["Client", "Message", "Pipeline", "Script", "Subscription", "Transaction", "Watch",
+           "connect"]
 
 
 @overload
