@@ -39,6 +39,7 @@ from kvs.memory.lists import ListCommands
 from kvs.memory.numbers import parse_int
 from kvs.memory.pubsub import Broker, PubSubCommands
 from kvs.memory.scan import ScanCommands
+from kvs.memory.scripting import SCRIPTING_COMMANDS, ScriptingCommands
 from kvs.memory.sets import SetCommands
 from kvs.memory.strings import StringCommands
 from kvs.memory.transactions import Entry, TransactionCommands, Watcher
@@ -78,6 +79,7 @@ COMMANDS: dict[str, int] = {
     "ZDIFFSTORE": -4, "ZUNION": -3, "ZINTER": -3, "ZDIFF": -3, "ZINTERCARD": -3,
     "PFADD": -2, "PFCOUNT": -2, "PFMERGE": -2,
     "PUBLISH": 3, "SPUBLISH": 3, "PUBSUB": -2,  # kvs.memory.pubsub
+    **SCRIPTING_COMMANDS,  # kvs.memory.scripting
 }  # fmt: skip
 
 # The commands that read the clock even when no key has a deadline: they may set one.
@@ -101,6 +103,7 @@ class Store(
     HllCommands,
     PubSubCommands,
     TransactionCommands,
+    ScriptingCommands,
 ):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 

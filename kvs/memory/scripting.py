@@ -1,0 +1,380 @@
+"""EVAL, EVALSHA, SCRIPT, FUNCTION and FCALL for the in-process store, as Redis 7.0 runs them.
+
+Theory of operation
+-------------------
+A script runs inside the store's ``execute``, so under the store's lock for its whole run:
+atomic against every other client, thread and event loop.  ``redis.call`` goes back through
+``Store.execute`` (the lock is reentrant), so a script's writes touch WATCHed keys exactly as
+the same commands sent one by one would.  Before a command runs, `ScriptingCommands._from_script`
+applies Redis's checks for commands from scripts, with Redis's messages: unknown command,
+wrong arity, a command scripts may not call (blocking ones, MULTI, EVAL, ...), a write from a
+read-only script (EVAL_RO, FCALL_RO, a ``no-writes`` function).  A command that would block
+(BLMPOP, XREAD ... BLOCK) answers at once, as in Redis.
+
+The Lua side (`kvs.memory.lua`) needs the optional extra ``kvs[lua]`` (lupa), imported on
+the first script: without it every scripting command raises `kvs.UnsupportedOperation`
+naming the extra, and nothing else in the store changes.
+
+Scripts are cached per store by SHA1 (EVAL caches too, as Redis 7.0 does); SCRIPT FLUSH
+empties the cache.  Libraries (FUNCTION LOAD) are kept per store with their functions.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import shlex
+from collections.abc import Sequence
+from typing import Any
+
+from kvs._errors import UnsupportedOperation
+from kvs.commands.traits import BLOCKING, CONNECTION_STATE, IDEMPOTENT, KEY_POSITIONS
+from kvs.memory.keyspace import NOT_INTEGER, CommandError, Keyspace
+from kvs.memory.numbers import parse_int
+from kvs.memory.waiting import WouldBlock
+from resp import ReplyError
+
+__all__ = ["NOSCRIPT", "SCRIPTING_COMMANDS", "ScriptingCommands", "WRITE_COMMANDS"]
+
+SCRIPTING_COMMANDS: dict[str, int] = {
+    "EVAL": -3, "EVALSHA": -3, "EVAL_RO": -3, "EVALSHA_RO": -3, "SCRIPT": -2,
+    "FUNCTION": -2, "FCALL": -3, "FCALL_RO": -3,
+}
+
+NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+
+# Redis 7.0's commands flagged "write" (refused from read-only scripts).
+WRITE_COMMANDS = frozenset(b"""
+APPEND COPY DECR DECRBY DEL EXPIRE EXPIREAT FLUSHALL FLUSHDB GETDEL GETEX GETSET HDEL HINCRBY
+HINCRBYFLOAT HMSET HSET HSETNX INCR INCRBY INCRBYFLOAT LINSERT LMOVE LMPOP LPOP LPUSH LPUSHX
+LREM LSET LTRIM MSET MSETNX PERSIST PEXPIRE PEXPIREAT PFADD PFMERGE PSETEX RENAME RENAMENX RPOP
+RPOPLPUSH RPUSH RPUSHX SADD SDIFFSTORE SET SETEX SETNX SETRANGE SINTERSTORE SMOVE SPOP SREM
+SUNIONSTORE UNLINK ZADD ZDIFFSTORE ZINCRBY ZINTERSTORE ZPOPMAX ZPOPMIN ZRANGESTORE ZREM
+ZREMRANGEBYLEX ZREMRANGEBYRANK ZREMRANGEBYSCORE ZUNIONSTORE BLMPOP BZMPOP ZMPOP SETBIT BITOP
+BITFIELD GEOADD GEOSEARCHSTORE MOVE RESTORE SORT XADD XDEL XTRIM XACK XCLAIM XAUTOCLAIM
+XGROUP XREADGROUP XSETID
+""".split())
+
+# Redis 7.0's commands flagged "noscript", and the script commands themselves.
+_NOSCRIPT = frozenset(b"""
+AUTH BLMOVE BLPOP BRPOP BRPOPLPUSH BZPOPMAX BZPOPMIN DISCARD EVAL EVALSHA EVALSHA_RO EVAL_RO
+EXEC FCALL FCALL_RO HELLO MONITOR MULTI PSUBSCRIBE PUNSUBSCRIBE QUIT RESET SSUBSCRIBE
+SUBSCRIBE SUNSUBSCRIBE UNSUBSCRIBE UNWATCH WAIT WATCH SCRIPT FUNCTION SYNC PSYNC
+""".split())
+
+# Commands Redis has that the store may lack: asked for from a script, they raise
+# `UnsupportedOperation` rather than Redis's "Unknown Redis command".
+_KNOWN = frozenset(
+    name.split(b"|")[0] for name in (*KEY_POSITIONS, *IDEMPOTENT, *BLOCKING, *CONNECTION_STATE)
+) | {b"CLIENT", b"CONFIG", b"INFO", b"TIME", b"RANDOMKEY", b"DBSIZE", b"LASTSAVE", b"ROLE",
+     b"COMMAND", b"XREAD", b"XINFO", b"PUBSUB", b"PUBLISH", b"SPUBLISH", b"ZMPOP", b"BZMPOP",
+     b"BLMPOP", b"ZRANDMEMBER", b"LCS", b"SORT", b"OBJECT", b"MEMORY", b"DUMP", b"RESTORE"}
+
+_UNKNOWN = "ERR Unknown Redis command called from script"
+_ARITY = "ERR Wrong number of args calling Redis command from script"
+_NOT_ALLOWED = "ERR This Redis command is not allowed from script"
+_READONLY = "ERR Write commands are not allowed from read-only scripts."
+_WRITE_FLAG = "ERR Can not execute a script with write flag using *_ro command."
+_SCRIPT_HELP = ("ERR unknown subcommand or wrong number of arguments for '{}'. Try SCRIPT "
+                "HELP.")
+_FUNCTION_HELP = ("ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION "
+                  "HELP.")
+_LIBRARY_NAME = ("Library names can only contain letters, numbers, or underscores(_) and must "
+                 "be at least one character long")
+
+
+class _Library:
+    __slots__ = ("code", "functions", "name")
+
+    def __init__(self, name: bytes, code: bytes,
+                 functions: dict[bytes, tuple[Any, frozenset[bytes], Any]]) -> None:
+        self.name = name
+        self.code = code
+        self.functions = functions
+
+
+class ScriptingCommands(Keyspace):
+    """The store's scripting commands; the Lua engine is made on the first script."""
+
+    _lock: Any
+    _table: dict[bytes, Any]
+
+    def execute(self, argv: Sequence[bytes]) -> Any:
+        raise NotImplementedError
+
+    def _engine_or_refuse(self, command: str) -> Any:
+        engine = self.__dict__.get("_lua")
+        if engine is None:
+            from kvs.memory.lua import LuaEngine, LuaUnavailable
+
+            try:
+                engine = LuaEngine(self._from_script)
+            except LuaUnavailable:
+                raise UnsupportedOperation(
+                    f"{command.lower()} on the memory backend needs Lua: install the optional "
+                    "extra kvs[lua] (pip install 'kvs[lua]', which brings lupa)") from None
+            self.__dict__["_lua"] = engine
+            self.__dict__.setdefault("_scripts", {})
+            self.__dict__.setdefault("_libraries", {})
+        return engine
+
+    @property
+    def _script_cache(self) -> dict[str, tuple[bytes, Any]]:
+        return self.__dict__.setdefault("_scripts", {})  # type: ignore[no-any-return]
+
+    @property
+    def _library_table(self) -> dict[bytes, _Library]:
+        return self.__dict__.setdefault("_libraries", {})  # type: ignore[no-any-return]
+
+    # -- commands from a script ---------------------------------------------------------------
+
+    def _from_script(self, argv: list[bytes], readonly: bool) -> Any:
+        """One ``redis.call``: Redis's checks for commands from scripts, then the command."""
+        name = argv[0].upper()
+        entry = self._table.get(name)
+        if entry is None:
+            if name in _NOSCRIPT:
+                return ReplyError(_NOT_ALLOWED)
+            if name in _KNOWN:
+                raise UnsupportedOperation(
+                    f"{name.decode(errors='replace').lower()} is not supported by the memory "
+                    "backend")
+            return ReplyError(_UNKNOWN)
+        arity = entry[1]
+        if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+            return ReplyError(_ARITY)
+        if name in _NOSCRIPT:
+            return ReplyError(_NOT_ALLOWED)
+        if readonly and name in WRITE_COMMANDS:
+            return ReplyError(_READONLY)
+        try:
+            return self.execute(argv)
+        except WouldBlock as blocked:  # scripts never block: the timeout's answer at once
+            return blocked.timeout_reply
+
+    # -- EVAL and EVALSHA ---------------------------------------------------------------------
+
+    def _numkeys(self, argv: Sequence[bytes]) -> int:
+        count = parse_int(argv[2])
+        if count is None:
+            raise CommandError(NOT_INTEGER)
+        if count > len(argv) - 3:
+            raise CommandError("ERR Number of keys can't be greater than number of args")
+        if count < 0:
+            raise CommandError("ERR Number of keys can't be negative")
+        return count
+
+    def _compiled(self, engine: Any, body: bytes) -> tuple[str, Any]:
+        sha = hashlib.sha1(body).hexdigest()  # noqa: S324 - Redis names scripts by SHA1
+        cached = self._script_cache.get(sha)
+        if cached is None:
+            from kvs.memory.lua import ScriptError
+
+            try:
+                function = engine.compile(body, b"@user_script")
+            except ScriptError as exc:
+                raise CommandError(f"ERR Error compiling script (new function): {exc}") from None
+            cached = self._script_cache[sha] = (body, function)
+        return sha, cached[1]
+
+    def _run_script(self, argv: Sequence[bytes], *, by_sha: bool, readonly: bool) -> Any:
+        engine = self._engine_or_refuse(argv[0].decode(errors="replace"))
+        numkeys = self._numkeys(argv)
+        if by_sha:
+            sha = argv[1].decode("latin-1").lower()
+            cached = self._script_cache.get(sha)
+            if cached is None:
+                return ReplyError(NOSCRIPT)
+            function = cached[1]
+        else:
+            sha, function = self._compiled(engine, argv[1])
+        keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
+        with self._lock:
+            return engine.run(function, sha, keys, args, readonly=readonly, eval_mode=True)
+
+    def _cmd_eval(self, argv: Sequence[bytes]) -> Any:
+        return self._run_script(argv, by_sha=False, readonly=False)
+
+    def _cmd_eval_ro(self, argv: Sequence[bytes]) -> Any:
+        return self._run_script(argv, by_sha=False, readonly=True)
+
+    def _cmd_evalsha(self, argv: Sequence[bytes]) -> Any:
+        return self._run_script(argv, by_sha=True, readonly=False)
+
+    def _cmd_evalsha_ro(self, argv: Sequence[bytes]) -> Any:
+        return self._run_script(argv, by_sha=True, readonly=True)
+
+    # -- SCRIPT -------------------------------------------------------------------------------
+
+    def _cmd_script(self, argv: Sequence[bytes]) -> Any:
+        sub = argv[1].upper()
+        engine = self._engine_or_refuse("script " + sub.decode(errors="replace"))
+        shown = "script|" + argv[1].decode(errors="replace").lower()
+        if sub == b"LOAD" and len(argv) == 3:
+            sha, _ = self._compiled(engine, argv[2])
+            return sha.encode()
+        if sub == b"EXISTS" and len(argv) >= 3:
+            cache = self._script_cache
+            return [int(arg.decode("latin-1").lower() in cache) for arg in argv[2:]]
+        if sub == b"FLUSH" and len(argv) <= 3:
+            if len(argv) == 3 and argv[2].upper() not in (b"SYNC", b"ASYNC"):
+                raise CommandError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+            self._script_cache.clear()
+            return "OK"
+        if sub == b"KILL" and len(argv) == 2:
+            return ReplyError("NOTBUSY No scripts in execution right now.")
+        raise CommandError(_SCRIPT_HELP.format(shown))
+
+    # -- FUNCTION and FCALL ---------------------------------------------------------------
+
+    def _cmd_function(self, argv: Sequence[bytes]) -> Any:
+        sub = argv[1].upper()
+        engine = self._engine_or_refuse("function " + sub.decode(errors="replace"))
+        shown = "function|" + argv[1].decode(errors="replace").lower()
+        libraries = self._library_table
+        if sub == b"LOAD" and len(argv) >= 3:
+            return self._function_load(engine, argv)
+        if sub == b"DELETE" and len(argv) == 3:
+            if libraries.pop(argv[2], None) is None:
+                raise CommandError("ERR Library not found")
+            return "OK"
+        if sub == b"FLUSH" and len(argv) <= 3:
+            if len(argv) == 3 and argv[2].upper() not in (b"SYNC", b"ASYNC"):
+                raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+            libraries.clear()
+            return "OK"
+        if sub == b"LIST":
+            return self._function_list(argv)
+        if sub == b"KILL" and len(argv) == 2:
+            return ReplyError("NOTBUSY No scripts in execution right now.")
+        raise CommandError(_FUNCTION_HELP.format(shown))
+
+    def _function_load(self, engine: Any, argv: Sequence[bytes]) -> Any:
+        from kvs.memory.lua import ScriptError
+
+        replace = False
+        for option in argv[2:-1]:
+            if option.upper() != b"REPLACE":
+                raise CommandError(f"ERR Unknown option given: {option.decode(errors='replace')}")
+            replace = True
+        code = argv[-1]
+        name, body = _library_metadata(code)
+        libraries = self._library_table
+        if name in libraries and not replace:
+            raise CommandError(f"ERR Library '{name.decode(errors='replace')}' already exists")
+        try:
+            function = engine.compile(body, b"@user_function")
+        except ScriptError as exc:
+            raise CommandError(f"ERR Error compiling function: {exc}") from None
+        try:
+            registered = engine.load_library(function)
+        except ScriptError as exc:
+            raise CommandError(f"ERR {exc}") from None
+        if not registered:
+            raise CommandError("ERR No functions registered")
+        for function_name, *_ in registered:
+            for library in libraries.values():
+                if library.name != name and function_name in library.functions:
+                    raise CommandError(
+                        f"ERR Function {function_name.decode(errors='replace')} already exists")
+        libraries[name] = _Library(name, code, {
+            fname: (callback, flags, description)
+            for fname, callback, flags, description in registered})
+        return name
+
+    def _function_list(self, argv: Sequence[bytes]) -> Any:
+        pattern: bytes | None = None
+        withcode = False
+        i = 2
+        while i < len(argv):
+            word = argv[i].upper()
+            if word == b"WITHCODE" and not withcode:
+                withcode = True
+            elif word == b"LIBRARYNAME" and pattern is None:
+                if i + 1 >= len(argv):
+                    raise CommandError("ERR library name argument was not given")
+                pattern = argv[i + 1]
+                i += 1
+            else:
+                raise CommandError(f"ERR Unknown argument {argv[i].decode(errors='replace')}")
+            i += 1
+        result = []
+        for library in self._library_table.values():
+            if pattern is not None and not fnmatch.fnmatchcase(
+                    library.name.decode("latin-1"), pattern.decode("latin-1")):
+                continue
+            entry: dict[str, Any] = {
+                "library_name": library.name, "engine": b"LUA",
+                "functions": [
+                    {"name": fname, "description": description,
+                     "flags": {flag.decode() for flag in flags}}
+                    for fname, (_, flags, description) in library.functions.items()],
+            }
+            if withcode:
+                entry["library_code"] = library.code
+            result.append(entry)
+        return result
+
+    def _fcall(self, argv: Sequence[bytes], *, readonly: bool) -> Any:
+        engine = self._engine_or_refuse(argv[0].decode(errors="replace"))
+        found = None
+        for library in self._library_table.values():
+            found = library.functions.get(argv[1])
+            if found is not None:
+                break
+        if found is None:
+            raise CommandError("ERR Function not found")
+        count = parse_int(argv[2])
+        if count is None:
+            raise CommandError("ERR Bad number of keys provided")
+        if count > len(argv) - 3:
+            raise CommandError("ERR Number of keys can't be greater than number of args")
+        if count < 0:
+            raise CommandError("ERR Number of keys can't be negative")
+        callback, flags, _ = found
+        no_writes = b"no-writes" in flags
+        if readonly and not no_writes:
+            raise CommandError(_WRITE_FLAG)
+        keys, args = argv[3 : 3 + count], argv[3 + count :]
+        with self._lock:
+            return engine.run(callback, argv[1].decode(errors="replace"), keys, args,
+                              readonly=readonly or no_writes, eval_mode=False)
+
+    def _cmd_fcall(self, argv: Sequence[bytes]) -> Any:
+        return self._fcall(argv, readonly=False)
+
+    def _cmd_fcall_ro(self, argv: Sequence[bytes]) -> Any:
+        return self._fcall(argv, readonly=True)
+
+
+def _library_metadata(code: bytes) -> tuple[bytes, bytes]:
+    """The library name of ``#!lua name=<name>`` and the code after that line (from its
+    newline, so that line numbers count from the shebang)."""
+    if not code.startswith(b"#!"):
+        raise CommandError("ERR Missing library metadata")
+    end = code.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid library metadata")
+    try:
+        parts = shlex.split(code[:end].decode("utf-8", "surrogateescape"))
+    except ValueError:
+        raise CommandError("ERR Invalid library metadata") from None
+    if not parts:
+        raise CommandError("ERR Invalid library metadata")
+    engine = parts[0][2:]
+    name: str | None = None
+    for part in parts[1:]:
+        if part[:5].lower() == "name=":
+            if name is not None:
+                raise CommandError("ERR Invalid metadata value, name argument was given "
+                                   "multiple times")
+            name = part[5:]
+            continue
+        raise CommandError(f"ERR Invalid metadata value given: {part}")
+    if name is None:
+        raise CommandError("ERR Library name was not given")
+    if not name or not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
+        raise CommandError(f"ERR {_LIBRARY_NAME}")
+    if engine.upper() != "LUA":
+        raise CommandError(f"ERR Engine '{engine}' not found")
+    return name.encode("utf-8", "surrogateescape"), code[end:]
