@@ -49,7 +49,7 @@ class Script(Generic[R]):
     __slots__ = ("_client", "sha", "source")
 
     def __init__(self, client: Client[R], source: Value) -> None:
-        self._client = client
+        self._client: Client[R] = client
         self.source: bytes = value_bytes("register_script", source, "script")
         self.sha: str = hashlib.sha1(self.source).hexdigest()
 

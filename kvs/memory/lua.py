@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -314,7 +315,7 @@ def _sha1hex(value: Any) -> bytes:
         value = _number_text(value)
     if not isinstance(value, bytes):
         value = b""
-    return hashlib.sha1(value).hexdigest().encode()  # noqa: S324 - Redis's digest
+    return hashlib.sha1(value).hexdigest().encode()
 
 
 def _number_text(value: float) -> bytes:
@@ -443,7 +444,7 @@ class LuaEngine:
         if kind is int:
             return value
         if kind is float:
-            return int(value) if value == value and abs(value) < 2**63 else 0
+            return int(value) if not math.isnan(value) and abs(value) < 2**63 else 0
         if value is None or self._type(value) != b"table":
             return None
         error, ok, double, big, verbatim, mapping, members, first = self._fields(value)
@@ -497,7 +498,7 @@ class LuaEngine:
                 for key, item in reply.items():
                     inner[self.to_lua(key)] = self.to_lua(item)
                 return self._table_of(b"map", inner)
-            flat = []
+            flat: list[Any] = []
             for key, item in reply.items():
                 flat += (self.to_lua(key), self.to_lua(item))
             return self._list(flat)
@@ -572,13 +573,13 @@ class LuaEngine:
         return _sha1hex(args[0])
 
     def _error_table(self, text: bytes) -> Any:
-        """redis.error_reply: ``-CODE msg`` or ``msg`` (code ERR), as luaPushErrorBuff."""
-        if text.startswith(b"-"):
-            code, space, message = text[1:].partition(b" ")
-            if not space:
-                code, message = b"ERR", text[1:]
-        else:
-            code, message = b"ERR", text
+        """redis.error_reply: ``-CODE msg``, or ``msg`` read as ``-msg`` (as luaPushErrorBuff
+        reads it: a word with no space after it takes the code ERR)."""
+        if not text.startswith(b"-"):
+            text = b"-" + text
+        code, space, message = text[1:].partition(b" ")
+        if not space:
+            code, message = b"ERR", text[1:]
         return self._table_of(b"err", code + b" " + message.strip(b"\r\n"))
 
     def _log(self, *args: Any) -> None:
@@ -674,7 +675,7 @@ class LuaEngine:
             flags = set()
         else:
             return b"wrong number of arguments to redis.register_function"
-        if not name or not all(c.isalnum() or c == 0x5F for c in name):
+        if not name or not all(bytes((c,)).isalnum() or c == 0x5F for c in name):
             return (b"Library names can only contain letters, numbers, or underscores(_) and "
                     b"must be at least one character long")
         description = self._raw(args[0], b"description") if len(args) == 1 else None
@@ -763,7 +764,7 @@ _FUNCTION_FLAGS = frozenset({b"no-writes", b"allow-oom", b"allow-stale", b"no-cl
 
 
 def _double_text(value: float) -> bytes:
-    if value != value:
+    if math.isnan(value):
         return b"nan"
     if value in (float("inf"), float("-inf")):
         return b"inf" if value > 0 else b"-inf"

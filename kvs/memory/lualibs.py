@@ -44,7 +44,7 @@ def _string(value: bytes) -> str:
 def _number(value: float) -> str:
     if math.isinf(value) or math.isnan(value):
         raise LuaLibraryError("Cannot serialise number: must not be NaN or Inf")
-    return "%.14g" % value
+    return f"{value:.14g}"
 
 
 def cjson_encode(value: Any, is_table: Callable[[Any], bool], null: Any,
@@ -123,7 +123,7 @@ def cjson_decode(text: bytes, table: Callable[..., Any], null: Any) -> Any:
 def _tobit(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LuaLibraryError("bad argument (number expected)")
-    number = int(math.floor(value + 0.5)) if isinstance(value, float) else value
+    number = math.floor(value + 0.5) if isinstance(value, float) else value
     number &= 0xFFFFFFFF
     return number - (1 << 32) if number & 0x80000000 else number
 
@@ -170,7 +170,7 @@ def _bswap(value: Any) -> int:
 
 
 BIT_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "tobit": lambda value: _tobit(value),
+    "tobit": _tobit,
     "bnot": lambda value: _tobit(~_tobit(value)),
     "band": _fold(lambda a, b: a & b),
     "bor": _fold(lambda a, b: a | b),

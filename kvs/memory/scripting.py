@@ -75,10 +75,30 @@ _ARITY = "ERR Wrong number of args calling Redis command from script"
 _NOT_ALLOWED = "ERR This Redis command is not allowed from script"
 _READONLY = "ERR Write commands are not allowed from read-only scripts."
 _WRITE_FLAG = "ERR Can not execute a script with write flag using *_ro command."
-_SCRIPT_HELP = ("ERR unknown subcommand or wrong number of arguments for '{}'. Try SCRIPT "
-                "HELP.")
-_FUNCTION_HELP = ("ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION "
-                  "HELP.")
+# Redis 7.0's arities of the subcommands (the ones the store lacks raise UnsupportedOperation).
+_SUBCOMMANDS: dict[bytes, dict[bytes, int]] = {
+    b"SCRIPT": {b"LOAD": 3, b"EXISTS": -3, b"FLUSH": -2, b"KILL": 2, b"HELP": 2, b"DEBUG": 3},
+    b"FUNCTION": {b"LOAD": -3, b"DELETE": 3, b"FLUSH": -2, b"LIST": -2, b"KILL": 2,
+                  b"STATS": 2, b"DUMP": 2, b"RESTORE": -3, b"HELP": 2},
+}
+_HANDLED = {b"SCRIPT": {b"LOAD", b"EXISTS", b"FLUSH", b"KILL"},
+            b"FUNCTION": {b"LOAD", b"DELETE", b"FLUSH", b"LIST", b"KILL"}}
+
+
+def _subcommand(argv: Sequence[bytes]) -> bytes:
+    """The upper-cased subcommand of SCRIPT/FUNCTION, checked as Redis checks it."""
+    container, sub = argv[0].upper(), argv[1].upper()
+    arity = _SUBCOMMANDS[container].get(sub)
+    if arity is None:
+        raise CommandError(f"ERR unknown subcommand '{argv[1].decode(errors='replace')}'. Try "
+                           f"{container.decode()} HELP.")
+    if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
+        raise CommandError(f"ERR wrong number of arguments for "
+                           f"'{container.decode().lower()}|{sub.decode().lower()}' command")
+    if sub not in _HANDLED[container]:
+        raise UnsupportedOperation(f"{container.decode().lower()} {sub.decode().lower()} is not "
+                                   "supported by the memory backend")
+    return sub
 _LIBRARY_NAME = ("Library names can only contain letters, numbers, or underscores(_) and must "
                  "be at least one character long")
 
@@ -165,7 +185,7 @@ class ScriptingCommands(Keyspace):
         return count
 
     def _compiled(self, engine: Any, body: bytes) -> tuple[str, Any]:
-        sha = hashlib.sha1(body).hexdigest()  # noqa: S324 - Redis names scripts by SHA1
+        sha = hashlib.sha1(body).hexdigest()
         cached = self._script_cache.get(sha)
         if cached is None:
             from kvs.memory.lua import ScriptError
@@ -207,47 +227,41 @@ class ScriptingCommands(Keyspace):
     # -- SCRIPT -------------------------------------------------------------------------------
 
     def _cmd_script(self, argv: Sequence[bytes]) -> Any:
-        sub = argv[1].upper()
-        engine = self._engine_or_refuse("script " + sub.decode(errors="replace"))
-        shown = "script|" + argv[1].decode(errors="replace").lower()
-        if sub == b"LOAD" and len(argv) == 3:
+        engine = self._engine_or_refuse("script " + argv[1].decode(errors="replace"))
+        sub = _subcommand(argv)
+        if sub == b"LOAD":
             sha, _ = self._compiled(engine, argv[2])
             return sha.encode()
-        if sub == b"EXISTS" and len(argv) >= 3:
+        if sub == b"EXISTS":
             cache = self._script_cache
             return [int(arg.decode("latin-1").lower() in cache) for arg in argv[2:]]
-        if sub == b"FLUSH" and len(argv) <= 3:
-            if len(argv) == 3 and argv[2].upper() not in (b"SYNC", b"ASYNC"):
+        if sub == b"FLUSH":
+            if len(argv) > 3 or (len(argv) == 3 and argv[2].upper() not in (b"SYNC", b"ASYNC")):
                 raise CommandError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
             self._script_cache.clear()
             return "OK"
-        if sub == b"KILL" and len(argv) == 2:
-            return ReplyError("NOTBUSY No scripts in execution right now.")
-        raise CommandError(_SCRIPT_HELP.format(shown))
+        return ReplyError("NOTBUSY No scripts in execution right now.")
 
     # -- FUNCTION and FCALL ---------------------------------------------------------------
 
     def _cmd_function(self, argv: Sequence[bytes]) -> Any:
-        sub = argv[1].upper()
-        engine = self._engine_or_refuse("function " + sub.decode(errors="replace"))
-        shown = "function|" + argv[1].decode(errors="replace").lower()
+        engine = self._engine_or_refuse("function " + argv[1].decode(errors="replace"))
+        sub = _subcommand(argv)
         libraries = self._library_table
-        if sub == b"LOAD" and len(argv) >= 3:
+        if sub == b"LOAD":
             return self._function_load(engine, argv)
-        if sub == b"DELETE" and len(argv) == 3:
+        if sub == b"DELETE":
             if libraries.pop(argv[2], None) is None:
                 raise CommandError("ERR Library not found")
             return "OK"
-        if sub == b"FLUSH" and len(argv) <= 3:
-            if len(argv) == 3 and argv[2].upper() not in (b"SYNC", b"ASYNC"):
+        if sub == b"FLUSH":
+            if len(argv) > 3 or (len(argv) == 3 and argv[2].upper() not in (b"SYNC", b"ASYNC")):
                 raise CommandError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
             libraries.clear()
             return "OK"
         if sub == b"LIST":
             return self._function_list(argv)
-        if sub == b"KILL" and len(argv) == 2:
-            return ReplyError("NOTBUSY No scripts in execution right now.")
-        raise CommandError(_FUNCTION_HELP.format(shown))
+        return ReplyError("NOTBUSY No scripts in execution right now.")
 
     def _function_load(self, engine: Any, argv: Sequence[bytes]) -> Any:
         from kvs.memory.lua import ScriptError
@@ -303,15 +317,15 @@ class ScriptingCommands(Keyspace):
             if pattern is not None and not fnmatch.fnmatchcase(
                     library.name.decode("latin-1"), pattern.decode("latin-1")):
                 continue
-            entry: dict[str, Any] = {
-                "library_name": library.name, "engine": b"LUA",
-                "functions": [
-                    {"name": fname, "description": description,
-                     "flags": {flag.decode() for flag in flags}}
+            entry: dict[bytes, Any] = {
+                b"library_name": library.name, b"engine": b"LUA",
+                b"functions": [
+                    {b"name": fname, b"description": description,
+                     b"flags": {flag.decode() for flag in flags}}
                     for fname, (_, flags, description) in library.functions.items()],
             }
             if withcode:
-                entry["library_code"] = library.code
+                entry[b"library_code"] = library.code
             result.append(entry)
         return result
 
