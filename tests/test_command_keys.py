@@ -135,6 +135,12 @@ OPERATION_SAMPLES: dict[str, tuple[Any, ...]] = {
     "zinterstore": ("d", ["a", "b"]), "zdiffstore": ("d", ["a", "b"]), "zscan": ("z",),
     # HyperLogLog
     "pfadd": ("p", "x"), "pfcount": ("p", "q"), "pfmerge": ("d", "p", "q"),
+    # scripts and functions
+    "eval": ("return 1", ["k1", "k2"], ["a"]), "eval_ro": ("return 1", ["k"]),
+    "evalsha": ("0" * 40, ["k"], ["a"]), "evalsha_ro": ("0" * 40, [], ["a"]),
+    "script_load": ("return 1",), "script_exists": ("0" * 40,), "script_flush": (),
+    "function_load": ("#!lua name=l\n",), "function_list": (), "function_delete": ("l",),
+    "function_flush": (), "fcall": ("f", ["k1", "k2"], ["a"]), "fcall_ro": ("f", ["k"]),
 }
 
 

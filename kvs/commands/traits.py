@@ -34,6 +34,7 @@ IDEMPOTENT = frozenset({
     b"XLEN", b"PING", b"ECHO", b"TIME", b"INFO", b"LASTSAVE", b"MEMORY", b"OBJECT", b"PFCOUNT",
     b"GETBIT", b"BITCOUNT", b"BITPOS", b"GEOPOS", b"GEODIST", b"GEOHASH", b"SET", b"MSET",
     b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT",
+    b"EVAL_RO", b"EVALSHA_RO", b"FCALL_RO",  # read-only scripts: the server refuses writes
 })
 
 

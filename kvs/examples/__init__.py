@@ -6,7 +6,8 @@ with what it returned (through `show`), and returns a small summary dict:
 - `sessions.session_cache`: a web session store with expiry (set ex, get, ttl, expire, delete);
 - `page_views.page_views`: page-view counters and a ranking (incr, mget, sorted in Python);
 - `task_queue.task_queue`: a FIFO job queue between a producer and a worker task (rpush, lpop);
-- `rate_limit.rate_limiter`: a fixed-window limit of 10 hits (incr, expire on the first hit);
+- `rate_limit.rate_limiter`: a fixed-window limit of 10 hits (one Lua script: incr, and
+  expire on the first hit; ``SET NX EX`` then incr where scripts are unavailable);
 - `query_cache.query_cache`: cache-aside for a slow query, invalidated on update.
 
 They use only the operations every backend shares, except the queue, which needs lists: on

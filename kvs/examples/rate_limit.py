@@ -1,16 +1,33 @@
-"""A fixed-window rate limiter: at most 10 hits per client per window."""
+"""A fixed-window rate limiter: at most 10 hits per client per window.
+
+The hit and the window's expiry are one Lua script, so a counter can never be left without
+its expiry (two calls, INCR then EXPIRE, leave one for ever if the client dies in between).
+Where the backend runs no scripts (memcached, or ``:memory:`` without the ``kvs[lua]``
+extra), the counter is created with its expiry first (``SET NX EX``) and then counted, which
+is just as safe.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .._errors import UnsupportedOperation
 from ..client import Client
 from . import PREFIX, Show, show
 
-__all__ = ["allow", "rate_limiter"]
+__all__ = ["HIT", "allow", "rate_limiter"]
 
 LIMIT = 10
 WINDOW = 60  # seconds
+
+# One hit: count it; the first hit of a window starts the window.
+HIT = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return hits
+"""
 
 
 async def allow(db: Client[str], key: str, limit: int = LIMIT, window: int = WINDOW) -> bool:
@@ -19,9 +36,11 @@ async def allow(db: Client[str], key: str, limit: int = LIMIT, window: int = WIN
     The first hit of a window starts the window: it sets the expiry, and the counter
     disappears (back to zero) when it runs out.
     """
-    hits = await db.incr(key)
-    if hits == 1:
-        await db.expire(key, window)
+    try:
+        hits = int(await db.register_script(HIT)(keys=[key], args=[window]))
+    except UnsupportedOperation:  # no scripts here: the expiry first, then the count
+        await db.set(key, 0, ex=window, nx=True)
+        hits = await db.incr(key)
     return hits <= limit
 
 
@@ -38,7 +57,7 @@ async def rate_limiter(db: Client[str], show: Show = show, limit: int = LIMIT) -
     for request in range(1, limit + 2):
         allowed = await allow(db, key, limit)
         decisions.append(allowed)
-        show(f"request {request}: incr {key}", "allowed" if allowed else "refused (429)")
+        show(f"request {request}: hit {key}", "allowed" if allowed else "refused (429)")
     hits = int(await db.get(key) or 0)
     ttl = await db.ttl(key)
     show("hits in this window", hits)
