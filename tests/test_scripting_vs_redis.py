@@ -171,12 +171,24 @@ CASES: list[Case] = [
     ([], "redis.set_repl(redis.REPL_ALL) return 1", [], []),
     ([], "redis.replicate_commands() return 1", [], []),
     ([], "return redis.setresp()", [], []),
+    # EVAL's shebang (Redis 7): flags, and line numbers that count the shebang
+    ([], "#!lua\nreturn redis.call('INCR', KEYS[1])", [b"n"], []),
+    ([], "#!lua flags=no-writes\nreturn redis.call('INCR', KEYS[1])", [b"n"], []),
+    ([], "#!lua flags=no-writes,allow-stale\nreturn 1", [], []),
+    ([], "#!lua\n\nerror('line three')", [], []),
+    ([], "#!lua flags=bogus\nreturn 1", [], []),
+    ([], "#!lua color=red\nreturn 1", [], []),
+    ([], "#!python\nreturn 1", [], []),
+    ([], "#!lua", [], []),
 ]
 
 READ_ONLY: list[Case] = [
     ([(b"SET", b"k", b"v")], "return redis.call('GET', KEYS[1])", [b"k"], []),
     ([], "return redis.call('SET', KEYS[1], 'v')", [b"k"], []),
     ([], "return redis.pcall('DEL', KEYS[1])", [b"k"], []),
+    ([], "#!lua\nreturn 1", [], []),
+    ([(b"SET", b"k", b"v")], "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])",
+     [b"k"], []),
 ]
 
 LIBRARY = """#!lua name=kvs_test

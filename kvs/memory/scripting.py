@@ -139,7 +139,7 @@ class ScriptingCommands(Keyspace):
         return engine
 
     @property
-    def _script_cache(self) -> dict[str, tuple[bytes, Any]]:
+    def _script_cache(self) -> dict[str, tuple[bytes, Any, frozenset[bytes] | None]]:
         return self.__dict__.setdefault("_scripts", {})  # type: ignore[no-any-return]
 
     @property
@@ -184,18 +184,21 @@ class ScriptingCommands(Keyspace):
             raise CommandError("ERR Number of keys can't be negative")
         return count
 
-    def _compiled(self, engine: Any, body: bytes) -> tuple[str, Any]:
+    def _compiled(self, engine: Any, body: bytes) -> tuple[str, Any, frozenset[bytes] | None]:
+        """The script's SHA1, its function and its shebang flags (None without a shebang),
+        compiled once and cached."""
         sha = hashlib.sha1(body).hexdigest()
         cached = self._script_cache.get(sha)
         if cached is None:
             from kvs.memory.lua import ScriptError
 
-            try:
-                function = engine.compile(body, b"@user_script")
+            flags, start = _shebang_flags(body)
+            try:  # past the shebang, from its newline: line numbers stay the user's
+                function = engine.compile(body[start:], b"@user_script")
             except ScriptError as exc:
                 raise CommandError(f"ERR Error compiling script (new function): {exc}") from None
-            cached = self._script_cache[sha] = (body, function)
-        return sha, cached[1]
+            cached = self._script_cache[sha] = (body, function, flags)
+        return sha, cached[1], cached[2]
 
     def _run_script(self, argv: Sequence[bytes], *, by_sha: bool, readonly: bool) -> Any:
         engine = self._engine_or_refuse(argv[0].decode(errors="replace"))
@@ -205,12 +208,16 @@ class ScriptingCommands(Keyspace):
             cached = self._script_cache.get(sha)
             if cached is None:
                 return ReplyError(NOSCRIPT)
-            function = cached[1]
+            function, flags = cached[1], cached[2]
         else:
-            sha, function = self._compiled(engine, argv[1])
+            sha, function, flags = self._compiled(engine, argv[1])
+        no_writes = flags is not None and b"no-writes" in flags
+        if readonly and flags is not None and not no_writes:
+            raise CommandError(_WRITE_FLAG)
         keys, args = argv[3 : 3 + numkeys], argv[3 + numkeys :]
         with self._lock:
-            return engine.run(function, sha, keys, args, readonly=readonly, eval_mode=True)
+            return engine.run(function, sha, keys, args, readonly=readonly or no_writes,
+                              eval_mode=True)
 
     def _cmd_eval(self, argv: Sequence[bytes]) -> Any:
         return self._run_script(argv, by_sha=False, readonly=False)
@@ -230,7 +237,7 @@ class ScriptingCommands(Keyspace):
         engine = self._engine_or_refuse("script " + argv[1].decode(errors="replace"))
         sub = _subcommand(argv)
         if sub == b"LOAD":
-            sha, _ = self._compiled(engine, argv[2])
+            sha, _, _ = self._compiled(engine, argv[2])
             return sha.encode()
         if sub == b"EXISTS":
             cache = self._script_cache
@@ -359,6 +366,36 @@ class ScriptingCommands(Keyspace):
 
     def _cmd_fcall_ro(self, argv: Sequence[bytes]) -> Any:
         return self._fcall(argv, readonly=True)
+
+
+_SCRIPT_FLAGS = frozenset({b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster",
+                           b"allow-cross-slot-keys"})
+
+
+def _shebang_flags(body: bytes) -> tuple[frozenset[bytes] | None, int]:
+    """An EVAL script's ``#!lua flags=...`` line: its flags (None without a shebang, Redis's
+    compatibility mode) and where the code starts (at the shebang's newline)."""
+    if not body.startswith(b"#!"):
+        return None, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise CommandError("ERR Invalid script shebang")
+    parts = body[:end].split()
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise CommandError("ERR Unexpected engine in script shebang: "
+                           + parts[0].decode(errors="replace"))
+    flags: set[bytes] = set()
+    for part in parts[1:]:
+        if not part.startswith(b"flags="):
+            raise CommandError("ERR Unknown lua shebang option: " + part.decode(errors="replace"))
+        for flag in part[6:].split(b","):
+            if flag not in _SCRIPT_FLAGS:
+                raise CommandError("ERR Unexpected flag in script shebang: "
+                                   + flag.decode(errors="replace"))
+            flags.add(flag)
+    return frozenset(flags), end
 
 
 def _library_metadata(code: bytes) -> tuple[bytes, bytes]:
