@@ -6,8 +6,8 @@ One `LuaEngine` per store holds one lupa runtime (Lua 5.1, ``lupa.lua51``, as Re
 5.1; lupa's default Lua when that module is missing).  A Lua bootstrap chunk (`_BOOTSTRAP`)
 builds, once, what Redis 7.0 gives a script:
 
-- the globals: Lua's base functions Redis keeps, ``string``, ``table``, ``math``, ``cjson``
-  and ``bit`` (Python, `kvs.memory.lualibs`), and ``redis`` (``call``, ``pcall``,
+- the globals: Lua's base functions Redis keeps, ``string``, ``table``, ``math``, ``cjson``,
+  ``bit`` and ``struct`` (Python, `kvs.memory.lualibs`), and ``redis`` (``call``, ``pcall``,
   ``error_reply``, ``status_reply``, ``sha1hex``, ``log`` and ``LOG_*``, ``setresp``,
   ``set_repl`` and ``REPL_*``, ``replicate_commands``, ``breakpoint``, ``debug``,
   ``REDIS_VERSION``).  Reading a missing global raises Redis's "Script attempted to access
@@ -44,7 +44,7 @@ from typing import Any, NoReturn
 
 from resp import ReplyError, Verbatim
 
-from .lualibs import BIT_FUNCTIONS, LuaLibraryError, cjson_decode, cjson_encode
+from .lualibs import BIT_FUNCTIONS, STRUCT_FUNCTIONS, LuaLibraryError, cjson_decode, cjson_encode
 
 __all__ = ["LuaEngine", "LuaUnavailable", "ScriptError", "load_lupa"]
 
@@ -110,6 +110,8 @@ end
 local cjson = {null = null, encode = py.cjson_encode, decode = py.cjson_decode}
 local bit = {}
 for name, f in next, py.bit do bit[name] = f end
+local struct = {}
+for name, f in next, py.struct do struct[name] = f end
 
 local redis = {
     REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
@@ -188,7 +190,7 @@ local base = {
         return rawset(t, k, v)
     end,
     string = readonly(G0.string), table = readonly(G0.table), math = readonly(G0.math),
-    cjson = readonly(cjson), bit = readonly(bit), _G = env,
+    cjson = readonly(cjson), bit = readonly(bit), struct = readonly(struct), _G = env,
 }
 local run_globals = strict(copy(base))
 run_globals.redis = readonly(redis)
@@ -357,6 +359,8 @@ class LuaEngine:
             b"cjson_encode": self._cjson_encode, b"cjson_decode": self._cjson_decode,
             b"bit": self._runtime.table_from({
                 name.encode(): self._guard(name, fn) for name, fn in BIT_FUNCTIONS.items()}),
+            b"struct": self._runtime.table_from({
+                name.encode(): self._raising(fn) for name, fn in STRUCT_FUNCTIONS.items()}),
         })
         loader = self._runtime.globals()[b"loadstring"]
         self._internal = loader(_BOOTSTRAP.encode(), b"=kvs")(py)
@@ -699,6 +703,14 @@ class LuaEngine:
             except (LuaLibraryError, TypeError) as exc:
                 self._library_error(str(exc))
         return guarded
+
+    def _raising(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def raising(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except LuaLibraryError as exc:
+                self._library_error(str(exc))
+        return raising
 
     def _lua_type(self, value: Any) -> str:
         if value is None:
