@@ -19,7 +19,8 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BIT_FUNCTIONS", "STRUCT_FUNCTIONS", "LuaLibraryError", "cjson_decode", "cjson_encode"]
+__all__ = ["BIT_FUNCTIONS", "STRUCT_FUNCTIONS", "LuaLibraryError", "cjson_decode", "cjson_encode",
+           "lua_type_name"]
 
 
 class LuaLibraryError(Exception):
@@ -251,27 +252,34 @@ def _padding(position: int, opt: str, size: int, align: int) -> int:
     return (size - (position & (size - 1))) & (size - 1)
 
 
-def _lua_type_name(value: Any) -> str:
+def lua_type_name(value: Any, missing: str = "no value",
+                  kind: Callable[[Any], bytes] | None = None) -> str:
+    """Lua's name of the type of a lupa value, as an argument error gives it (`missing` for
+    None: an absent argument is "no value", a nil one "nil"; `kind` names Lua objects)."""
     if value is None:
-        return "no value"
+        return missing
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, bytes):
         return "string"
+    if isinstance(value, int | float):
+        return "number"
+    if kind is not None:
+        return kind(value).decode()
     return "table" if hasattr(value, "items") else "userdata"
 
 
 def _number_arg(args: tuple[Any, ...], index: int, name: str) -> float:
     value = args[index - 1] if index - 1 < len(args) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _argerror(index, name, f"number expected, got {_lua_type_name(value)}")
+        raise _argerror(index, name, f"number expected, got {lua_type_name(value)}")
     return value
 
 
 def struct_pack(fmt: Any, *args: Any) -> bytes:
     """struct.pack(fmt, ...)."""
     if type(fmt) is not bytes:
-        raise _argerror(1, "pack", f"string expected, got {_lua_type_name(fmt)}")
+        raise _argerror(1, "pack", f"string expected, got {lua_type_name(fmt)}")
     out = bytearray()
     arg = 2
     for opt, size, big, align in _struct_format(fmt, "pack"):
@@ -299,7 +307,7 @@ def struct_pack(fmt: Any, *args: Any) -> bytes:
                 given = f"{given:.14g}".encode()
             if type(given) is not bytes:
                 raise _argerror(arg - 1, "pack", f"string expected, got "
-                                f"{_lua_type_name(given)}")
+                                f"{lua_type_name(given)}")
             length = size or len(given)
             if len(given) < length:  # Redis names the next argument here
                 raise _argerror(arg, "pack", "string too short")
@@ -312,13 +320,13 @@ def struct_pack(fmt: Any, *args: Any) -> bytes:
 def struct_unpack(fmt: Any, data: Any = None, init: Any = 1) -> tuple[Any, ...]:
     """struct.unpack(fmt, data [, init]): the values, then the next position."""
     if type(fmt) is not bytes:
-        raise _argerror(1, "unpack", f"string expected, got {_lua_type_name(fmt)}")
+        raise _argerror(1, "unpack", f"string expected, got {lua_type_name(fmt)}")
     if type(data) is not bytes:
-        raise _argerror(2, "unpack", f"string expected, got {_lua_type_name(data)}")
+        raise _argerror(2, "unpack", f"string expected, got {lua_type_name(data)}")
     if init is None:
         init = 1
     if isinstance(init, bool) or not isinstance(init, int | float):
-        raise _argerror(3, "unpack", f"number expected, got {_lua_type_name(init)}")
+        raise _argerror(3, "unpack", f"number expected, got {lua_type_name(init)}")
     position = int(init)
     if position <= 0:
         raise _argerror(3, "unpack", "offset must be 1 or greater")
@@ -358,7 +366,7 @@ def struct_unpack(fmt: Any, data: Any = None, init: Any = 1) -> tuple[Any, ...]:
 def struct_size(fmt: Any) -> int:
     """struct.size(fmt)."""
     if type(fmt) is not bytes:
-        raise _argerror(1, "size", f"string expected, got {_lua_type_name(fmt)}")
+        raise _argerror(1, "size", f"string expected, got {lua_type_name(fmt)}")
     position = 0
     for opt, size, _, align in _struct_format(fmt, "size"):
         position += _padding(position, opt, size, align)
