@@ -149,3 +149,28 @@ def test_nothing_imports_lupa_before_a_script() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                           text=True, timeout=60, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("script", [
+    "return redis.call.__class__",
+    "return redis.call.__globals__",
+    "return getfenv(0).debug",
+    "return loadstring('return debug')()",
+    "return load(function() return nil end) and debug",
+    "rawset(_G, 'leak', 1)",
+    "setmetatable(_G, {})",
+    "string.rep = nil",
+    "redis.call = function() end",
+    "getmetatable('').__index = {}",
+    "return coroutine.wrap(function() return getfenv(0).io end)()",
+    "return python",
+])
+def test_scripts_cannot_leave_the_sandbox(script: str) -> None:
+    """None of these reaches Python, the real globals or a shared table: each fails, and
+    the next script still sees an intact environment."""
+    with kvs.sync.connect(f"memory://sandbox-{uuid.uuid4().hex}") as db:
+        with pytest.raises(kvs.ResponseError):
+            db.eval(script)
+        check = ("return {('x'):rep(2), type(string.rep), type(redis.call), "
+                 "rawget(_G, 'leak') == nil and 1 or 0, redis.call('PING')}")
+        assert db.eval(check) == ["xx", "function", "userdata", 1, "PONG"]

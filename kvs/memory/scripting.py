@@ -132,7 +132,8 @@ class ScriptingCommands(Keyspace):
             except LuaUnavailable:
                 raise UnsupportedOperation(
                     f"{command.lower()} on the memory backend needs Lua: install the optional "
-                    "extra kvs[lua] (pip install 'kvs[lua]', which brings lupa)") from None
+                    "extra kvs[lua], which brings the lupa package "
+                    "(pip install 'resp-kvs[lua]')") from None
             self.__dict__["_lua"] = engine
             self.__dict__.setdefault("_scripts", {})
             self.__dict__.setdefault("_libraries", {})
