@@ -174,3 +174,12 @@ def test_scripts_cannot_leave_the_sandbox(script: str) -> None:
         check = ("return {('x'):rep(2), type(string.rep), type(redis.call), "
                  "rawget(_G, 'leak') == nil and 1 or 0, redis.call('PING')}")
         assert db.eval(check) == ["xx", "function", "userdata", 1, "PONG"]
+
+
+def test_time_from_a_script(url: str) -> None:
+    import time
+
+    with kvs.sync.connect(url) as db:
+        seconds, micros = db.eval("return redis.call('TIME')")
+        assert abs(int(seconds) - time.time()) < 5
+        assert 0 <= int(micros) < 1_000_000

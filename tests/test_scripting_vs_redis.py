@@ -87,6 +87,8 @@ CASES: list[Case] = [
     ([], "return type(redis.call('GET', 'missing'))", [], []),
     ([(b"ZADD", b"z", b"1.5", b"m")], "return redis.call('ZSCORE', KEYS[1], 'm')", [b"z"], []),
     ([], "return redis.call('PING')", [], []),
+    ([], "local t = redis.call('TIME') return {#t, type(t[1]), type(t[2])}", [], []),
+    ([], "return redis.call('TIME', 'extra')", [], []),
     ([], "return type(redis.call('PING'))", [], []),
     ([], "return redis.call('SET', 'k', 1.5)", [], []),
     ([], "redis.call('SET', 'k', 0.1) return redis.call('GET', 'k')", [], []),
