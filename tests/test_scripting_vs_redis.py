@@ -155,6 +155,13 @@ CASES: list[Case] = [
     ([], "return cjson.encode(0.1)", [], []),
     ([], "return cjson.encode({[1] = 1, [100] = 2})", [], []),
     ([], "return cjson.encode(function() end)", [], []),
+    ([], "return cjson.encode(newproxy())", [], []),
+    ([], "return cjson.encode({a = {1, 2}, b = 'x/y', c = 1.5, d = true, e = cjson.null})",
+     [], []),
+    ([], "return cjson.encode(cjson.decode('{\"k1\":1,\"k2\":[true,false,null],"
+         "\"k3\":{\"x\":\"y\"}}'))", [], []),
+    ([], "return cjson.encode({1, 2, nil, 4})", [], []),
+    ([], "return cjson.encode('\\1\\127\\200')", [], []),
     ([], "return cjson.decode('[1, 2, {\"a\": 1.5}]')[3].a", [], []),
     ([], "return cjson.decode('{\"a\": [1, \"x\", true]}').a", [], []),
     ([], "return tostring(cjson.decode('{\"a\": null}').a == cjson.null)", [], []),

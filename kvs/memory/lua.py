@@ -147,6 +147,7 @@ class LuaEngine:
         self._items = self._internal[b"items"]
         self._raw = self._internal[b"raw"]
         self._null = self._internal[b"null"]
+        self._is_null = self._internal[b"is_null"]
         self._list = self._runtime.table_from
 
     # -- compiling and running -------------------------------------------------------------
@@ -495,8 +496,7 @@ class LuaEngine:
         if len(args) != 1:
             self._library_error("bad argument #1 to 'encode' (expected 1 argument)")
         try:
-            return cjson_encode(args[0], lambda v: self._type(v) == b"table",
-                                self._null).encode("latin-1")
+            return cjson_encode(args[0], self._type, self._is_null).encode("latin-1")
         except LuaLibraryError as exc:
             self._library_error(str(exc))
 

@@ -137,7 +137,7 @@ local base = {
     collectgarbage = G0.collectgarbage, getmetatable = safe_getmetatable, pcall = redis_pcall,
     coroutine = readonly(G0.coroutine), type = type, select = select, unpack = unpack,
     gcinfo = G0.gcinfo, pairs = G0.pairs, rawget = rawget, ipairs = G0.ipairs,
-    _VERSION = G0._VERSION, setfenv = setfenv, error = rawerror, newproxy = newproxy,
+    _VERSION = G0._VERSION, setfenv = setfenv, error = rawerror,
     loadstring = sandboxed_load, load = function(f, name)
         local g, e = load(f, name)
         if g then setfenv(g, env) end
@@ -241,6 +241,7 @@ function internal.err_string(t)
     return nil
 end
 internal.null = null
+function internal.is_null(v) return v == null end
 internal.fail = fail
 return internal
 """

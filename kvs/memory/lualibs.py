@@ -51,12 +51,13 @@ def _number(value: float) -> str:
     return f"{value:.14g}"
 
 
-def cjson_encode(value: Any, is_table: Callable[[Any], bool], null: Any,
+def cjson_encode(value: Any, kind: Callable[[Any], bytes], is_null: Callable[[Any], bool],
                  depth: int = 0) -> str:
-    """`value` (a lupa value) as JSON text."""
+    """`value` (a lupa value) as JSON text; `kind` gives a Lua object's type name, `is_null`
+    tells ``cjson.null``."""
     if depth > 1000:
         raise LuaLibraryError("Cannot serialise, excessive nesting (1001)")
-    if value is None or value is null:
+    if value is None:
         return "null"
     if value is True:
         return "true"
@@ -66,8 +67,11 @@ def cjson_encode(value: Any, is_table: Callable[[Any], bool], null: Any,
         return _number(value)
     if isinstance(value, bytes):
         return _string(value)
-    if not is_table(value):
-        raise LuaLibraryError(f"Cannot serialise {_lua_type(value)}: type not supported")
+    lua_type = kind(value)
+    if lua_type != b"table":
+        if is_null(value):
+            return "null"
+        raise LuaLibraryError(f"Cannot serialise {lua_type.decode()}: type not supported")
     items = list(value.items())
     keys = [key for key, _ in items]
     if all(isinstance(k, int | float) and not isinstance(k, bool) and k >= 1 and k == int(k)
@@ -76,7 +80,7 @@ def cjson_encode(value: Any, is_table: Callable[[Any], bool], null: Any,
         if top > 10 and top > 2 * len(keys):
             raise LuaLibraryError("Cannot serialise table: excessively sparse array")
         mapping = {int(k): v for k, v in items}
-        return "[" + ",".join(cjson_encode(mapping.get(i), is_table, null, depth + 1)
+        return "[" + ",".join(cjson_encode(mapping.get(i), kind, is_null, depth + 1)
                               for i in range(1, top + 1)) + "]"
     parts = []
     for key, item in items:
@@ -87,12 +91,8 @@ def cjson_encode(value: Any, is_table: Callable[[Any], bool], null: Any,
         else:
             raise LuaLibraryError("Cannot serialise table: table key must be a number or "
                                   "string")
-        parts.append(name + ":" + cjson_encode(item, is_table, null, depth + 1))
+        parts.append(name + ":" + cjson_encode(item, kind, is_null, depth + 1))
     return "{" + ",".join(parts) + "}"
-
-
-def _lua_type(value: Any) -> str:
-    return "function" if callable(value) else "userdata"
 
 
 def cjson_decode(text: bytes, table: Callable[..., Any], null: Any) -> Any:
