@@ -192,6 +192,16 @@ CASES: list[Case] = [
     ([], "redis.set_repl(redis.REPL_ALL) return 1", [], []),
     ([], "redis.replicate_commands() return 1", [], []),
     ([], "return redis.setresp()", [], []),
+    # the globals Redis 7.0 has, and their types
+    ([], "return {type(getfenv), type(setfenv), type(newproxy)}", [], []),
+    ([], "return getfenv(1)", [], []),
+    ([], "return {type(redis.call), type(redis.pcall), type(cjson.encode), type(bit.band), "
+         "type(struct.pack), type(cjson.null), type(__redis__err__handler)}", [], []),
+    ([], "return {cjson._NAME, cjson._VERSION, cjson.encode_max_depth(), "
+         "cjson.encode_number_precision()}", [], []),
+    ([], "return {redis.acl_check_cmd('get', 'x'), redis.acl_check_cmd('set')}", [], []),
+    ([], "return redis.acl_check_cmd('nosuch')", [], []),
+    ([], "return redis.acl_check_cmd()", [], []),
     # EVAL's shebang (Redis 7): flags, and line numbers that count the shebang
     ([], "#!lua\nreturn redis.call('INCR', KEYS[1])", [b"n"], []),
     ([], "#!lua flags=no-writes\nreturn redis.call('INCR', KEYS[1])", [b"n"], []),

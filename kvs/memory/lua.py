@@ -15,8 +15,8 @@ One `LuaEngine` per store holds one lupa runtime (Lua 5.1, ``lupa.lua51``, as Re
   "Attempt to modify a readonly table".  Stock Lua has no read-only tables, so each
   library is reached through an empty proxy table whose metatable reads from the real one
   and refuses writes; scripts run with such a proxy as their environment, and
-  ``loadstring``, ``load``, ``getfenv`` and ``_G`` all lead back to it, never to the real
-  globals (which lupa itself needs).
+  ``loadstring``, ``load`` and ``_G`` all lead back to it, never to the real globals (which
+  lupa itself needs); ``getfenv`` and ``setfenv`` are gone, as in Redis 7.0.
 - ``pcall`` that turns a Redis error table into its message (Redis 7 raises tables);
 - the error handler Redis installs (``__redis__err__handler``): a string error becomes
   ``{err="ERR <msg>"}``, and the source and line of the script's frame are added;
@@ -24,9 +24,12 @@ One `LuaEngine` per store holds one lupa runtime (Lua 5.1, ``lupa.lua51``, as Re
   time limit; from then on the hook fires on every line and raises, so no ``pcall`` loop
   outlives it.
 
-Python functions reach Lua only wrapped in Lua closures (the lupa objects stay in upvalues
-the script cannot see), and lupa's attribute access is refused, so a script cannot climb from
-a function into Python.  `redis.call` converts its arguments and the command's raw reply as
+The Python functions (``redis.call`` and the rest) are lupa's callable userdata, called
+directly: a C call to Lua, so an error one raises keeps the calling script's frame and line
+(a Lua wrapper would lose it to tail calls), as Redis's C functions do.  lupa's attribute
+access on them is refused and ``getmetatable`` hides their metatable, so a script cannot
+climb from a function into Python.  They signal a Lua error by raising a Python exception;
+the error handler and ``pcall`` turn it back into Redis's error table (``py.take``).  `redis.call` converts its arguments and the command's raw reply as
 Redis's ``luaArgsToRedisArgv`` and ``redisProtocolToLuaType`` do (RESP2 shapes, or RESP3
 after ``redis.setresp(3)``); `LuaEngine.reply` converts a script's result as
 ``luaReplyToRedisReply`` does.
@@ -112,12 +115,15 @@ class LuaEngine:
     Args:
         execute: runs one Redis command of the script (``argv`` and the read-only flag) and
             returns its raw reply, or raises `kvs.UnsupportedOperation`.
+        knows: whether a command name is a Redis command (``redis.acl_check_cmd``).
     """
 
-    def __init__(self, execute: Callable[[list[bytes], bool], Any]) -> None:
+    def __init__(self, execute: Callable[[list[bytes], bool], Any],
+                 knows: Callable[[bytes], bool] = lambda name: True) -> None:
         lupa = load_lupa()
         self.lua_version = "Lua 5.1" if lupa.__name__.endswith("lua51") else "default"
         self._execute = execute
+        self._knows = knows
         self._runtime = lupa.LuaRuntime(
             encoding=None, unpack_returned_tuples=True, register_eval=False,
             register_builtins=False, attribute_filter=_no_attributes)
@@ -132,6 +138,7 @@ class LuaEngine:
             b"log": self._log, b"setresp": self._setresp, b"set_repl": self._set_repl,
             b"hook": self._hook, b"killed": KILLED.encode(), b"take": _take,
             b"error_table": self._error_table, b"register": self._register,
+            b"acl_check_cmd": self._acl_check_cmd,
             b"cjson_encode": self._cjson_encode, b"cjson_decode": self._cjson_decode,
             b"bit": self._runtime.table_from({
                 name.encode(): self._guard(name, fn) for name, fn in BIT_FUNCTIONS.items()}),
@@ -344,6 +351,15 @@ class LuaEngine:
     def _pcall(self, *args: Any) -> Any:
         reply, _ = self._command(args)
         return self.to_lua(reply)
+
+    def _acl_check_cmd(self, *args: Any) -> bool:
+        """redis.acl_check_cmd: the store has one user, who may run every command."""
+        argv = self._argv(args)
+        if type(argv) is ReplyError:
+            self._fail(argv.message)
+        if not self._knows(argv[0]):  # type: ignore[index]
+            self._fail("ERR Invalid command passed to redis.acl_check_cmd()")
+        return True
 
     def _fail(self, message: str) -> NoReturn:
         raise _RedisError(self._table_of(b"err", message.encode()))

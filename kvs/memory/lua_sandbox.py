@@ -65,7 +65,15 @@ function translate(e)
     return e
 end
 
-local cjson = {null = null, encode = py.cjson_encode, decode = py.cjson_decode}
+local cjson = {null = null, encode = py.cjson_encode, decode = py.cjson_decode,
+    _NAME = "cjson", _VERSION = "2.1.0"}
+-- lua-cjson's settings: accepted, answered with the defaults Redis uses, not applied.
+local cjson_defaults = {encode_sparse_array = {false, 2, 10}, encode_max_depth = {1000},
+    decode_max_depth = {1000}, encode_number_precision = {14}, encode_keep_buffer = {true},
+    encode_invalid_numbers = {false}, decode_invalid_numbers = {true}}
+for name, values in next, cjson_defaults do
+    cjson[name] = function() return unpack(values) end
+end
 local bit = {}
 for name, f in next, py.bit do bit[name] = f end
 local struct = {}
@@ -77,7 +85,20 @@ local redis = {
     REDIS_VERSION = "7.0.15", REDIS_VERSION_NUM = 0x0007000f,
     call = py.call, pcall = py.pcall, sha1hex = py.sha1hex, log = py.log,
     setresp = py.setresp, set_repl = py.set_repl, register_function = py.register,
+    acl_check_cmd = py.acl_check_cmd,
 }
+-- The Python functions are userdata to Lua; `type` calls them functions, as Redis's are.
+local python_functions = {}
+for _, f in next, redis do python_functions[f] = true end
+for _, f in next, cjson do python_functions[f] = true end
+for _, f in next, bit do python_functions[f] = true end
+for _, f in next, struct do python_functions[f] = true end
+python_functions[null] = nil
+local function lua_type(v)
+    local t = type(v)
+    if t == "userdata" and python_functions[v] then return "function" end
+    return t
+end
 local function single(field, ...)
     local value = ...
     if select("#", ...) ~= 1 or type(value) ~= "string" then
@@ -112,32 +133,32 @@ local function sandboxed_load(chunk, name)
     if f then setfenv(f, env) end
     return f, e
 end
--- getfenv never hands out the real globals (of a C function, or of level 0).
-local function sandboxed_getfenv(f)
-    local e
-    if f == nil then
-        e = G0.getfenv(2)
-    elseif type(f) == "number" then
-        if f == 0 then return env end
-        e = G0.getfenv(f + 1)
-    else
-        e = G0.getfenv(f)
+local function handler(err)
+    local level, info = 2, nil
+    repeat
+        info = dbg.getinfo(level, "nSl")
+        level = level + 1
+    until not info or (info.what ~= "C" and info.source ~= "=kvs")
+    err = translate(err)
+    if type(err) ~= "table" then err = {err = "ERR " .. tostring(err)} end
+    if info then
+        err.source = info.source
+        err.line = info.currentline
     end
-    if e == G0 then return env end
-    return e
+    return err
 end
+
 local function safe_getmetatable(v)
     if type(v) == "userdata" then return nil end
     return getmetatable(v)
 end
 local base = {
-    xpcall = xpcall, tostring = tostring, getfenv = sandboxed_getfenv,
-    setmetatable = setmetatable,
+    xpcall = xpcall, tostring = tostring, setmetatable = setmetatable,
     next = next, assert = G0.assert, tonumber = G0.tonumber, rawequal = G0.rawequal,
     collectgarbage = G0.collectgarbage, getmetatable = safe_getmetatable, pcall = redis_pcall,
-    coroutine = readonly(G0.coroutine), type = type, select = select, unpack = unpack,
+    coroutine = readonly(G0.coroutine), type = lua_type, select = select, unpack = unpack,
     gcinfo = G0.gcinfo, pairs = G0.pairs, rawget = rawget, ipairs = G0.ipairs,
-    _VERSION = G0._VERSION, setfenv = setfenv, error = rawerror,
+    _VERSION = G0._VERSION, error = rawerror, __redis__err__handler = handler,
     loadstring = sandboxed_load, load = function(f, name)
         local g, e = load(f, name)
         if g then setfenv(g, env) end
@@ -160,21 +181,6 @@ env_mt.__index = run_globals
 local string_mt = getmetatable("")
 string_mt.__index = base.string
 string_mt.__metatable = false
-
-local function handler(err)
-    local level, info = 2, nil
-    repeat
-        info = dbg.getinfo(level, "nSl")
-        level = level + 1
-    until not info or (info.what ~= "C" and info.source ~= "=kvs")
-    err = translate(err)
-    if type(err) ~= "table" then err = {err = "ERR " .. tostring(err)} end
-    if info then
-        err.source = info.source
-        err.line = info.currentline
-    end
-    return err
-end
 
 local hook_check = py.hook
 local function on_hook()

@@ -129,7 +129,7 @@ class ScriptingCommands(Keyspace):
             from kvs.memory.lua import LuaEngine, LuaUnavailable
 
             try:
-                engine = LuaEngine(self._from_script)
+                engine = LuaEngine(self._from_script, self._is_command)
             except LuaUnavailable:
                 raise UnsupportedOperation(
                     f"{command.lower()} on the memory backend needs Lua: install the optional "
@@ -149,6 +149,10 @@ class ScriptingCommands(Keyspace):
         return self.__dict__.setdefault("_libraries", {})  # type: ignore[no-any-return]
 
     # -- commands from a script ---------------------------------------------------------------
+
+    def _is_command(self, name: bytes) -> bool:
+        upper = name.upper()
+        return upper in self._table or upper in _KNOWN or upper in _NOSCRIPT or upper == b"TIME"
 
     def _from_script(self, argv: list[bytes], readonly: bool) -> Any:
         """One ``redis.call``: Redis's checks for commands from scripts, then the command."""
