@@ -29,7 +29,8 @@ directly: a C call to Lua, so an error one raises keeps the calling script's fra
 (a Lua wrapper would lose it to tail calls), as Redis's C functions do.  lupa's attribute
 access on them is refused and ``getmetatable`` hides their metatable, so a script cannot
 climb from a function into Python.  They signal a Lua error by raising a Python exception;
-the error handler and ``pcall`` turn it back into Redis's error table (``py.take``).  `redis.call` converts its arguments and the command's raw reply as
+the error handler and ``pcall`` turn it back into Redis's error table (``py.take``).
+`redis.call` converts its arguments and the command's raw reply as
 Redis's ``luaArgsToRedisArgv`` and ``redisProtocolToLuaType`` do (RESP2 shapes, or RESP3
 after ``redis.setresp(3)``); `LuaEngine.reply` converts a script's result as
 ``luaReplyToRedisReply`` does.
