@@ -7,10 +7,10 @@ One `LuaEngine` per store holds one lupa runtime (Lua 5.1, ``lupa.lua51``, as Re
 (`kvs.memory.lua_sandbox.BOOTSTRAP`) builds, once, what Redis 7.0 gives a script:
 
 - the globals: Lua's base functions Redis keeps, ``string``, ``table``, ``math``, ``cjson``,
-  ``bit`` and ``struct`` (Python, `kvs.memory.lualibs`), and ``redis`` (``call``, ``pcall``,
-  ``error_reply``, ``status_reply``, ``sha1hex``, ``log`` and ``LOG_*``, ``setresp``,
-  ``set_repl`` and ``REPL_*``, ``replicate_commands``, ``breakpoint``, ``debug``,
-  ``REDIS_VERSION``).  Reading a missing global raises Redis's "Script attempted to access
+  ``bit``, ``struct`` and ``cmsgpack`` (Python, `kvs.memory.lualibs`), and ``redis``
+  (``call``, ``pcall``, ``error_reply``, ``status_reply``, ``sha1hex``, ``log`` and
+  ``LOG_*``, ``setresp``, ``set_repl`` and ``REPL_*``, ``replicate_commands``,
+  ``breakpoint``, ``debug``, ``acl_check_cmd``, ``REDIS_VERSION``).  Reading a missing global raises Redis's "Script attempted to access
   nonexistent global variable"; writing any global, or a field of a library table, raises
   "Attempt to modify a readonly table".  Stock Lua has no read-only tables, so each
   library is reached through an empty proxy table whose metatable reads from the real one
@@ -55,6 +55,8 @@ from .lualibs import (
     LuaLibraryError,
     cjson_decode,
     cjson_encode,
+    cmsgpack_pack,
+    cmsgpack_unpack_one,
     lua_type_name,
 )
 
@@ -143,6 +145,10 @@ class LuaEngine:
             b"cjson_encode": self._cjson_encode, b"cjson_decode": self._cjson_decode,
             b"bit": self._runtime.table_from({
                 name.encode(): self._guard(name, fn) for name, fn in BIT_FUNCTIONS.items()}),
+            b"cmsgpack": self._runtime.table_from({
+                b"pack": self._msgpack_pack, b"unpack": self._msgpack_unpack,
+                b"unpack_one": self._msgpack_unpack_one,
+                b"unpack_limit": self._msgpack_unpack_limit}),
             b"struct": self._runtime.table_from({
                 name.encode(): self._raising(fn) for name, fn in STRUCT_FUNCTIONS.items()}),
         })
@@ -516,6 +522,47 @@ class LuaEngine:
             return cjson_encode(args[0], self._type, self._is_null).encode("latin-1")
         except LuaLibraryError as exc:
             self._library_error(str(exc))
+
+    def _msgpack_pack(self, *args: Any) -> bytes:
+        if not args:
+            self._library_error("bad argument #0 to 'pack' (MessagePack pack needs input.)")
+        out = bytearray()
+        for value in args:
+            cmsgpack_pack(value, self._type, out)
+        return bytes(out)
+
+    def _msgpack_unpack_full(self, data: Any, limit: int, offset: int) -> tuple[Any, ...]:
+        if type(data) is not bytes:
+            self._library_error("bad argument #1 to 'unpack' (string expected, got "
+                                f"{self._lua_type(data)})")
+        decode_all = not limit and not offset
+        if offset < 0 or limit < 0:
+            self._library_error(f"Invalid request to unpack with offset of {offset} and "
+                                f"limit of {len(data)}.")
+        if offset > len(data):
+            self._library_error(f"Start offset {offset} greater than input length "
+                                f"{len(data)}.")
+        values: list[Any] = []
+        at = offset
+        try:
+            while at < len(data) and (decode_all or len(values) < limit):
+                value, at = cmsgpack_unpack_one(data, at, self._runtime.table)
+                values.append(value)
+        except LuaLibraryError as exc:
+            self._library_error(str(exc))
+        if decode_all:
+            return tuple(values)
+        return (-1 if at >= len(data) else at, *values)
+
+    def _msgpack_unpack(self, data: Any = None) -> tuple[Any, ...]:
+        return self._msgpack_unpack_full(data, 0, 0)
+
+    def _msgpack_unpack_one(self, data: Any = None, offset: Any = 0) -> tuple[Any, ...]:
+        return self._msgpack_unpack_full(data, 1, int(offset or 0))
+
+    def _msgpack_unpack_limit(self, data: Any = None, limit: Any = 0,
+                              offset: Any = 0) -> tuple[Any, ...]:
+        return self._msgpack_unpack_full(data, int(limit or 0), int(offset or 0))
 
     def _cjson_decode(self, *args: Any) -> Any:
         if len(args) != 1 or type(args[0]) is not bytes:

@@ -78,6 +78,8 @@ local bit = {}
 for name, f in next, py.bit do bit[name] = f end
 local struct = {}
 for name, f in next, py.struct do struct[name] = f end
+local cmsgpack = {}
+for name, f in next, py.cmsgpack do cmsgpack[name] = f end
 
 local redis = {
     REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
@@ -93,6 +95,7 @@ for _, f in next, redis do python_functions[f] = true end
 for _, f in next, cjson do python_functions[f] = true end
 for _, f in next, bit do python_functions[f] = true end
 for _, f in next, struct do python_functions[f] = true end
+for _, f in next, cmsgpack do python_functions[f] = true end
 python_functions[null] = nil
 local function lua_type(v)
     local t = type(v)
@@ -169,7 +172,8 @@ local base = {
         return rawset(t, k, v)
     end,
     string = readonly(G0.string), table = readonly(G0.table), math = readonly(G0.math),
-    cjson = readonly(cjson), bit = readonly(bit), struct = readonly(struct), _G = env,
+    cjson = readonly(cjson), bit = readonly(bit), struct = readonly(struct),
+    cmsgpack = readonly(cmsgpack), _G = env,
 }
 local run_globals = strict(copy(base))
 run_globals.redis = readonly(redis)
