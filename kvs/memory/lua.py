@@ -10,13 +10,14 @@ One `LuaEngine` per store holds one lupa runtime (Lua 5.1, ``lupa.lua51``, as Re
   ``bit``, ``struct`` and ``cmsgpack`` (Python, `kvs.memory.lualibs`), and ``redis``
   (``call``, ``pcall``, ``error_reply``, ``status_reply``, ``sha1hex``, ``log`` and
   ``LOG_*``, ``setresp``, ``set_repl`` and ``REPL_*``, ``replicate_commands``,
-  ``breakpoint``, ``debug``, ``acl_check_cmd``, ``REDIS_VERSION``).  Reading a missing
-  global raises Redis's "Script attempted to access nonexistent global variable"; writing
-  any global, or a field of a library table, raises "Attempt to modify a readonly table".
-  Stock Lua has no read-only tables, so each library is reached through an empty proxy
-  table whose metatable reads from the real one and refuses writes; scripts run with such a proxy as their environment, and
-  ``loadstring``, ``load`` and ``_G`` all lead back to it, never to the real globals (which
-  lupa itself needs); ``getfenv`` and ``setfenv`` are gone, as in Redis 7.0.
+  ``breakpoint``, ``debug``, ``acl_check_cmd``, ``REDIS_VERSION``). Reading a missing global
+  raises Redis's "Script attempted to access nonexistent global variable"; writing any
+  global, or a field of a library table, raises "Attempt to modify a readonly table". Stock
+  Lua has no read-only tables, so each library is reached through an empty proxy table whose
+  metatable reads from the real one and refuses writes; scripts run with such a proxy as
+  their environment, and ``loadstring``, ``load`` and ``_G`` all lead back to it, never to
+  the real globals (which lupa itself needs); ``getfenv`` and ``setfenv`` are gone, as in
+  Redis 7.0.
 - ``pcall`` that turns a Redis error table into its message (Redis 7 raises tables);
 - the error handler Redis installs (``__redis__err__handler``): a string error becomes
   ``{err="ERR <msg>"}``, and the source and line of the script's frame are added;
