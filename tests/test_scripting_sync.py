@@ -9,13 +9,15 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import kvs
 import kvs.sync
+from resp import ReplyError
 
 pytest.importorskip("lupa", reason="the memory store's scripts need the kvs[lua] extra")
 
@@ -183,3 +185,21 @@ def test_time_from_a_script(url: str) -> None:
         seconds, micros = db.eval("return redis.call('TIME')")
         assert abs(int(seconds) - time.time()) < 5
         assert 0 <= int(micros) < 1_000_000
+
+
+def test_a_command_that_would_block_answers_at_once_in_a_script() -> None:
+    """A blocking command of the store (the `WouldBlock` contract of kvs.memory.waiting) gives
+    its timeout's answer at once inside a script, as Redis's scripts never block."""
+    from kvs.memory.store import Store
+    from kvs.memory.waiting import WouldBlock
+
+    store = Store()
+
+    def would_block(argv: Sequence[bytes]) -> Any:
+        raise WouldBlock([argv[3]], None, argv, timeout_reply=None)
+
+    store._table[b"BLMPOP"] = (would_block, -5, "blmpop", False)
+    script = b"return tostring(redis.call('BLMPOP', 0, 1, KEYS[1], 'LEFT'))"
+    assert store.execute((b"EVAL", script, b"1", b"queue")) == b"false"
+    assert store.execute((b"EVAL", b"return redis.pcall('BLPOP', 'q', 0)", b"0")) == ReplyError(
+        "ERR This Redis command is not allowed from script")
