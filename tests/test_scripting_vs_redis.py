@@ -10,15 +10,14 @@ same type, same value, and for an error the same text (Redis's ``script: <sha>, 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from kvs.memory.store import Store
 from resp import ReplyError
-from tests.servers import RedisServer
 from tests.test_memory_vs_redis import RawRedis
+from tests.test_memory_vs_redis import redis as redis  # noqa: PLC0414 - the fixture
 
 pytest.importorskip("lupa", reason="the memory store's scripts need the kvs[lua] extra")
 
@@ -278,16 +277,6 @@ FCALLS: list[tuple[bytes, ...]] = [
     (b"FCALL", b"kt_incr", b"5", b"a"),
     (b"FCALL", b"kt_incr", b"-1"),
 ]
-
-
-@pytest.fixture(scope="module")
-def redis() -> Iterator[RawRedis]:
-    with RedisServer() as server:
-        client = RawRedis(server.host, server.port)
-        try:
-            yield client
-        finally:
-            client.close()
 
 
 def _same(mine: Any, theirs: Any) -> bool:
