@@ -144,7 +144,7 @@ async def _subscribed(session: Session, fd: int, first: bytes) -> None:
         queued.set()
 
     def drain() -> None:  # in the trio thread, scheduled by `arrived`
-        if done:
+        if done or session.closing:  # closing: after QUIT, only its reply is left to send
             return
         try:
             data = session.pushes()
@@ -167,11 +167,14 @@ async def _subscribed(session: Session, fd: int, first: bytes) -> None:
         while True:
             await queued.wait()
             queued = trio.Event()
-            data = outbox.take()
-            if data:
-                await _send(fd, data)
-            outbox.written()
-            if session.closing and not len(outbox):
+            while len(outbox):  # only what the kernel has not taken counts against the limit
+                try:
+                    written = os.write(fd, outbox.peek(_RECEIVE * 16))
+                except BlockingIOError:
+                    await trio.lowlevel.wait_writable(fd)
+                    continue
+                outbox.consume(written)
+            if session.closing:
                 nursery.cancel_scope.cancel()  # after QUIT: its reply is written
 
     try:

@@ -153,9 +153,11 @@ class Outbox:
 
     Example:
         >>> box = Outbox(hard=10, soft=4, seconds=60)
-        >>> box.add(b"abc", now=0.0), box.add(b"de", now=1.0), box.take()
-        (True, True, b'abcde')
-        >>> box.add(b"x" * 11, now=2.0)
+        >>> box.add(b"abc", now=0.0), box.add(b"de", now=1.0), box.peek(4)
+        (True, True, b'abcd')
+        >>> box.consume(4); len(box)
+        1
+        >>> box.add(b"x" * 10, now=2.0)
         False
     """
 
@@ -164,16 +166,15 @@ class Outbox:
         self.soft = soft
         self.seconds = seconds
         self._pending = bytearray()
-        self._writing = 0  # bytes taken by the writer and not yet written
         self._soft_since: float | None = None
 
     def __len__(self) -> int:
-        return len(self._pending) + self._writing
+        return len(self._pending)
 
     def add(self, data: bytes, now: float) -> bool:
         """Queue `data`; False when the client is now over a limit (drop it)."""
         self._pending += data
-        size = len(self)
+        size = len(self._pending)
         if self.hard and size > self.hard:
             return False
         if self.soft and size > self.soft:
@@ -185,16 +186,14 @@ class Outbox:
             self._soft_since = None
         return True
 
-    def take(self) -> bytes:
-        """Everything queued, for one write (counted until `written`)."""
-        data = bytes(self._pending)
-        self._pending.clear()
-        self._writing = len(data)
-        return data
+    def peek(self, most: int) -> bytes:
+        """The first `most` bytes waiting (a copy, for one write)."""
+        return bytes(self._pending[:most])
 
-    def written(self) -> None:
-        self._writing = 0
-        if self.soft and len(self) <= self.soft:
+    def consume(self, written: int) -> None:
+        """Forget the first `written` bytes: the kernel took them."""
+        del self._pending[:written]
+        if self.soft and len(self._pending) <= self.soft:
             self._soft_since = None
 
 

@@ -277,6 +277,8 @@ class Session:
                 state.count_error("NOAUTH")
                 return _NOAUTH
             if self.pubsub is not None and self.protocol == 2 and self.pubsub.count():
+                if not _arity_ok(arity, len(argv)):
+                    return self._reject(f"ERR wrong number of arguments for '{lower}' command")
                 return self._reject(not_allowed(argv, lower))
             self.last_command = lower
             start = time.perf_counter_ns()
