@@ -94,6 +94,16 @@ async def _send(fd: int, data: bytes) -> None:
         view = view[sent:]
 
 
+async def _receive(fd: int) -> bytes:
+    """The next bytes the client sent (b"" when it closed), after one wait."""
+    while True:
+        await trio.lowlevel.wait_readable(fd)
+        try:
+            return os.read(fd, _RECEIVE)
+        except BlockingIOError:
+            continue
+
+
 async def _client(state: ServerState, stream: trio.SocketStream) -> None:
     sock = stream.socket
     session = Session(state, peer=_address(sock, True), local=_address(sock, False))
@@ -103,11 +113,7 @@ async def _client(state: ServerState, stream: trio.SocketStream) -> None:
     fd = sock.fileno()
     try:
         while not session.closing:
-            await trio.lowlevel.wait_readable(fd)
-            try:
-                data = os.read(fd, _RECEIVE)
-            except BlockingIOError:
-                continue
+            data = await _receive(fd)
             if not data:
                 break
             out = session.receive(data)
@@ -185,11 +191,7 @@ async def _subscribed(session: Session, fd: int, first: bytes) -> None:
             drain()  # what arrived before the callback was in place
             nursery.start_soon(writer)
             while not session.closing:
-                await trio.lowlevel.wait_readable(fd)
-                try:
-                    data = os.read(fd, _RECEIVE)
-                except BlockingIOError:
-                    continue
+                data = await _receive(fd)
                 if not data:
                     nursery.cancel_scope.cancel()
                     break
