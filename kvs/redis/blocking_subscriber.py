@@ -25,7 +25,7 @@ from .._errors import ConnectionError, ProtocolError
 from .._errors import TimeoutError as KvsTimeoutError
 from .._url import Config
 from ..commands.pubsub import Message
-from ..sync.transport import BlockingConnection
+from ..sync.transport import BlockingConnection, translated
 from .subscription import PING, SubscriberState
 
 __all__ = ["RedisSubscriber"]
@@ -139,7 +139,8 @@ class RedisSubscriber(SubscriberState):
             with self._lock:
                 payload, expected = self.resubscribe()
                 if payload:
-                    try:
+                    with translated(self.name, f"{self.name} did not confirm the "
+                                    "subscription in time"):
                         conn.sock.sendall(payload)
                         while expected := self.confirm(reader, expected, early):
                             received = conn.sock.recv_into(self.buffer)
@@ -148,12 +149,6 @@ class RedisSubscriber(SubscriberState):
                                     f"connection to {self.name} closed by the server",
                                     sent=True)
                             reader.feed(self.view[:received])
-                    except TimeoutError as exc:  # the builtin: the socket's timeout
-                        raise KvsTimeoutError(f"{self.name} did not confirm the subscription "
-                                              "in time") from exc
-                    except (OSError, ssl.SSLError) as exc:
-                        raise ConnectionError(f"connection to {self.name} lost: {exc}",
-                                              sent=True) from exc
                 if self.closed:
                     raise ConnectionError(f"subscription to {self.name} is closed")
                 self._conn = conn
