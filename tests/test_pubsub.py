@@ -103,9 +103,9 @@ async def test_empty_subscription_filled_later_from_another_task(url: str) -> No
             nursery.start_soon(consume)
             await sub.subscribe("late")
             await sub.psubscribe("l*")
-            with trio.fail_after(5):
-                while await db.publish("late", "x") < 2:  # both subscriptions are in place
-                    await trio.sleep(0.01)
+            await _held(db, "NUMSUB", "late", expected=["late", 1])
+            await _held(db, "NUMPAT", expected=1)
+            assert await db.publish("late", "x") == 2  # both subscriptions are in place
         assert sorted(m.kind for m in got) == ["message", "pmessage"]
 
 
