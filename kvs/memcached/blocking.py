@@ -24,8 +24,8 @@ from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import may_retry
 from .._url import Config
 from ..sync.transport import BlockingConnection, Pool, open_socket
-from .core import NO_TRANSACTION, NO_WATCH, MemcachedCore
-from .plan import MAX_VALUE_SIZE, ConnectTimeout, Part, Plan, ServerDown, get_reply
+from .core import NO_TRANSACTION, NO_WATCH, ConnectTimeout, MemcachedCore, ServerDown
+from .plan import MAX_VALUE_SIZE, Part, Plan, get_reply
 from .protocol import NEED_DATA, Parser, ProtocolError
 
 __all__ = ["MemcachedBackend"]

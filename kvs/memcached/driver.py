@@ -31,8 +31,8 @@ from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import open_tcp
-from .core import NO_TRANSACTION, NO_WATCH, MemcachedCore
-from .plan import MAX_VALUE_SIZE, ConnectTimeout, Part, Plan, ServerDown, get_reply
+from .core import NO_TRANSACTION, NO_WATCH, ConnectTimeout, MemcachedCore, ServerDown
+from .plan import MAX_VALUE_SIZE, Part, Plan, get_reply
 from .protocol import NEED_DATA, Parser
 
 __all__ = ["MemcachedBackend"]
