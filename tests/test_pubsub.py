@@ -28,7 +28,7 @@ def url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield f"{base}?protocol={request.param[-1]}"
 
 
-async def _held(db: kvs.Client, *query: str, expected: object) -> None:
+async def _held(db: kvs.Client[str], *query: str, expected: object) -> None:
     """Wait until the server shows a change made without waiting (a later subscribe, an
     unsubscribe, a close): another connection's publish may otherwise be served first."""
     with trio.fail_after(5):
@@ -36,7 +36,7 @@ async def _held(db: kvs.Client, *query: str, expected: object) -> None:
             await trio.sleep(0.005)
 
 
-def _held_sync(db: kvs.sync.Client, *query: str, expected: object) -> None:
+def _held_sync(db: kvs.sync.Client[str], *query: str, expected: object) -> None:
     deadline = time.monotonic() + 5
     while db.execute("PUBSUB", *query) != expected:
         assert time.monotonic() < deadline, f"PUBSUB {query} never became {expected}"

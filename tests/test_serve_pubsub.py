@@ -236,7 +236,7 @@ def test_redis_py_blocking_with_in_process_publishers() -> None:
     with BackgroundServer(name) as server, kvs.sync.connect(name) as local:
         for protocol in (2, 3):
             client = redis.Redis(port=server.port, protocol=protocol)
-            pubsub = client.pubsub()
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call]
             pubsub.subscribe("news")
             pubsub.psubscribe("n*")
             kinds = [pubsub.get_message(timeout=5)["type"] for _ in range(2)]
@@ -267,7 +267,7 @@ def test_redis_py_asyncio() -> None:
             local.publish("c", "two")
         got = [await pubsub.get_message(timeout=5) for _ in range(2)]
         assert await client.get("missing") is None  # a command while subscribed, RESP3
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
         await client.aclose()
         return [m["data"] for m in got]
 
