@@ -58,6 +58,8 @@ EXCHANGES: dict[str, list[Step]] = {
         (0, b"SUBSCRIBE ps:a ps:b ps:a\r\n", {0: 3}),
         (0, b"PING\r\nPING hi\r\nPING a b\r\nGET k\r\nSET k v\r\nPUBLISH ps:a m\r\n", {0: 6}),
         (0, b"CONFIG GET maxmemory\r\nCLIENT ID\r\nHELLO 3\r\nFOO\r\nGET\r\n", {0: 5}),
+        (0, b"CONFIG FOO\r\nCONFIG GET\r\nCONFIG\r\nCLIENT HELP\r\nOBJECT ENCODING k\r\n",
+         {0: 5}),
         (0, b"UNSUBSCRIBE ps:a\r\nPING\r\nUNSUBSCRIBE\r\nPING\r\nGET k\r\n", {0: 5}),
     ],
     "patterns and shard channels": [

@@ -21,7 +21,7 @@ from .state import ServerState
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["COMMANDS", "client_line", "container"]
+__all__ = ["COMMANDS", "CONTAINERS", "client_line", "container"]
 
 Handler = Callable[["Session", list[bytes]], Any]
 
@@ -30,14 +30,24 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+# The container commands: a RESP2 subscriber is refused one only once its subcommand and arity
+# are known good, as Redis checks them (``'config|get'`` in the error).
+CONTAINERS: set[bytes] = set()
+
+
 def container(name: str, subcommands: dict[bytes, tuple[Handler, int]]) -> Handler:
     """A handler that runs the subcommand named by ``argv[1]``, with Redis's checks."""
     lines = [f"{name.upper()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
              *(sub.decode() for sub in subcommands)]
+    CONTAINERS.add(name.upper().encode())
 
     def run(session: Session, argv: list[bytes]) -> Any:
         sub = argv[1].upper()
         if sub == b"HELP" and len(argv) == 2:
+            if session.pubsub is not None:
+                refused = session.refused_when_subscribed(argv, name)
+                if refused is not None:
+                    return refused
             return [line.encode() for line in lines]
         entry = subcommands.get(sub)
         if entry is None:
@@ -47,6 +57,10 @@ def container(name: str, subcommands: dict[bytes, tuple[Handler, int]]) -> Handl
         full = f"{name}|{sub.decode().lower()}"
         if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
             return ReplyError(f"ERR wrong number of arguments for '{full}' command")
+        if session.pubsub is not None:
+            refused = session.refused_when_subscribed(argv, name)
+            if refused is not None:
+                return refused
         session.last_command = full
         return handler(session, argv)
 

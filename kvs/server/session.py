@@ -241,6 +241,14 @@ class Session:
         self.state.net_output += len(data)
         return data
 
+    def refused_when_subscribed(self, argv: list[bytes], lower: str) -> ReplyError | None:
+        """Redis's refusal of a command other than (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET
+        on a RESP2 connection holding a subscription; None when it may run."""
+        if self.protocol == 2 and self.subscribed:
+            self.state.count_error("ERR")
+            return ReplyError(not_allowed(argv, lower))
+        return None
+
     @property
     def subscribed(self) -> bool:
         """Whether the connection holds any channel, pattern or shard channel."""
@@ -259,8 +267,8 @@ class Session:
             if not self.authenticated and upper not in _NO_AUTH_NEEDED:
                 state.count_error("NOAUTH")
                 return _NOAUTH
-            if (self.pubsub is not None and self.protocol == 2
-                    and upper not in ALLOWED_WHEN_SUBSCRIBED and self.pubsub.count()):
+            if (self.pubsub is not None and self.protocol == 2 and self.pubsub.count()
+                    and upper not in ALLOWED_WHEN_SUBSCRIBED and upper not in admin.CONTAINERS):
                 return self._reject(not_allowed(argv, lower))
             self.last_command = lower
             start = time.perf_counter_ns()
