@@ -143,16 +143,9 @@ class RedisSubscriber(SubscriberState):
                                     "subscription in time"):
                         conn.sock.sendall(payload)
                         while expected := self.confirm(reader, expected, early):
-                            received = conn.sock.recv_into(self.buffer)
-                            if not received:
-                                raise ConnectionError(
-                                    f"connection to {self.name} closed by the server",
-                                    sent=True)
-                            reader.feed(self.view[:received])
-                if self.closed:
-                    raise ConnectionError(f"subscription to {self.name} is closed")
-                self._conn = conn
+                            self.confirming(reader, conn.sock.recv_into(self.buffer))
                 self.adopt(reader, early, time.monotonic())
+                self._conn = conn
         except BaseException:
             conn.close()
             raise

@@ -157,16 +157,9 @@ class RedisSubscriber(SubscriberState):
                             lost(f"connection to {self.name} lost", sent=True):
                         await transport.send_all(payload)
                         while expected := self.confirm(reader, expected, early):
-                            received = await transport.receive_into(self.buffer)
-                            if not received:
-                                raise ConnectionError(
-                                    f"connection to {self.name} closed by the server",
-                                    sent=True)
-                            reader.feed(self.view[:received])
-                if self.closed:
-                    raise ConnectionError(f"subscription to {self.name} is closed")
-                self._transport = transport
+                            self.confirming(reader, await transport.receive_into(self.buffer))
                 self.adopt(reader, early, trio.current_time())
+                self._transport = transport
         except BaseException:
             with trio.CancelScope(shield=True):
                 await transport.aclose()

@@ -28,7 +28,7 @@ import collections
 from resp import NEED_DATA, NeedData, ReplyError, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._errors import ProtocolError, response_error
+from .._errors import ConnectionError, ProtocolError, response_error
 from .._retry import backoff_delay
 from .._url import Config
 from ..commands.pubsub import GAP, Holdings, Message, is_confirmation
@@ -141,8 +141,20 @@ class SubscriberState:
                 raise response_error(reply)
         return expected
 
+    def confirming(self, reader: SubscriptionReader, received: int) -> None:
+        """`received` bytes came in `buffer` while confirming (0: the server closed)."""
+        if not received:
+            raise ConnectionError(f"connection to {self.name} closed by the server", sent=True)
+        reader.feed(self.view[:received])
+
     def adopt(self, reader: SubscriptionReader, early: list[Message], now: float) -> None:
-        """A new connection is confirmed: read it from now on."""
+        """A new connection is confirmed: read it from now on.
+
+        Raises:
+            kvs.ConnectionError: the subscription was closed meanwhile.
+        """
+        if self.closed:
+            raise ConnectionError(f"subscription to {self.name} is closed")
         self.early.extend(early)
         self.reader = reader
         self.heard_at = now
