@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kvs.memcached import parser as mcparser
 from kvs.memcached import protocol as mc
 from kvs.memcached.protocol import NEED_DATA, ErrorReply, Parser, ProtocolError, Reply, Version
 from tests.servers import MemcachedServer
@@ -253,7 +254,7 @@ def test_many_distinct_lines() -> None:
     replies = drain(parser)
     assert replies[::2] == [Reply(b"HD", {"c": b"%d" % i}) for i in range(1000)]
     assert replies[1::2] == [Reply(b"VA", {"O": b"%d" % i}, b"x") for i in range(1000)]
-    assert len(parser._known) <= mc._KNOWN_LINES
+    assert len(parser._known) <= mcparser._KNOWN_LINES
 
 
 def test_feeding_before_draining_keeps_the_order() -> None:
@@ -688,3 +689,4 @@ def test_docstring_examples() -> None:
     from kvs.memcached import protocol as _mcproto
 
     assert doctest.testmod(_mcproto).failed == 0
+    assert doctest.testmod(mcparser).failed == 0

@@ -1,5 +1,6 @@
-"""Pub/sub through the clients: the same calls and messages on Redis (RESP3 and RESP2) and on
-``:memory:``, trio and blocking; memcached refuses before any I/O."""
+"""Pub/sub through the clients: the same calls and messages on Redis (RESP3 and RESP2), on
+``:memory:`` and on ``kvs serve`` (RESP3 and RESP2), trio and blocking; memcached refuses
+before any I/O."""
 
 from __future__ import annotations
 
@@ -12,15 +13,34 @@ import trio
 
 import kvs
 import kvs.sync
+from tests.serving import BackgroundServer
 
 
-@pytest.fixture(params=["redis3", "redis2", "memory"])
+@pytest.fixture(params=["redis3", "redis2", "memory", "serve3", "serve2"])
 def url(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "memory":
         yield f"memory://pubsub-{request.node.originalname}"
+    elif request.param.startswith("serve"):  # kvs serve, through the Redis backend
+        with BackgroundServer(f"memory://served-{request.node.originalname}") as server:
+            yield f"{server.url}?protocol={request.param[-1]}"
     else:
         base = request.getfixturevalue("redis_url")
         yield f"{base}?protocol={request.param[-1]}"
+
+
+async def _held(db: kvs.Client[str], *query: str, expected: object) -> None:
+    """Wait until the server shows a change made without waiting (a later subscribe, an
+    unsubscribe, a close): another connection's publish may otherwise be served first."""
+    with trio.fail_after(5):
+        while await db.execute("PUBSUB", *query) != expected:
+            await trio.sleep(0.005)
+
+
+def _held_sync(db: kvs.sync.Client[str], *query: str, expected: object) -> None:
+    deadline = time.monotonic() + 5
+    while db.execute("PUBSUB", *query) != expected:
+        assert time.monotonic() < deadline, f"PUBSUB {query} never became {expected}"
+        time.sleep(0.005)
 
 
 async def _messages(sub: kvs.Subscription, n: int) -> list[kvs.Message]:
@@ -57,6 +77,7 @@ async def test_channels_patterns_and_shards(url: str) -> None:
 async def test_a_channel_and_two_patterns_count_three_times(url: str) -> None:
     async with kvs.connect(url) as db, db.subscribe("a.b") as sub:
         await sub.psubscribe("a.*", "?.b")
+        await _held(db, "NUMPAT", expected=2)
         assert await db.publish("a.b", "m") == 3
         kinds = sorted((m.kind, m.pattern) for m in await _messages(sub, 3))
         assert kinds == [("message", None), ("pmessage", "?.b"), ("pmessage", "a.*")]
@@ -82,9 +103,9 @@ async def test_empty_subscription_filled_later_from_another_task(url: str) -> No
             nursery.start_soon(consume)
             await sub.subscribe("late")
             await sub.psubscribe("l*")
-            with trio.fail_after(5):
-                while await db.publish("late", "x") < 2:  # both subscriptions are in place
-                    await trio.sleep(0.01)
+            await _held(db, "NUMSUB", "late", expected=["late", 1])
+            await _held(db, "NUMPAT", expected=1)
+            assert await db.publish("late", "x") == 2  # both subscriptions are in place
         assert sorted(m.kind for m in got) == ["message", "pmessage"]
 
 
@@ -105,6 +126,7 @@ async def test_closing_ends_iteration_of_another_task(url: str) -> None:
             await sub.aclose()
             with trio.fail_after(5):
                 await ended.wait()
+        await _held(db, "NUMSUB", "c", expected=["c", 0])
         assert await db.publish("c", "x") == 0
         with pytest.raises(RuntimeError):
             await sub.get()
@@ -177,6 +199,7 @@ def test_blocking_client_across_threads(url: str) -> None:
         assert data == list(range(50))
         assert sum(1 for m in got if m is not None and m.kind == "pmessage") == 50
         sub.unsubscribe("t")
+        _held_sync(db, "NUMSUB", "t", expected=["t", 0])
         assert db.publish("t", "x") == 1
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .plan import Part, Plan, Replies
+from .plan import Part, Plan
+from .replies import Replies
 
 __all__ = ["merge_plans"]
 

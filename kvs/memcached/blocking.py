@@ -1,15 +1,16 @@
-"""Memcached over blocking sockets: a connection pool per server, the shared plans.
+"""Memcached over blocking sockets: a connection pool per server, the shared core.
 
-Commands are planned by `kvs.memcached.plan`, exactly as on trio, so an unsupported one
-raises `kvs.UnsupportedOperation` before any I/O.  A one-part plan is one request on a pooled
-connection of its server.  A plan over several servers writes every part first, then reads
-each server's replies, so a multi-server MGET costs one round trip, not one per server.  A
-part that fails is retried alone under the usual rules (never written, or idempotent); the
-command then fails with that part's error once every other part is done.
+The rules are `kvs.memcached.core.MemcachedCore`'s, shared with the trio driver, so an
+unsupported command raises `kvs.UnsupportedOperation` before any I/O; this module moves the
+bytes.  A one-part plan is one request on a pooled connection of its server.  A plan over
+several servers writes every part first, then reads each server's replies, so a
+multi-server MGET costs one round trip, not one per server.  A part that fails is retried
+alone under the usual rules (never written, or idempotent); the command then fails with that
+part's error once every other part is done.
 
 `open()` succeeds when at least one server answers.  A server that cannot be reached is
-marked down for a second (`kvs.memcached.plan.Health`): commands for its keys fail at once
-with `kvs.ConnectionError`, then one command tries it again.
+marked down for a second (the core's `Health`): commands for its keys fail at once with
+`kvs.ConnectionError`, then one command tries it again.
 """
 
 from __future__ import annotations
@@ -23,36 +24,20 @@ from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import may_retry
 from .._url import Config
 from ..sync.transport import BlockingConnection, Pool, open_socket
-from .batch import merge_plans
-from .plan import (
-    MAX_VALUE_SIZE,
-    ConnectTimeout,
-    Health,
-    Part,
-    Plan,
-    Planner,
-    ServerDown,
-    get_reply,
-    server_name,
-)
+from .core import NO_TRANSACTION, NO_WATCH, ConnectTimeout, MemcachedCore, ServerDown
+from .plan import MAX_VALUE_SIZE, Part, Plan, get_reply
 from .protocol import NEED_DATA, Parser, ProtocolError
 
 __all__ = ["MemcachedBackend"]
 
 
-class MemcachedBackend:
+class MemcachedBackend(MemcachedCore):
     def __init__(self, config: Config) -> None:
-        self._config = config
-        self.name = config.display
-        self._retries = config.retries
-        names = [server_name(host, port) for host, port in config.servers]
-        self._planner = Planner(names)
-        self._get = self._planner.get
-        self._health = Health()
+        super().__init__(config)
         self._pools = {
             name: Pool(_opener(host, port, name, config), retries=config.retries,
                        name=f"memcached://{name}")
-            for name, (host, port) in zip(names, config.servers, strict=True)
+            for name, (host, port) in self.servers.items()
         }
 
     def open(self) -> None:
@@ -61,15 +46,10 @@ class MemcachedBackend:
             try:
                 pool.put(pool.get())
             except KvsError as exc:
-                self._health.failed(server, time.monotonic())
+                self._failed(server, time.monotonic())
                 errors.append(exc)
         if len(errors) == len(self._pools):
             raise errors[0]
-
-    def subscriber(self) -> Any:
-        """Memcached has no pub/sub: refused before any I/O."""
-        raise UnsupportedOperation("subscribe, psubscribe and ssubscribe are not supported by "
-                                   "the memcached backend")
 
     def close(self) -> None:
         for pool in self._pools.values():
@@ -79,14 +59,27 @@ class MemcachedBackend:
         if argv[0] == b"GET" and len(argv) == 2:  # the most common command, without a Plan
             server, payload = self._get(argv[1])
             return get_reply(self._run_one(server, payload, 1, idempotent)[0])
-        plan = self._planner.plan(argv, now=time.time())
-        idempotent = idempotent and plan.idempotent
+        plan, idempotent = self._plan(argv, idempotent)
         parts = plan.parts
         if len(parts) == 1:
             return plan.combine((self._run(parts[0], idempotent),))
         if not parts:
             return plan.combine(())
         return self._scatter(plan, idempotent)
+
+    def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                     idempotent: bool) -> list[Any]:
+        """A pipeline: one round trip per server, every command's reply in order (not
+        atomic)."""
+        merged, idempotent = self._plan_many(argvs, idempotent)
+        result: list[Any] = self._scatter(merged, idempotent)
+        return result
+
+    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        raise UnsupportedOperation(NO_TRANSACTION)
+
+    def dedicated(self) -> Any:
+        raise UnsupportedOperation(NO_WATCH)
 
     def _scatter(self, plan: Plan, idempotent: bool) -> Any:
         """Write every part, then read every part; a failed part is retried alone."""
@@ -107,11 +100,10 @@ class MemcachedBackend:
         try:
             for i, part in enumerate(parts):
                 try:
-                    if self._health.down:
-                        self._health.check(part.server, time.monotonic())
+                    self._check(part.server, time.monotonic)
                     conn = self._pools[part.server].get()
                 except ServerDown as exc:
-                    self._health.failed(part.server, time.monotonic())
+                    self._failed(part.server, time.monotonic())
                     errors.append(exc)
                     continue
                 except KvsError as exc:
@@ -152,38 +144,15 @@ class MemcachedBackend:
         return self._run_one(part.server, part.payload, part.count, idempotent)
 
     def _run_one(self, server: str, payload: bytes, count: int, idempotent: bool) -> list[Any]:
-        health = self._health
-        if health.down:
-            health.check(server, time.monotonic())
+        self._check(server, time.monotonic)
         try:
             replies = self._pools[server].run(payload, count, idempotent=idempotent,
                                               sentinel=NEED_DATA)
         except ServerDown:
-            health.failed(server, time.monotonic())
+            self._failed(server, time.monotonic())
             raise
-        if health.down:
-            health.succeeded(server)
+        self._succeeded(server)
         return replies
-
-
-    # -- pipelines (kvs.memcached.batch); no transactions -------------------------------
-
-    transactions = False
-
-    def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
-                     idempotent: bool) -> list[Any]:
-        """A pipeline: one round trip per server, every command's reply in order (not
-        atomic)."""
-        merged = merge_plans([self._planner.plan(argv, now=time.time()) for argv in argvs])
-        idempotent = idempotent and merged.idempotent
-        result: list[Any] = self._scatter(merged, idempotent)
-        return result
-
-    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
-        raise UnsupportedOperation("transaction is not supported by the memcached backend")
-
-    def dedicated(self) -> Any:
-        raise UnsupportedOperation("watch is not supported by the memcached backend")
 
 
 def _opener(host: str, port: int, name: str,

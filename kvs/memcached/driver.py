@@ -1,27 +1,25 @@
 """Memcached over the meta protocol, on trio, across one or many servers.
 
-Each server of the URL gets one `ReconnectingConnection`: a `MultiplexedConnection` (the
-`kvs.memcached.protocol` parser on a
-raw TCP socket from `kvs.net.transport.open_tcp`) that reopens itself with backoff.  A command is
-planned first, with no I/O (`kvs.memcached.plan`): an unsupported one raises
-`kvs.UnsupportedOperation` before anything is written.  A plan with one part (every
-single-key command) is one request on its server's link; GET, the most common, goes there
-without building a plan.  A plan over several servers runs its parts concurrently and
-combines the replies once all are in.  A part that fails (the server is down, the connection
-broke) fails the command with that error after the other parts have finished, so a
-multi-server write is never cut short on the healthy servers; commands whose keys live
-elsewhere are not affected at all.
+The rules are `kvs.memcached.core.MemcachedCore`'s, shared with the blocking driver; this
+module moves the bytes.  Each server of the URL gets one `ReconnectingConnection`: a
+`MultiplexedConnection` (the `kvs.memcached.protocol` parser on a raw TCP socket from
+`kvs.net.transport.open_tcp`) that reopens itself with backoff.  A command is planned first,
+with no I/O: an unsupported one raises `kvs.UnsupportedOperation` before anything is
+written.  A plan with one part (every single-key command) is one request on its server's
+link; GET, the most common, goes there without building a plan.  A plan over several
+servers runs its parts concurrently and combines the replies once all are in.  A part that
+fails (the server is down, the connection broke) fails the command with that error after the
+other parts have finished, so a multi-server write is never cut short on the healthy
+servers; commands whose keys live elsewhere are not affected at all.
 
 `open()` connects to every server at once and succeeds when at least one answers.  A server
-that cannot be reached (at open or later) is marked down for a second: commands for its keys
-fail at once with `kvs.ConnectionError` instead of each waiting out the reconnection backoff,
-then one command tries it again (`kvs.memcached.plan.Health`).  A connect timeout counts as
-unreachable too: its error is both a `kvs.ConnectionError` and a `kvs.TimeoutError`.
+that cannot be reached (at open or later) is marked down for a second (the core's
+`Health`).  A connect timeout counts as unreachable too: its error is both a
+`kvs.ConnectionError` and a `kvs.TimeoutError`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -33,39 +31,23 @@ from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import open_tcp
-from .batch import merge_plans
-from .plan import (
-    MAX_VALUE_SIZE,
-    ConnectTimeout,
-    Health,
-    Part,
-    Plan,
-    Planner,
-    ServerDown,
-    get_reply,
-    server_name,
-)
+from .core import NO_TRANSACTION, NO_WATCH, ConnectTimeout, MemcachedCore, ServerDown
+from .plan import MAX_VALUE_SIZE, Part, Plan, get_reply
 from .protocol import NEED_DATA, Parser
 
 __all__ = ["MemcachedBackend"]
 
 
-class MemcachedBackend:
+class MemcachedBackend(MemcachedCore):
     """The memcached backend: a reconnecting multiplexed connection per server."""
 
     def __init__(self, config: Config) -> None:
-        self._config = config
-        self._timeout = config.timeout
-        self.name = config.display
-        names = [server_name(host, port) for host, port in config.servers]
-        self._planner = Planner(names)
-        self._get = self._planner.get
-        self._health = Health()
+        super().__init__(config)
         self._links = {
             name: ReconnectingConnection(
                 _opener(host, port, name, config.connect_timeout, config.timeout),
                 retries=config.retries, name=f"memcached://{name}")
-            for name, (host, port) in zip(names, config.servers, strict=True)
+            for name, (host, port) in self.servers.items()
         }
 
     async def open(self) -> None:
@@ -75,7 +57,7 @@ class MemcachedBackend:
             try:
                 await link.connect()
             except KvsError as exc:
-                self._health.failed(server, trio.current_time())
+                self._failed(server, trio.current_time())
                 errors.append(exc)
 
         async with trio.open_nursery() as nursery:
@@ -83,11 +65,6 @@ class MemcachedBackend:
                 nursery.start_soon(connect, server, link)
         if len(errors) == len(self._links):
             raise errors[0]
-
-    def subscriber(self) -> Any:
-        """Memcached has no pub/sub: refused before any I/O."""
-        raise UnsupportedOperation("subscribe, psubscribe and ssubscribe are not supported by "
-                                   "the memcached backend")
 
     async def aclose(self) -> None:
         for link in self._links.values():
@@ -97,13 +74,26 @@ class MemcachedBackend:
         if argv[0] == b"GET" and len(argv) == 2:
             server, payload = self._get(argv[1])  # the most common command, without a Plan
             return get_reply((await self._request_one(server, payload, 1, idempotent))[0])
-        plan = self._planner.plan(argv, now=time.time())
-        idempotent = idempotent and plan.idempotent
+        plan, idempotent = self._plan(argv, idempotent)
         try:
             return await self._run(plan, idempotent)
         except TimeoutError:
             raise TimeoutError(f"{argv[0].decode(errors='replace')} timed out after "
                                f"{self._timeout}s on {self.name}") from None
+
+    async def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                           idempotent: bool) -> list[Any]:
+        """A pipeline: one round trip per server, every command's reply in order (not
+        atomic)."""
+        merged, idempotent = self._plan_many(argvs, idempotent)
+        result: list[Any] = await self._run(merged, idempotent)
+        return result
+
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        raise UnsupportedOperation(NO_TRANSACTION)
+
+    async def dedicated(self) -> Any:
+        raise UnsupportedOperation(NO_WATCH)
 
     async def _run(self, plan: Plan, idempotent: bool) -> Any:
         parts = plan.parts
@@ -133,38 +123,15 @@ class MemcachedBackend:
 
     async def _request_one(self, server: str, payload: bytes, count: int,
                            idempotent: bool) -> list[Any]:
-        health = self._health
-        if health.down:
-            health.check(server, trio.current_time())
+        self._check(server, trio.current_time)
         try:
             replies = await self._links[server].request(payload, count, idempotent=idempotent,
                                                         timeout=self._timeout)
         except ServerDown:
-            health.failed(server, trio.current_time())
+            self._failed(server, trio.current_time())
             raise
-        if health.down:
-            health.succeeded(server)
+        self._succeeded(server)
         return replies
-
-
-    # -- pipelines (kvs.memcached.batch); no transactions -------------------------------
-
-    transactions = False
-
-    async def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
-                     idempotent: bool) -> list[Any]:
-        """A pipeline: one round trip per server, every command's reply in order (not
-        atomic)."""
-        merged = merge_plans([self._planner.plan(argv, now=time.time()) for argv in argvs])
-        idempotent = idempotent and merged.idempotent
-        result: list[Any] = await self._run(merged, idempotent)
-        return result
-
-    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
-        raise UnsupportedOperation("transaction is not supported by the memcached backend")
-
-    async def dedicated(self) -> Any:
-        raise UnsupportedOperation("watch is not supported by the memcached backend")
 
 
 def _opener(host: str, port: int, name: str, connect_timeout: float | None,

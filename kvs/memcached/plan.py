@@ -31,12 +31,8 @@
 # missing key is created holding the result, as Redis would start from 0 (memcached's
 # autovivify stores `initial` without applying the delta, so `initial` is the delta itself,
 # or 0 for a decrement, which stops at 0 anyway).
-#
-# Dead servers.  `Health` remembers the servers that could not be reached: for `retry_after`
-# seconds, commands for them fail at once with `ServerDown` instead of each waiting out the
-# reconnection backoff; then one command tries the server again while the others keep
-# failing fast, and a success clears the mark.  Both transports share it, with their clock.
-"""Sans-IO translation of Redis argv into memcached meta requests, and of the replies back."""
+"""Sans-IO translation of Redis argv into memcached meta requests; the replies are read back
+through `kvs.memcached.replies`."""
 
 from __future__ import annotations
 
@@ -47,35 +43,39 @@ from typing import Any, Final, NamedTuple
 
 from resp import ReplyError
 
-from .._errors import ConnectionError, ProtocolError, TimeoutError, UnsupportedOperation
+from .._errors import UnsupportedOperation
 from ..commands.strings import parse_set_options
 from . import protocol as mc
 from .hashring import HashRing
+from .replies import (
+    LITERAL_FLAG,
+    NOT_INTEGER,
+    Replies,
+    counter_reply,
+    deleted,
+    first_error,
+    get_one,
+    get_reply,
+    ok_as_one,
+    status_of,
+    touched,
+    unexpected,
+    values_of,
+)
 
-__all__ = [
-    "LITERAL_FLAG", "MAX_VALUE_SIZE", "ConnectTimeout", "Health", "Part", "Plan", "Planner",
-    "ServerDown", "server_name",
-]
+__all__ = ["LITERAL_FLAG", "MAX_VALUE_SIZE", "Part", "Plan", "Planner", "get_reply"]
 
-LITERAL_FLAG: Final = 1
-Replies = Sequence[list[Any]]
 
 _PADDED = re.compile(rb"[0-9]+ +")
 _TEXT_KEY = mc.TEXT_KEY
 # Plain key tokens joined by LF (which none of them contains): one check for many keys.
 _TEXT_KEYS = re.compile(rb"[\x21-\x7e]{1,250}(?:\n[\x21-\x7e]{1,250})*")
-_NOT_INTEGER: Final = "ERR value is not an integer or out of range"
 _INT64 = re.compile(rb"-?(0|[1-9][0-9]{0,18})")
 
 
 # The largest value a reply may carry, on both transports: the Redis parser's default;
 # memcached's own item limit is lower.
 MAX_VALUE_SIZE: Final = 512 * 2**20
-
-
-def server_name(host: str, port: int) -> str:
-    """The ``host:port`` name of a server on the hash ring (``[v6]:port`` for IPv6)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Part:
@@ -101,40 +101,6 @@ class Plan(NamedTuple):
     idempotent: bool
 
 
-class ServerDown(ConnectionError):
-    """A server could not be reached (a `kvs.ConnectionError`; nothing was sent)."""
-
-
-class ConnectTimeout(ServerDown, TimeoutError):
-    """A server did not accept the connection in time: both a `kvs.ConnectionError` (the
-    server is unreachable) and a `kvs.TimeoutError`."""
-
-
-class Health:
-    """Servers that failed to connect lately, and when each may be tried again."""
-
-    def __init__(self, retry_after: float = 1.0) -> None:
-        self.retry_after = retry_after
-        self.down: dict[str, float] = {}  # server -> time of the next attempt
-
-    def check(self, server: str, now: float) -> None:
-        """Raise `ServerDown` while `server` is marked down; past the mark, let this caller
-        try it (and keep failing the others fast for another `retry_after`)."""
-        until = self.down.get(server)
-        if until is None:
-            return
-        if now < until:
-            raise ServerDown(f"memcached://{server} is down (no connection); next attempt in "
-                             f"{until - now:.2f}s")
-        self.down[server] = now + self.retry_after
-
-    def failed(self, server: str, now: float) -> None:
-        self.down[server] = now + self.retry_after
-
-    def succeeded(self, server: str) -> None:
-        self.down.pop(server, None)
-
-
 def _answer(reply: Any) -> Plan:
     """A plan that needs no server: the reply is known already (e.g. a syntax error)."""
     return Plan((), lambda _: reply, True)
@@ -151,14 +117,6 @@ def _parse_int64(raw: bytes) -> int | None:
         return None
     value = int(raw)
     return value if -(2**63) <= value < 2**63 else None
-
-
-def _unexpected(reply: Any, op: str) -> Any:
-    """The raw reply for a reply the command did not expect: an error line becomes a
-    `ReplyError`; anything else is a protocol error."""
-    if isinstance(reply, mc.ErrorReply):
-        return ReplyError(f"ERR memcached {reply.kind.decode()}: {reply.message}")
-    raise ProtocolError(f"memcached: unexpected reply to {op}: {reply!r:.80}")
 
 
 def _mg(key: bytes, flags: bytes) -> bytes:
@@ -182,66 +140,6 @@ def _mg_many(keys: Sequence[bytes], flags: bytes) -> bytes:
 _MG_VALUE: Final = b" v f\r\n"
 _MG_TTL: Final = b" t\r\n"
 _MG_HIT: Final = b"\r\n"
-
-
-def _status(reply: Any) -> bytes | None:
-    return reply.status if isinstance(reply, mc.Reply) else None
-
-
-def _value(reply: mc.Reply) -> bytes:
-    value = reply.value
-    assert value is not None
-    if value[-1:] == b" " and _PADDED.fullmatch(value):
-        flags = reply.flags.get("f", b"0")
-        if not (flags.isdigit() and int(flags) & LITERAL_FLAG):
-            return value.rstrip(b" ")
-    return value
-
-
-def get_reply(reply: Any) -> Any:
-    """The raw GET reply (value, None, or `ReplyError`) from the reply to the request of
-    `Planner.get`."""
-    if type(reply) is mc.Reply:
-        status = reply.status
-        if status == b"VA":
-            value = reply.value
-            assert value is not None
-            return value if value[-1:] != b" " else _value(reply)
-        if status == b"EN":
-            return None
-    return _unexpected(reply, "GET")
-
-
-def _get_one(replies: Replies) -> Any:
-    return get_reply(replies[0][0])
-
-
-def _values(replies: Replies) -> Any:
-    """The values of one part of GET requests, in order (the first error wins)."""
-    values: list[Any] = []
-    append = values.append
-    reply_type = mc.Reply
-    for reply in replies[0]:
-        if type(reply) is reply_type and reply.status == b"VA":
-            value: bytes = reply.value  # type: ignore[assignment]  # VA: never None
-            append(value if value[-1:] != b" " else _value(reply))
-        elif type(reply) is reply_type and reply.status == b"EN":
-            append(None)
-        else:
-            error = get_reply(reply)
-            if isinstance(error, ReplyError):
-                return error
-            append(error)
-    return values
-
-
-def _first_error(replies: Replies) -> ReplyError | None:
-    for part in replies:
-        for reply in part:
-            if isinstance(reply, mc.ErrorReply):
-                error: ReplyError = _unexpected(reply, "")
-                return error
-    return None
 
 
 class Planner:
@@ -292,7 +190,7 @@ class Planner:
         if len(argv) != 2:
             return _wrong_args(argv[0])
         server, payload = self.get(argv[1])
-        return Plan((Part(server, payload, 1),), _get_one, True)
+        return Plan((Part(server, payload, 1),), get_one, True)
 
     def _set(self, argv: tuple[bytes, ...], now: float) -> Plan:
         if len(argv) < 3:
@@ -308,7 +206,7 @@ class Planner:
         if options.unit:
             amount = _parse_int64(options.expire)
             if amount is None:
-                return _answer(ReplyError(_NOT_INTEGER))
+                return _answer(ReplyError(NOT_INTEGER))
             if amount <= 0:
                 return _answer(ReplyError("ERR invalid expire time in 'set' command"))
             seconds = amount if options.unit == b"EX" else math.ceil(amount / 1000)
@@ -318,12 +216,12 @@ class Planner:
         payload = mc.ms(key, value, ttl=ttl, mode=mode, client_flags=literal)
 
         def combine(reply: Any) -> Any:
-            status = _status(reply)
+            status = status_of(reply)
             if status == b"HD":
                 return "OK"
             if status == b"NS" and mode is not None:
                 return None
-            return _unexpected(reply, "SET")
+            return unexpected(reply, "SET")
 
         return self._one(key, payload, combine, mode is None)
 
@@ -333,7 +231,7 @@ class Planner:
             return _wrong_args(argv[0])
         plan = self._set((b"SET", argv[1], argv[2], b"NX"), now)
         combine = plan.combine
-        return Plan(plan.parts, lambda replies: _ok_as_one(combine(replies)), False)
+        return Plan(plan.parts, lambda replies: ok_as_one(combine(replies)), False)
 
     def _setex(self, argv: tuple[bytes, ...], now: float) -> Plan:
         # SET EX with SETEX's own errors; whole seconds, as memcached keeps them
@@ -341,7 +239,7 @@ class Planner:
             return _wrong_args(argv[0])
         seconds = _parse_int64(argv[2])
         if seconds is None:
-            return _answer(ReplyError(_NOT_INTEGER))
+            return _answer(ReplyError(NOT_INTEGER))
         if seconds <= 0:
             return _answer(ReplyError("ERR invalid expire time in 'setex' command"))
         return self._set((b"SET", argv[1], argv[3], b"EX", argv[2]), now)
@@ -353,20 +251,20 @@ class Planner:
             return _wrong_args(argv[0])
         seconds = _parse_int64(argv[2])
         if seconds is None:
-            return _answer(ReplyError(_NOT_INTEGER))
+            return _answer(ReplyError(NOT_INTEGER))
         if seconds <= 0:  # Redis deletes the key; a second run would answer 0: not idempotent
-            return self._one(argv[1], mc.md(argv[1]), _deleted, False)
+            return self._one(argv[1], mc.md(argv[1]), deleted, False)
         payload = mc.touch(argv[1], mc.wire_ttl(min(seconds, 2**31 - 1), now=now))
-        return self._one(argv[1], payload, _touched, True)
+        return self._one(argv[1], payload, touched, True)
 
     def _ttl(self, argv: tuple[bytes, ...], now: float) -> Plan:
         if len(argv) != 2:
             return _wrong_args(argv[0])
 
         def combine(reply: Any) -> Any:
-            if _status(reply) in (b"HD", b"EN"):
+            if status_of(reply) in (b"HD", b"EN"):
                 return mc.redis_ttl(reply)
-            return _unexpected(reply, "TTL")
+            return unexpected(reply, "TTL")
 
         return self._one(argv[1], _mg(argv[1], _MG_TTL), combine, True)
 
@@ -377,14 +275,14 @@ class Planner:
             return _wrong_args(argv[0])
         amount = _parse_int64(argv[2]) if by else 1
         if amount is None:
-            return _answer(ReplyError(_NOT_INTEGER))
+            return _answer(ReplyError(NOT_INTEGER))
         if name.startswith(b"DECR"):
             amount = -amount
         if amount >= 0:
             payload = mc.ma(argv[1], delta=amount, initial=amount)
         else:
             payload = mc.ma(argv[1], delta=-amount, mode="decr", initial=0)
-        return self._one(argv[1], payload, _counter_reply, False)
+        return self._one(argv[1], payload, counter_reply, False)
 
     # -- multi-key commands ----------------------------------------------------------------
 
@@ -417,11 +315,11 @@ class Planner:
             count = 0
             for part in replies:
                 for reply in part:
-                    status = _status(reply)
+                    status = status_of(reply)
                     if status == hit:
                         count += 1
                     elif status != miss:
-                        return _unexpected(reply, op)
+                        return unexpected(reply, op)
             return count
 
         return Plan(parts, combine, idempotent)
@@ -438,7 +336,7 @@ class Planner:
             return _wrong_args(argv[0])
         if len(self.servers) == 1:  # one part, whose replies are the values in order
             part = Part(self.servers[0], _mg_many(keys, _MG_VALUE), len(keys))
-            return Plan((part,), _values, True)
+            return Plan((part,), values_of, True)
         groups = self._group(keys)
         parts = tuple(Part(server, _mg_many([keys[i] for i in places], _MG_VALUE), len(places))
                       for server, places in groups.items())
@@ -447,7 +345,7 @@ class Planner:
         def combine(replies: Replies) -> Any:
             values: list[Any] = [None] * len(keys)
             for part, places in zip(replies, positions, strict=True):
-                part_values = _values((part,))
+                part_values = values_of((part,))
                 if isinstance(part_values, ReplyError):
                     return part_values
                 for value, place in zip(part_values, places, strict=True):
@@ -469,13 +367,13 @@ class Planner:
         parts, _ = self._per_server(keys, request)
 
         def combine(replies: Replies) -> Any:
-            error = _first_error(replies)
+            error = first_error(replies)
             if error is not None:
                 return error
             for part in replies:
                 for reply in part:
-                    if _status(reply) != b"HD":
-                        return _unexpected(reply, "MSET")
+                    if status_of(reply) != b"HD":
+                        return unexpected(reply, "MSET")
             return "OK"
 
         return Plan(parts, combine, True)
@@ -488,8 +386,8 @@ class Planner:
 
         def combine(replies: Replies) -> Any:
             for part in replies:
-                if _status(part[0]) != b"MN":
-                    return _unexpected(part[0], "PING")
+                if status_of(part[0]) != b"MN":
+                    return unexpected(part[0], "PING")
             return answer
 
         return Plan(parts, combine, True)
@@ -500,35 +398,3 @@ def _unsupported(name: bytes, option: bytes = b"") -> UnsupportedOperation:
     if option:
         op += f" with {option.decode(errors='replace')}"
     return UnsupportedOperation(f"{op} is not supported by the memcached backend")
-
-
-def _ok_as_one(reply: Any) -> Any:
-    """SET NX's reply as SETNX's: 1 when set, 0 when the key existed (errors unchanged)."""
-    if reply == "OK":
-        return 1
-    return 0 if reply is None else reply
-
-
-def _deleted(reply: Any) -> Any:
-    status = _status(reply)
-    if status in (b"HD", b"NF"):
-        return int(status == b"HD")
-    return _unexpected(reply, "EXPIRE")
-
-
-def _touched(reply: Any) -> Any:
-    status = _status(reply)
-    if status in (b"HD", b"EN"):
-        return int(status == b"HD")
-    return _unexpected(reply, "EXPIRE")
-
-
-def _counter_reply(reply: Any) -> Any:
-    if _status(reply) == b"VA":
-        try:
-            return int(reply.value)
-        except ValueError:
-            raise ProtocolError(f"memcached: counter value {reply.value!r:.40}") from None
-    if isinstance(reply, mc.ErrorReply) and reply.kind == b"CLIENT_ERROR":
-        return ReplyError(_NOT_INTEGER)  # the stored value is not an unsigned integer
-    return _unexpected(reply, "INCRBY")

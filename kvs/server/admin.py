@@ -21,7 +21,7 @@ from .state import ServerState
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["COMMANDS", "client_line", "container"]
+__all__ = ["COMMANDS", "CONTAINERS", "client_line", "container"]
 
 Handler = Callable[["Session", list[bytes]], Any]
 
@@ -30,14 +30,24 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+# The container commands: a RESP2 subscriber is refused one only once its subcommand and arity
+# are known good, as Redis checks them (``'config|get'`` in the error).
+CONTAINERS: set[bytes] = set()
+
+
 def container(name: str, subcommands: dict[bytes, tuple[Handler, int]]) -> Handler:
     """A handler that runs the subcommand named by ``argv[1]``, with Redis's checks."""
     lines = [f"{name.upper()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
              *(sub.decode() for sub in subcommands)]
+    CONTAINERS.add(name.upper().encode())
 
     def run(session: Session, argv: list[bytes]) -> Any:
         sub = argv[1].upper()
         if sub == b"HELP" and len(argv) == 2:
+            if session.pubsub is not None:
+                refused = session.refused_when_subscribed(argv, name)
+                if refused is not None:
+                    return refused
             return [line.encode() for line in lines]
         entry = subcommands.get(sub)
         if entry is None:
@@ -47,6 +57,10 @@ def container(name: str, subcommands: dict[bytes, tuple[Handler, int]]) -> Handl
         full = f"{name}|{sub.decode().lower()}"
         if (len(argv) != arity) if arity > 0 else (len(argv) < -arity):
             return ReplyError(f"ERR wrong number of arguments for '{full}' command")
+        if session.pubsub is not None:
+            refused = session.refused_when_subscribed(argv, name)
+            if refused is not None:
+                return refused
         session.last_command = full
         return handler(session, argv)
 
@@ -58,9 +72,12 @@ def container(name: str, subcommands: dict[bytes, tuple[Handler, int]]) -> Handl
 def client_line(session: Session, now: float) -> str:
     """One line of CLIENT LIST, with Redis 7.0's fields (buffers not tracked are 0)."""
     name = _text(session.name or b"")
+    sub, psub, ssub = (0, 0, 0) if session.pubsub is None else session.pubsub.counts()
+    flags = "P" if sub or psub or ssub else "N"
     return (f"id={session.id} addr={session.peer} laddr={session.local} fd=-1 name={name} "
-            f"age={int(now - session.created)} idle={int(now - session.active)} flags=N db=0 "
-            f"sub=0 psub=0 ssub=0 multi=-1 qbuf={session.reader.buffered} qbuf-free=0 "
+            f"age={int(now - session.created)} idle={int(now - session.active)} "
+            f"flags={flags} db=0 sub={sub} psub={psub} ssub={ssub} multi=-1 "
+            f"qbuf={session.reader.buffered} qbuf-free=0 "
             "argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
             f"cmd={session.last_command} user=default redir=-1 resp={session.protocol}")
 
@@ -75,7 +92,10 @@ def _client_list(session: Session, argv: list[bytes]) -> Any:
             kind = argv[i + 1].lower()
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
                 return ReplyError(f"ERR Unknown client type '{_text(argv[i + 1])}'")
-            if kind != b"normal":
+            if kind in (b"normal", b"pubsub"):
+                chosen = [client for client in chosen
+                          if client.subscribed == (kind == b"pubsub")]
+            else:
                 chosen = []
             i += 2
         elif option == b"ID" and i + 1 < len(argv):

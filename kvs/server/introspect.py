@@ -79,7 +79,8 @@ def _section(state: ServerState, name: str) -> list[str]:
                 "instantaneous_ops_per_sec:0", f"total_net_input_bytes:{state.net_input}",
                 f"total_net_output_bytes:{state.net_output}", "rejected_connections:0",
                 "expired_keys:0", "evicted_keys:0", "keyspace_hits:0", "keyspace_misses:0",
-                "pubsub_channels:0", "pubsub_patterns:0",
+                f"pubsub_channels:{len(state.store.broker.channels)}",
+                f"pubsub_patterns:{len(state.store.broker.patterns)}",
                 f"total_error_replies:{sum(state.errors.values())}"]
     if name == "replication":
         return ["role:master", "connected_slaves:0", "master_failover_state:no-failover",

@@ -9,6 +9,14 @@ serving it, ends that client's task only: the listener and every other client go
 
 Store commands never wait, so they run inline in the client's task; the next receive is
 the checkpoint that lets the other clients run.
+
+Pub/sub: the first time a session subscribes, its connection moves to `_subscribed`, two
+tasks for the rest of its life: the reader goes on as before but queues its replies in an
+`Outbox`, and a writer sends what is queued.  A message published anywhere in the store
+(another TCP client, an in-process client on any thread) reaches the session's mailbox,
+whose callback schedules a drain in this trio thread (``run_sync_soon``) into the same
+outbox, so pushes and replies leave in one order.  A subscriber that does not read cannot
+stall anyone: its outbox grows until Redis's pub/sub output limits drop the connection.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, final
 from urllib.parse import quote
 
@@ -25,6 +33,7 @@ import trio
 
 from .._url import mask_url, parse_url
 from ..memory.store import get_store
+from .pubsub import Outbox
 from .session import Session
 from .state import ServerState
 
@@ -85,6 +94,16 @@ async def _send(fd: int, data: bytes) -> None:
         view = view[sent:]
 
 
+async def _receive(fd: int) -> bytes:
+    """The next bytes the client sent (b"" when it closed), after one wait."""
+    while True:
+        await trio.lowlevel.wait_readable(fd)
+        try:
+            return os.read(fd, _RECEIVE)
+        except BlockingIOError:
+            continue
+
+
 async def _client(state: ServerState, stream: trio.SocketStream) -> None:
     sock = stream.socket
     session = Session(state, peer=_address(sock, True), local=_address(sock, False))
@@ -94,14 +113,13 @@ async def _client(state: ServerState, stream: trio.SocketStream) -> None:
     fd = sock.fileno()
     try:
         while not session.closing:
-            await trio.lowlevel.wait_readable(fd)
-            try:
-                data = os.read(fd, _RECEIVE)
-            except BlockingIOError:
-                continue
+            data = await _receive(fd)
             if not data:
                 break
             out = session.receive(data)
+            if session.pubsub is not None:
+                await _subscribed(session, fd, out)
+                break
             if out:
                 await _send(fd, out)
     except OSError:
@@ -111,6 +129,80 @@ async def _client(state: ServerState, stream: trio.SocketStream) -> None:
     finally:
         session.close()
         await trio.aclose_forcefully(stream)
+
+
+async def _subscribed(session: Session, fd: int, first: bytes) -> None:
+    """Serve a connection that used pub/sub: a reader and a writer over one `Outbox`."""
+    state = session.state
+    outbox = Outbox(*state.pubsub_output_limit)
+    token = trio.lowlevel.current_trio_token()
+    queued = trio.Event()
+    done = False
+
+    def add(data: bytes) -> None:
+        nonlocal queued
+        if not outbox.add(data, trio.current_time()):
+            _log.warning("kvs serve: client %s dropped: over the pub/sub output limit "
+                         "(client-output-buffer-limit)", session.peer)
+            session.closing = True
+            nursery.cancel_scope.cancel()
+            return
+        queued.set()
+
+    def drain() -> None:  # in the trio thread, scheduled by `arrived`
+        if done or session.closing:  # closing: after QUIT, only its reply is left to send
+            return
+        try:
+            data = session.pushes()
+        except Exception:  # a bug here must not reach trio's run_sync_soon
+            _log.exception("kvs serve: client %s dropped", session.peer)
+            session.closing = True
+            nursery.cancel_scope.cancel()
+            return
+        if session.closing:  # the mailbox overflowed
+            nursery.cancel_scope.cancel()
+        elif data:
+            add(data)
+
+    def arrived() -> None:  # any thread
+        with suppress(trio.RunFinishedError):
+            token.run_sync_soon(drain)
+
+    async def writer() -> None:
+        nonlocal queued
+        while True:
+            await queued.wait()
+            queued = trio.Event()
+            while len(outbox):  # only what the kernel has not taken counts against the limit
+                try:
+                    written = os.write(fd, outbox.peek(_RECEIVE * 16))
+                except BlockingIOError:
+                    await trio.lowlevel.wait_writable(fd)
+                    continue
+                outbox.consume(written)
+            if session.closing:
+                nursery.cancel_scope.cancel()  # after QUIT: its reply is written
+
+    try:
+        async with trio.open_nursery() as nursery:
+            session.on_push = arrived
+            if first:
+                add(first)
+            drain()  # what arrived before the callback was in place
+            nursery.start_soon(writer)
+            while not session.closing:
+                data = await _receive(fd)
+                if not data:
+                    nursery.cancel_scope.cancel()
+                    break
+                out = session.receive(data)
+                if out:
+                    add(out)
+            if session.closing and not len(outbox):
+                nursery.cancel_scope.cancel()
+    finally:
+        done = True
+        session.on_push = None
 
 
 async def _unix_listener(path: str) -> trio.SocketListener:

@@ -17,6 +17,9 @@ in the client's protocol (2 until HELLO 3).
 
 What a connection mode needs later (MULTI queues, pub/sub, blocked clients) hooks in at
 `_run`: a mode is a state of the session that decides, before dispatch, what a command does.
+Pub/sub (``pubsub.py``): once a connection subscribes it holds `Subscriptions`, drained after
+every command so that pushes and replies leave in Redis's order; in RESP2 a subscribed
+connection may run only the commands of `ALLOWED_WHEN_SUBSCRIBED`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from ..memory.store import COMMANDS as STORE_COMMANDS
 from ..memory.transactions import SESSION_COMMANDS as TRANSACTION_COMMANDS
 from ..memory.transactions import Session as TransactionSession
 from . import admin
+from .pubsub import ALLOWED_WHEN_SUBSCRIBED, Raw, Subscriptions, not_allowed, pubsub_command
+from .pubsub import VERBS as PUBSUB_VERBS
 from .request import RequestError, RequestReader
 from .state import REDIS_VERSION, ServerState
 
@@ -118,6 +123,8 @@ def _encode(value: Any, protocol: int) -> bytes:
         return _OK
     if value is None:
         return b"$-1\r\n" if protocol == 2 else b"_\r\n"
+    if kind is Raw:
+        return value  # type: ignore[no-any-return]
     return encode_reply(value, protocol)
 
 
@@ -128,6 +135,9 @@ class Session:
         state: what the server's sessions share (store, password, CONFIG, stats).
         peer: the client's address as ``ip:port`` (CLIENT LIST's ``addr``).
         local: the server's address as ``ip:port`` (``laddr``).
+        on_push: called from any thread when a message for this connection arrives while it
+            is idle (the listener drains `pushes` then); None: pushes wait for the next
+            `receive`.
 
     Example:
         >>> from kvs.memory.store import Store
@@ -136,7 +146,8 @@ class Session:
         b'+OK\\r\\n$1\\r\\nv\\r\\n'
     """
 
-    def __init__(self, state: ServerState, *, peer: str = "", local: str = "") -> None:
+    def __init__(self, state: ServerState, *, peer: str = "", local: str = "",
+                 on_push: Callable[[], None] | None = None) -> None:
         self.state = state
         self.store = state.store
         self.id = state.next_id()
@@ -152,6 +163,8 @@ class Session:
         self.transaction = TransactionSession(self.store)
         self.created = self.active = state.clock()
         self.last_command = "NULL"
+        self.on_push = on_push
+        self.pubsub: Subscriptions | None = None  # once the connection used pub/sub
         state.clients[self.id] = self
         state.connections_received += 1
 
@@ -178,7 +191,10 @@ class Session:
                 break
             if argv is None:
                 break
-            out.append(self._run(argv))
+            reply = self._run(argv)
+            if self.pubsub is not None:
+                self._drain(out)
+            out.append(reply)
         if reader.buffered > state.query_buffer_limit:
             self.closing = True  # Redis closes such a client without a reply
         self.active = state.clock()
@@ -189,7 +205,54 @@ class Session:
     def close(self) -> None:
         """Forget this client (the listener calls it when the connection ends)."""
         self.transaction.close()
+        if self.pubsub is not None:
+            self.pubsub.close()
         self.state.clients.pop(self.id, None)
+
+    # -- pub/sub ------------------------------------------------------------------------------
+
+    def subscriptions(self) -> Subscriptions:
+        """This connection's subscriptions, made on first use."""
+        if self.pubsub is None:
+            self.pubsub = Subscriptions(self.store.broker, self._pushed)
+        return self.pubsub
+
+    def _pushed(self) -> None:
+        on_push = self.on_push
+        if on_push is not None:
+            on_push()
+
+    def _drain(self, out: list[bytes]) -> None:
+        assert self.pubsub is not None
+        pushed = self.pubsub.drain(self.protocol)
+        if pushed is None:  # the mailbox overflowed: drop the client, as Redis does
+            self.closing = True
+        elif pushed:
+            out.append(pushed)
+
+    def pushes(self) -> bytes:
+        """The pushes that arrived since the last `receive` (sets `closing` when some were
+        lost to the mailbox's bound)."""
+        if self.pubsub is None or self.closing:
+            return b""
+        out: list[bytes] = []
+        self._drain(out)
+        data = b"".join(out)
+        self.state.net_output += len(data)
+        return data
+
+    def refused_when_subscribed(self, argv: list[bytes], lower: str) -> ReplyError | None:
+        """Redis's refusal of a command other than (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET
+        on a RESP2 connection holding a subscription; None when it may run."""
+        if self.protocol == 2 and self.subscribed:
+            self.state.count_error("ERR")
+            return ReplyError(not_allowed(argv, lower))
+        return None
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether the connection holds any channel, pattern or shard channel."""
+        return self.pubsub is not None and self.pubsub.count() > 0
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -204,6 +267,9 @@ class Session:
             if not self.authenticated and upper not in _NO_AUTH_NEEDED:
                 state.count_error("NOAUTH")
                 return _NOAUTH
+            if (self.pubsub is not None and self.protocol == 2 and self.pubsub.count()
+                    and upper not in ALLOWED_WHEN_SUBSCRIBED and upper not in admin.CONTAINERS):
+                return self._reject(not_allowed(argv, lower))
             self.last_command = lower
             start = time.perf_counter_ns()
             value = handler(self, argv)
@@ -218,6 +284,10 @@ class Session:
                     return self._reject(f"ERR wrong number of arguments for '{lower}' command")
                 state.count_error("NOAUTH")
                 return _NOAUTH
+            if self.pubsub is not None and self.protocol == 2 and self.pubsub.count():
+                if not _arity_ok(arity, len(argv)):
+                    return self._reject(f"ERR wrong number of arguments for '{lower}' command")
+                return self._reject(not_allowed(argv, lower))
             self.last_command = lower
             start = time.perf_counter_ns()
             try:
@@ -326,6 +396,8 @@ class Session:
     def cmd_ping(self, argv: list[bytes]) -> Any:
         if len(argv) > 2:
             return ReplyError("ERR wrong number of arguments for 'ping' command")
+        if self.protocol == 2 and self.subscribed:  # Redis's pub/sub-mode answer
+            return [b"pong", argv[1] if len(argv) == 2 else b""]
         return "PONG" if len(argv) == 1 else argv[1]
 
     def cmd_quit(self, argv: list[bytes]) -> Any:
@@ -334,6 +406,8 @@ class Session:
 
     def cmd_reset(self, argv: list[bytes]) -> Any:
         self.transaction.close()  # RESET discards MULTI and unwatches, as in Redis
+        if self.pubsub is not None:
+            self.pubsub.reset()  # and unsubscribes from everything, silently
         self.protocol = 2
         self.name = None
         self.authenticated = self.reader.authenticated = self.state.password is None
@@ -356,6 +430,7 @@ _SESSION: dict[bytes, tuple[Handler, int, str]] = {
     b"QUIT": (Session.cmd_quit, -1, "quit"),
     b"RESET": (Session.cmd_reset, 1, "reset"),
     b"SELECT": (Session.cmd_select, 2, "select"),
+    **{name: (pubsub_command, arity, lower) for name, (arity, lower) in PUBSUB_VERBS.items()},
     **admin.COMMANDS,
 }
 

@@ -42,6 +42,8 @@ _DEFAULTS: dict[str, str] = {
     "hash-max-listpack-value": "64", "set-max-intset-entries": "512",
     "zset-max-listpack-entries": "128", "zset-max-listpack-value": "64",
     "replica-read-only": "yes", "min-replicas-to-write": "0", "daemonize": "no",
+    "client-output-buffer-limit":
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
 }  # fmt: skip
 
 IMMUTABLE = frozenset({"port", "unixsocket", "databases", "io-threads", "cluster-enabled",
@@ -126,6 +128,13 @@ class ServerState:
     def query_buffer_limit(self) -> int:
         """``client-query-buffer-limit``: unread request bytes above which a client is closed."""
         return int(self.config["client-query-buffer-limit"])
+
+    @property
+    def pubsub_output_limit(self) -> tuple[int, int, int]:
+        """``client-output-buffer-limit``'s pub/sub class: (hard, soft bytes, soft seconds)."""
+        from .pubsub import parse_output_limit
+
+        return parse_output_limit(self.config["client-output-buffer-limit"])
 
     def stats_for(self, name: str) -> CommandStats:
         """The counters of command `name` (lower case, ``container|sub``)."""

@@ -30,14 +30,14 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from .._errors import ConnectionError, KvsError, ProtocolError
 from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import backoff_delay, may_retry
 
-__all__ = ["BlockingConnection", "Pool", "open_socket", "warn_if_in_trio"]
+__all__ = ["BlockingConnection", "Pool", "open_socket", "translated", "warn_if_in_trio"]
 
 RECEIVE_SIZE = 256 * 1024
 
@@ -73,6 +73,21 @@ def warn_if_in_trio() -> None:
     warnings.warn("kvs.sync blocks: this call runs inside trio.run and stops the event loop "
                   "while it waits; use kvs (the trio client) there", RuntimeWarning,
                   stacklevel=6)
+
+
+@contextlib.contextmanager
+def translated(name: str, timeout_message: str) -> Iterator[None]:
+    """A block whose socket failures become kvs errors: the socket's timeout
+    `kvs.TimeoutError` (`timeout_message`), any other OS or TLS error `kvs.ConnectionError`
+    (``sent=True``: what was written may have reached the server); kvs errors pass."""
+    try:
+        yield
+    except KvsError:
+        raise
+    except TimeoutError as exc:  # the builtin: socket.timeout
+        raise KvsTimeoutError(timeout_message) from exc
+    except (OSError, ssl.SSLError) as exc:
+        raise ConnectionError(f"connection to {name} lost: {exc}", sent=True) from exc
 
 
 def open_socket(host: str, port: int, path: str | None, *, timeout: float | None,
