@@ -13,6 +13,7 @@ import pytest
 
 from kvs.cli.format import format_reply
 from kvs.cli.main import main
+from kvs.cli.options import AUTH_WARNING
 
 ROOT = Path(__file__).resolve().parent.parent
 _names = itertools.count()
@@ -31,7 +32,7 @@ def _url() -> str:
 
 
 def _run(capsys: pytest.CaptureFixture[str], url: str, *words: str) -> tuple[int, str, str]:
-    status = main(["--url", url, *words])
+    status = main(["--no-raw", "--url", url, *words])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -143,7 +144,8 @@ def test_unsupported_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_url_masks_password(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = _run(capsys, "http://alice:s3cret@example.com", "get", "k")
     assert (status, out) == (1, "")
-    assert err == "kvs: error: Unsupported KVS URL: http://alice:***@example.com\n"
+    assert err == (AUTH_WARNING + "\n"
+                   "kvs: error: Unsupported KVS URL: http://alice:***@example.com\n")
     assert "s3cret" not in err
 
 
@@ -153,15 +155,20 @@ def test_connection_failure(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"redis://:hunter2@127.0.0.1:{free_port()}?connect_timeout=2"
     status, out, err = _run(capsys, url, "get", "k")
     assert (status, out) == (1, "")
-    assert err.startswith("kvs: error: ")
-    assert err.count("\n") == 1
+    warning, failure = err.splitlines()
+    assert warning == AUTH_WARNING
+    assert failure.startswith("kvs: error: cannot connect to 127.0.0.1:")
     assert "hunter2" not in err
 
 
 def test_unknown_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--bogus", "get", "k"]) == 2
     err = capsys.readouterr().err
-    assert "kvs: error: unrecognized arguments: --bogus" in err
+    assert "Unrecognized option or bad number of args for: '--bogus'" in err
+    assert main(["-p"]) == 2  # an option without its value
+    assert "for: '-p'" in capsys.readouterr().err
+    assert main(["-p", "port", "ping"]) == 2
+    assert "Invalid value for port" in capsys.readouterr().err
     assert main(["bench", "--tests", "get,nope"]) == 2
     assert "unknown test nope" in capsys.readouterr().err
     assert main(["bench", "--clients", "0"]) == 2
@@ -174,7 +181,7 @@ def test_default_url_from_environment(capsys: pytest.CaptureFixture[str],
     monkeypatch.setenv("KVS_URL", url)
     assert main(["set", "k", "from-env"]) == 0
     assert main(["--url", url, "get", "k"]) == 0
-    assert capsys.readouterr().out == 'OK\n"from-env"\n'
+    assert capsys.readouterr().out == 'OK\nfrom-env\n'  # raw: stdout is no terminal
     monkeypatch.setenv("KVS_URL", "nope://x")
     assert main(["get", "k"]) == 1
     assert capsys.readouterr().err == "kvs: error: Unsupported KVS URL: nope://x\n"
@@ -183,7 +190,10 @@ def test_default_url_from_environment(capsys: pytest.CaptureFixture[str],
 def test_format_of_nested_and_resp3_values() -> None:
     assert format_reply([b"a", [b"b", 1], []]) == (
         '1) "a"\n2) 1) "b"\n   2) (integer) 1\n3) (empty array)')
-    assert format_reply({b"k": {b"x": 1.5}}) == '1# "k" => \n   1# "x" => (double) 1.5'
+    # a map's value starts on its own line only when it spans lines, as in redis-cli
+    assert format_reply({b"k": {b"x": 1.5}}) == '1# "k" => 1# "x" => (double) 1.5'
+    assert format_reply({b"k": {b"x": 1, b"y": 2}}) == (
+        '1# "k" => \n   1# "x" => (integer) 1\n   2# "y" => (integer) 2')
     assert format_reply([True, False, None]) == "1) (true)\n2) (false)\n3) (nil)"
     assert format_reply(list(range(10))).splitlines()[9] == "10) (integer) 9"
     assert format_reply(list(range(10))).splitlines()[0] == " 1) (integer) 0"
@@ -195,28 +205,33 @@ def test_format_of_nested_and_resp3_values() -> None:
 def test_shell_on_piped_input() -> None:
     lines = ["set a 1", "get a", 'set greeting "hello world"', "get greeting", "lpush a x",
              "help get", "", "quit", "get a"]
-    result = _kvs("--url", ":memory:", stdin="\n".join(lines) + "\n")
+    result = _kvs("--no-raw", "--url", ":memory:", stdin="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         'OK\n"1"\nOK\n"hello world"\n'
         "(error) WRONGTYPE Operation against a key holding the wrong kind of value\n"
-        "get KEY\n")
+        "\n  GET key\n  group: string\n\n")
+    raw = _kvs("--url", ":memory:", stdin="\n".join(lines[:5]) + "\n")
+    assert raw.stdout == ("OK\n1\nOK\nhello world\n"
+                          "WRONGTYPE Operation against a key holding the wrong kind of value\n\n")
 
 
 def test_shell_ends_at_end_of_input() -> None:
-    result = _kvs("--url", ":memory:", stdin="incr n\nincr n\nexit\n")
+    result = _kvs("--no-raw", "--url", ":memory:", stdin="incr n\nincr n\nexit\n")
     assert (result.returncode, result.stdout) == (0, "(integer) 1\n(integer) 2\n")
-    result = _kvs("--url", ":memory:", stdin="ping\nget 'unbalanced\n")
+    result = _kvs("--url", ":memory:", stdin="ping\nget 'unbalanced\nget \"a\"b\n")
     assert result.returncode == 0
-    assert result.stdout.splitlines()[0] == "PONG"
-    assert result.stdout.splitlines()[1].startswith("(error)")
+    assert result.stdout == "PONG\nInvalid argument(s)\nInvalid argument(s)\n"
 
 
 def test_shell_help_lists_commands() -> None:
     result = _kvs(stdin="help\n", env={"KVS_URL": ":memory:"})
     assert result.returncode == 0
-    for word in ("get KEY", "set KEY VALUE", "lrange KEY START STOP", "quit"):
+    for word in ("help COMMAND", "lrange", "quit"):
         assert word in result.stdout
+    result = _kvs(stdin="help set\nhelp client setname\n", env={"KVS_URL": ":memory:"})
+    assert "SET key value [NX|XX] [GET]" in result.stdout
+    assert "CLIENT SETNAME connection-name" in result.stdout
 
 
 def test_one_shot_does_not_import_trio() -> None:
@@ -286,7 +301,7 @@ def test_bench_on_memory(capsys: pytest.CaptureFixture[str]) -> None:
         assert len(numbers) == 5
         assert numbers[0] > 0
         assert numbers[1] <= numbers[2] <= numbers[3] <= numbers[4]
-    assert main(["--url", url, "keys", "*"]) == 0  # the bench cleaned up after itself
+    assert main(["--no-raw", "--url", url, "keys", "*"]) == 0  # the bench cleaned up
     assert capsys.readouterr().out == "(empty array)\n"
 
 

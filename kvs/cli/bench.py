@@ -16,6 +16,7 @@ backend cannot run (lists on Memcached) is reported as skipped.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import math
 import secrets
@@ -30,6 +31,9 @@ import trio
 import kvs
 
 __all__ = ["BenchOptions", "Result", "run_bench"]
+
+TESTS = ("get", "set", "incr", "lpush", "lpop", "mget")
+DEFAULT_TESTS = TESTS
 
 PROGRESS_INTERVAL = 0.2  # seconds between redraws of the progress line
 MGET_KEYS = 10
@@ -220,3 +224,69 @@ def _leaf(group: BaseExceptionGroup[Any]) -> BaseException:
     while isinstance(leaf, BaseExceptionGroup):
         leaf = leaf.exceptions[0]
     return leaf
+
+
+
+# -- the command line --------------------------------------------------------------------------
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 0 <= value <= 512 * 2**20:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 536870912")
+    return value
+
+
+def _tests(text: str) -> list[str]:
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in TESTS]
+    if unknown or not names:
+        what = f"unknown test {', '.join(unknown)}" if unknown else "no test given"
+        raise argparse.ArgumentTypeError(f"{what}; choose from {','.join(TESTS)}")
+    return list(dict.fromkeys(names))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kvs bench", add_help=False,
+        description="A load generator with redis-benchmark's options, on the trio client.")
+    parser.add_argument("--help", action="help", help="show this help and exit")
+    parser.add_argument("--url", "-u", metavar="URL", help="the server (default: the main "
+                        "options' URL, $KVS_URL, else :memory:)")
+    parser.add_argument("-c", "--clients", type=_positive, default=50, metavar="N",
+                        help="concurrent client tasks (default 50)")
+    parser.add_argument("-n", "--requests", type=_positive, default=10_000, metavar="N",
+                        help="commands per test (default 10000)")
+    parser.add_argument("-P", "--pipeline", type=_positive, default=1, metavar="N",
+                        help="commands per task and step, sent as one pipeline (default 1)")
+    parser.add_argument("-d", "--data-size", type=_size, default=3, metavar="N",
+                        help="bytes per value written (default 3)")
+    parser.add_argument("-t", "--tests", type=_tests, default=list(DEFAULT_TESTS),
+                        metavar="LIST", help=f"comma-separated tests, from {','.join(TESTS)}")
+    return parser
+
+
+def bench_main(argv: list[str], url: str) -> int:
+    """``kvs bench ARGS``: parse `argv` and run; `url` is what the main options named."""
+    try:
+        options = _parser().parse_args(argv)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 2)
+    settings = BenchOptions(url=options.url or url, clients=options.clients,
+                            requests=options.requests, pipeline=options.pipeline,
+                            data_size=options.data_size, tests=tuple(options.tests))
+    status: int = trio.run(run_bench, settings)
+    return status
