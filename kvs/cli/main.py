@@ -162,7 +162,8 @@ def _run_redis(options: Options, config: Config, mode: Mode, argv: list[bytes]) 
     from .session import Session
     from .shell import run_shell
 
-    session = Session(config, protocol=options.protocol)
+    protocol = options.protocol or (3 if mode == "json" else 2)  # as redis-cli
+    session = Session(config, protocol=protocol)
     if not argv and not options.pipe and not options.scan:
         return run_shell(config.display, mode, session)
     try:

@@ -52,7 +52,7 @@ class Options:
     cert: str | None = None
     key: str | None = None
     insecure: bool = False
-    protocol: int = 2
+    protocol: int | None = None  # -2 or -3; None: RESP2, or RESP3 for --json
     output: str | None = None  # "raw", "tty", "csv", "json"; None: raw unless a terminal
     repeat: int = 1
     interval: float = 0.0
