@@ -40,7 +40,7 @@ def _argument(arg: dict[str, Any]) -> str:
     kind = arg.get("type")
     token = arg.get("token")
     if kind == "pure-token":
-        text = token or arg["name"].upper()
+        text = str(token or arg["name"].upper())
     elif kind in ("oneof", "block"):
         parts = [_argument(sub) for sub in arg.get("arguments", [])]
         text = ("|" if kind == "oneof" else " ").join(parts)
@@ -49,12 +49,12 @@ def _argument(arg: dict[str, Any]) -> str:
         if kind == "oneof" and not arg.get("optional") and len(parts) > 1:
             text = f"<{text}>"
     else:
-        text = arg.get("display", arg["name"])
+        text = str(arg.get("display", arg["name"]))
         if token:
             text = f"{token} {text}"
     if arg.get("multiple"):
         repeated = text if arg.get("multiple_token") or kind in ("oneof", "block") else (
-            arg.get("display", arg["name"]))
+            str(arg.get("display", arg["name"])))
         text = f"{text} [{repeated} ...]"
     if arg.get("optional"):
         text = f"[{text}]"

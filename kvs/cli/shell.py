@@ -34,6 +34,7 @@ from .commands import COMMANDS, run_command
 from .format import Mode, render
 from .quoting import split_args
 from .run import ByteSink, stdout_bytes
+from .session import SUBSCRIBE
 
 if TYPE_CHECKING:
     from ..sync import Client
@@ -263,7 +264,11 @@ def _execute_line(target: _Target, line: bytes | str, mode: Mode, interactive: b
         out.flush()
         return True
     started = time.monotonic()
+    subscribing = name in SUBSCRIBE and target.session is not None
     for _ in range(repeat):
+        if subscribing and interactive and mode != "raw":  # first, as redis-cli
+            out.write(b"Reading messages... (press Ctrl-C to quit)\n")
+            out.flush()
         try:
             for reply in target.run(words):
                 out.write(render(reply, mode))
@@ -274,9 +279,6 @@ def _execute_line(target: _Target, line: bytes | str, mode: Mode, interactive: b
             return True
         monitor = name == b"monitor" and target.session is not None
         if target.streaming or monitor:
-            if target.streaming and interactive and mode != "raw":
-                out.write(b"Reading messages... (press Ctrl-C to quit)\n")
-                out.flush()
             _stream_until_interrupted(target, mode, out)
             break
     elapsed = time.monotonic() - started
