@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,90 @@ def test_the_printed_form_pastes_back(server: RedisServer) -> None:
     again = _kvs(server, "--no-raw", stdin=f"set j {printed}\nget j\n".encode())
     assert again.splitlines()[1].decode() == printed
     assert _kvs(server, "--raw", stdin=script).endswith(value + b"\n")
+
+
+def _both(server: RedisServer, *args: str, stdin: bytes = b"") -> tuple[
+        subprocess.CompletedProcess[bytes], subprocess.CompletedProcess[bytes]]:
+    assert REDIS_CLI is not None
+    results = []
+    for command in ([REDIS_CLI], [sys.executable, "-m", "kvs"]):
+        _load(server)
+        results.append(subprocess.run([*command, "-p", str(server.port), *args], input=stdin,
+                                      capture_output=True, check=False, timeout=60,
+                                      env=_env(), cwd=ROOT))
+    return results[0], results[1]
+
+
+def test_scan_eval_stdin_and_repeat_as_redis_cli(server: RedisServer, tmp_path: Path) -> None:
+    script = tmp_path / "script.lua"
+    script.write_text("return {KEYS[1], KEYS[2], ARGV[1], #KEYS, #ARGV}")
+    cases: list[tuple[list[str], bytes]] = [
+        (["--scan", "--pattern", "*s*"], b""),
+        (["--no-raw", "--scan"], b""),
+        (["--eval", str(script), "k1", "k2", ",", "a1", "a2"], b""),
+        (["--eval", str(script), "only-a-key"], b""),
+        (["-x", "set", "from-stdin"], b"line one\nline two\n\x00"),
+        (["-r", "3", "incr", "counter"], b""),
+        (["-r", "2", "-i", "0.05", "--no-raw", "lrange", "list", "0", "1"], b""),
+    ]
+    for args, stdin in cases:
+        expected, got = _both(server, *args, stdin=stdin)
+        out, kvs_out = expected.stdout, got.stdout
+        if "--scan" in args:  # SCAN's order depends on the table: compare the set of lines
+            out, kvs_out = b"".join(sorted(out.splitlines(True))), \
+                b"".join(sorted(kvs_out.splitlines(True)))
+        assert (kvs_out, got.returncode) == (out, expected.returncode), args
+    _load(server)
+    assert subprocess.run([sys.executable, "-m", "kvs", "-p", str(server.port), "-x", "set",
+                           "k"], input=b"\x00\xff\n", env=_env(), cwd=ROOT,
+                          check=True, capture_output=True).stdout == b"OK\n"
+    assert server.command("GET", "k") in (b"\x00\xff\n", "\x00\xff\n")
+
+
+def test_pipe_mode_as_redis_cli(server: RedisServer) -> None:
+    from resp import encode_command
+
+    stream = b"".join(encode_command("SET", f"mass:{i}", f"v{i}") for i in range(2000))
+    stream += encode_command("LPUSH", "mass:1", "x")  # one error
+    stream += b"PING\r\nSET inline-key inline-value\r\n"  # inline commands too
+    expected, got = _both(server, "--pipe", stdin=stream)
+    assert expected.stdout == (b"All data transferred. Waiting for the last reply...\n"
+                               b"Last reply received from server.\n"
+                               b"errors: 1, replies: 2003\n")
+    assert (got.stdout, got.returncode) == (expected.stdout, expected.returncode) == (
+        expected.stdout, 1)
+    assert got.stderr.splitlines()[-1] == expected.stderr.splitlines()[-1]
+    assert server.command("GET", "inline-key") in ("inline-value", b"inline-value")
+    assert server.command("DBSIZE") == 2000 + 1 + len(SETUP)  # and the SETUP keys
+
+
+def test_connection_flags(server: RedisServer, redis_server_factory: Any) -> None:
+    port = str(server.port)
+
+    def kvs(*args: str, env: dict[str, str] | None = None) -> Any:
+        return subprocess.run([sys.executable, "-m", "kvs", *args], capture_output=True,
+                              env=env or _env(), cwd=ROOT, timeout=60, check=False)
+
+    result = kvs("-h", "127.0.0.1", "-p", port, "ping")
+    assert (result.returncode, result.stdout) == (0, b"PONG\n")
+    result = kvs("-p", port, "-n", "5", "set", "in5", "five")
+    assert result.stdout == b"OK\n"
+    assert server.command("GET", "in5") is None
+    result = kvs("-u", f"redis://127.0.0.1:{port}/5", "get", "in5")
+    assert result.stdout == b"five\n"
+    secured = redis_server_factory(password="s3cret", acl_users={"bob": "b0b"})
+    result = kvs("-p", str(secured.port), "-a", "s3cret", "ping")
+    assert result.stdout == b"PONG\n"
+    assert result.stderr.decode().splitlines() == [
+        "Warning: Using a password with '-a' or '-u' option on the command line interface "
+        "may not be safe."]
+    result = kvs("-p", str(secured.port), "--user", "bob", "-a", "b0b", "--no-auth-warning",
+                 "acl", "whoami")
+    assert (result.stdout, result.stderr) == (b"bob\n", b"")
+    result = kvs("-p", str(secured.port), "ping")
+    assert result.stdout.startswith(b"NOAUTH")
+    result = kvs("-p", str(secured.port), "ping", env={**_env(), "REDISCLI_AUTH": "s3cret"})
+    assert (result.stdout, result.stderr) == (b"PONG\n", b"")
+    result = kvs("--help")
+    assert result.returncode == 0
+    assert b"-h <hostname>" in result.stdout
