@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import kvs.sync
 from kvs.cli.format import format_reply
 from kvs.cli.main import main
 from kvs.cli.options import AUTH_WARNING
@@ -294,24 +297,68 @@ def test_bench_on_memory(capsys: pytest.CaptureFixture[str]) -> None:
     lines = out.splitlines()
     assert lines[0].startswith(f"kvs bench on {url} (4 clients, 200 requests")
     assert lines[1].split() == ["test", "ops/s", "p50", "ms", "p95", "ms", "p99", "ms", "max",
-                                "ms"]
+                                "ms", "errors"]
     assert [line.split()[0] for line in lines[2:]] == ["GET", "SET"]
     for line in lines[2:]:
         numbers = [float(cell.replace(",", "")) for cell in line.split()[1:]]
-        assert len(numbers) == 5
+        assert len(numbers) == 6
         assert numbers[0] > 0
         assert numbers[1] <= numbers[2] <= numbers[3] <= numbers[4]
+        assert numbers[5] == 0
     assert main(["--no-raw", "--url", url, "keys", "*"]) == 0  # the bench cleaned up
     assert capsys.readouterr().out == "(empty array)\n"
 
 
 def test_bench_pipeline_and_every_test(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["--url", _url(), "bench", "--requests", "300", "--clients", "3",
-                   "--pipeline", "4", "--data-size", "64"])
+    status = main(["--url", _url(), "bench", "-n", "300", "-c", "3", "-P", "4", "-d", "64"])
     out = capsys.readouterr().out
     assert status == 0
     assert [line.split()[0] for line in out.splitlines()[2:]] == [
-        "GET", "SET", "INCR", "LPUSH", "LPOP", "MGET"]
+        "PING", "SET", "GET", "INCR", "LPUSH", "RPUSH", "LPOP", "RPOP", "SADD", "HSET", "SPOP",
+        "ZADD", "ZPOPMIN", "LRANGE_100", "MSET", "MGET"]
+    assert all(line.split()[-1] == "0" for line in out.splitlines()[2:])  # no errors
+
+
+def test_bench_quiet_csv_and_random_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    url = _url()
+    assert main(["--url", url, "bench", "-q", "-n", "100", "-c", "2", "-t", "set,lpop",
+                 "-r", "50"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["SET", "LPOP"]
+    assert all(re.fullmatch(r"[A-Z_]+: \d+\.\d\d requests per second, p50=\d+\.\d{3} msec",
+                            line) for line in lines)
+    assert main(["--url", url, "bench", "--csv", "-n", "50", "-c", "2", "-t", "incr"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.startswith('"test","rps","avg_latency_ms"')
+    assert row.startswith('"INCR","')
+    assert len(row.split(",")) == 8
+    assert main(["--no-raw", "--url", url, "keys", "*"]) == 0  # random keys removed too
+    assert capsys.readouterr().out == "(empty array)\n"
+
+
+def test_bench_on_memcached_names_what_it_skips(memcached_single_url: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "-u", memcached_single_url, "-q", "-n", "50", "-c", "2",
+                 "-t", "set,lpush,zadd,get"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("SET: ")
+    assert lines[1].startswith("LPUSH: skipped: lpush is not supported")
+    assert lines[2].startswith("ZADD: skipped: zadd is not supported")
+    assert lines[3].startswith("GET: ")
+
+
+def test_bench_on_redis_with_connections(redis_url: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    port = redis_url.rsplit(":", 1)[1]
+    assert main(["-p", port, "bench", "-n", "200", "-c", "8", "-P", "5", "--connections", "3",
+                 "-t", "set,get,lrange_100"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "each test on one multiplexed connection, then on 3 connections"
+    labels = [line[:22].strip() for line in out[3:]]
+    assert labels == ["SET", "SET (3 conns)", "GET", "GET (3 conns)", "LRANGE_100",
+                      "LRANGE_100 (3 conns)"]
+    with kvs.sync.connect(redis_url) as db:
+        assert db.keys("kvs-bench:*") == []
 
 
 async def test_bench_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -333,3 +380,36 @@ async def test_bench_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:
     quiet = io.StringIO()
     assert await _bench.run_bench(options, io.StringIO(), quiet) == 0  # not a terminal
     assert quiet.getvalue() == ""
+
+
+async def test_bench_survives_a_timed_out_set_while_filling(redis_proxy: Any) -> None:
+    """The one SET that gives GET its value times out (its reply is swallowed): the bench
+    says so, sets it again on a new connection and runs the test."""
+    import io
+
+    import trio
+
+    from kvs.cli import bench as _bench
+
+    url = redis_proxy.url_for("redis") + "?timeout=0.5"
+    async with kvs.connect(url) as db:  # how many bytes a connection's handshake takes
+        before = redis_proxy.bytes_up
+        await db.ping()
+        handshake = redis_proxy.bytes_up - before - len(b"*1\r\n$4\r\nPING\r\n")
+    start = redis_proxy.bytes_up
+    out, notes = io.StringIO(), io.StringIO()
+    options = _bench.BenchOptions(url, clients=2, requests=50, tests=("get",))
+
+    async def swallow_the_first_command() -> None:
+        await redis_proxy.wait_bytes_up(start + handshake + 1)
+        redis_proxy.blackhole()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(swallow_the_first_command)
+        with trio.fail_after(30):
+            assert await _bench.run_bench(options, out, notes) == 0
+    assert "kvs bench: filling the GET key failed (TimeoutError" in notes.getvalue()
+    assert "trying again" in notes.getvalue()
+    row = out.getvalue().splitlines()[2]
+    assert row.split()[0] == "GET"
+    assert row.split()[-1] == "0"  # no error while measuring
