@@ -391,7 +391,7 @@ async def test_bench_survives_a_timed_out_set_while_filling(redis_proxy: Any) ->
 
     from kvs.cli import bench as _bench
 
-    url = redis_proxy.url_for("redis") + "?timeout=0.5"
+    url = redis_proxy.url_for("redis") + "?timeout=2"
     async with kvs.connect(url) as db:  # how many bytes a connection's handshake takes
         before = redis_proxy.bytes_up
         await db.ping()
