@@ -265,6 +265,10 @@ def test_demo_on_redis(redis_url: str, capsys: pytest.CaptureFixture[str]) -> No
     for heading in HEADINGS:
         assert heading in out
     assert "skipped" not in out
+    assert re.search(r"\nremoved the \d+ keys the demo left \(of \d+ it used\)\n$", out)
+    with kvs.sync.connect(redis_url) as db:
+        assert db.keys("kvs-demo:*") == []  # the demo removed what it created
+        assert db.dbsize() == 0
     # A rerun on the same server starts clean: the counters count from 1 again.
     assert main(["demo", "--url", redis_url]) == 0
     again = capsys.readouterr().out
