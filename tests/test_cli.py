@@ -396,16 +396,18 @@ async def test_bench_survives_a_timed_out_set_while_filling(redis_proxy: Any) ->
     from kvs.cli import bench as _bench
 
     url = redis_proxy.url_for("redis") + "?timeout=2"
+    up, down = redis_proxy.bytes_up, redis_proxy.bytes_down
     async with kvs.connect(url) as db:  # how many bytes a connection's handshake takes
-        before = redis_proxy.bytes_up
         await db.ping()
-        handshake = redis_proxy.bytes_up - before - len(b"*1\r\n$4\r\nPING\r\n")
-    start = redis_proxy.bytes_up
+        handshake_up = redis_proxy.bytes_up - up - len(b"*1\r\n$4\r\nPING\r\n")
+        handshake_down = redis_proxy.bytes_down - down - len(b"+PONG\r\n")
+    up, down = redis_proxy.bytes_up, redis_proxy.bytes_down
     out, notes = io.StringIO(), io.StringIO()
     options = _bench.BenchOptions(url, clients=2, requests=50, tests=("get",))
 
-    async def swallow_the_first_command() -> None:
-        await redis_proxy.wait_bytes_up(start + handshake + 1)
+    async def swallow_the_first_command() -> None:  # once the handshake is through
+        await redis_proxy.wait_bytes_up(up + handshake_up)
+        await redis_proxy.wait_bytes_down(down + handshake_down)
         redis_proxy.blackhole()
 
     async with trio.open_nursery() as nursery:
