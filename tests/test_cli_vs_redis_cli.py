@@ -70,6 +70,7 @@ CORPUS = [
     "eval \"return {1, false, nil, 4}\" 0",
     "object encoding counter",
     "echo \"tab\\there\"",
+    "info keyspace",  # a report: printed as it is, in every mode
     "ping",
     "ping 'with words'",
     "select 3",
@@ -91,6 +92,7 @@ RESP3_CORPUS = [
     "eval \"redis.setresp(3); return true\" 0",
     "lrange list 0 -1",
     "get escapes",
+    "info keyspace",
 ]
 
 

@@ -23,11 +23,12 @@ The four modes (`render`, each ending with a newline as redis-cli's do):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from .quoting import quote
 
-__all__ = ["Mode", "format_reply", "quote", "render"]
+__all__ = ["Mode", "format_reply", "quote", "render", "shown_verbatim"]
 
 Mode = Literal["tty", "raw", "csv", "json"]
 
@@ -43,8 +44,33 @@ def format_reply(reply: Any) -> str:
     return render(reply, "tty").decode("utf-8", "surrogateescape").removesuffix("\n")
 
 
-def render(reply: Any, mode: Mode) -> bytes:
-    """The bytes redis-cli writes for `reply` in `mode`, final newline included."""
+def shown_verbatim(argv: Sequence[bytes]) -> bool:
+    """Whether redis-cli prints the reply to `argv` as it is, in every mode: the reports
+    meant to be read as text (``INFO``, ``CLIENT LIST``, ``MEMORY DOCTOR``...)."""
+    if not argv:
+        return False
+    name = bytes(argv[0]).lower()
+    sub = bytes(argv[1]).lower() if len(argv) > 1 else b""
+    if name in (b"info", b"lolwut"):
+        return True
+    if name == b"debug":
+        return sub in (b"htstats", b"htstats-key", b"client-eviction")
+    if name == b"memory":
+        return sub in (b"malloc-stats", b"doctor")
+    if name == b"cluster":
+        return len(argv) == 2 and sub in (b"nodes", b"info")
+    if name == b"client":
+        return sub in (b"list", b"info")
+    if name == b"latency":
+        return (len(argv) == 3 and sub == b"graph") or (len(argv) == 2 and sub == b"doctor")
+    return name == b"proxy" and sub == b"info"
+
+
+def render(reply: Any, mode: Mode, *, verbatim: bool = False) -> bytes:
+    """The bytes redis-cli writes for `reply` in `mode`, final newline included; with
+    `verbatim` (see `shown_verbatim`) the raw form with no newline added, as redis-cli."""
+    if verbatim:
+        return _raw(reply)
     if mode == "tty":
         return _tty(reply, "")
     if mode == "raw":

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, Protocol
 
 from resp import NEED_DATA, ReplyError
 
-from .format import Mode, render
+from .format import Mode, render, shown_verbatim
 from .quoting import quote
 from .session import SUBSCRIBE, Session
 
@@ -50,17 +50,15 @@ def write(data: bytes, stream: Any = None) -> None:
     out.flush()
 
 
-def _print_reply(reply: Any, mode: Mode, error_exit: bool) -> bool:
+def _print_reply(reply: Any, mode: Mode, error_exit: bool, verbatim: bool) -> bool:
     """Print `reply`; with ``-e`` an error goes to stderr instead.  Return whether it was an
     error reply."""
-    if isinstance(reply, ReplyError):
-        if error_exit:
-            print(str(reply), file=sys.stderr, flush=True)
-            return True
-        write(render(reply, mode))
-        return True
-    write(render(reply, mode))
-    return False
+    failed = isinstance(reply, ReplyError)
+    if failed and error_exit:
+        print(str(reply), file=sys.stderr, flush=True)
+    else:
+        write(render(reply, mode, verbatim=verbatim))
+    return failed
 
 
 def run_one_shot(session: Session, argv: list[bytes], mode: Mode, *, repeat: int = 1,
@@ -74,11 +72,12 @@ def run_one_shot(session: Session, argv: list[bytes], mode: Mode, *, repeat: int
     done = 0
     name = argv[0].lower()
     streaming = name in SUBSCRIBE or name == b"monitor"
+    verbatim = shown_verbatim(argv)
     while repeat < 0 or done < repeat:
         if name in SUBSCRIBE and mode != "raw":
             write(b"Reading messages... (press Ctrl-C to quit)\n")
         for reply in session.run(argv):
-            failed = _print_reply(reply, mode, error_exit)
+            failed = _print_reply(reply, mode, error_exit, verbatim)
             if failed and error_exit:
                 return 1
         if streaming and not failed:
@@ -137,7 +136,8 @@ def run_pipe(session: Session, source: BinaryIO, *, timeout: float = 30.0) -> in
     as they are, read the replies meanwhile, then an ECHO of a random marker; print
     redis-cli's summary.  Error replies are printed on stderr.  Return 1 when any command
     failed (or the replies stopped for `timeout` seconds), else 0."""
-    session.connect()
+    if not session.connected:
+        session.connect()
     sock_fd = session.fileno()
     in_fd = source.fileno()
     errors = replies = 0

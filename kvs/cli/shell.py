@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from .._errors import KvsError
 from .command_table import COMMAND_TABLE
 from .commands import COMMANDS, run_command
-from .format import Mode, render
+from .format import Mode, render, shown_verbatim
 from .quoting import split_args
 from .run import ByteSink, stdout_bytes
 from .session import SUBSCRIBE
@@ -265,13 +265,14 @@ def _execute_line(target: _Target, line: bytes | str, mode: Mode, interactive: b
         return True
     started = time.monotonic()
     subscribing = name in SUBSCRIBE and target.session is not None
+    verbatim = shown_verbatim(words)
     for _ in range(repeat):
         if subscribing and interactive and mode != "raw":  # first, as redis-cli
             out.write(b"Reading messages... (press Ctrl-C to quit)\n")
             out.flush()
         try:
             for reply in target.run(words):
-                out.write(render(reply, mode))
+                out.write(render(reply, mode, verbatim=verbatim))
                 out.flush()
         except KvsError as exc:  # the connection failed: say so, reconnect on the next line
             out.write(f"Error: {exc}\n".encode("utf-8", "surrogateescape"))
