@@ -188,3 +188,27 @@ def test_ctrl_c_leaves_a_subscription(shell: tuple[Terminal, Path, str],
     term.expect(r"PONG\r\n")
     term.type("quit\r")
     assert term.wait() == 0
+
+
+def test_not_connected_then_connected(tmp_path: Path) -> None:
+    """With no server the prompt says so; once the server is up the next command connects."""
+    from tests.servers import free_port
+
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "TERM": "xterm",
+           "HOME": str(tmp_path), "KVS_HISTFILE": str(tmp_path / "history")}
+    term = Terminal(["-p", str(port)], env)
+    try:
+        term.expect(r"Could not connect")
+        term.expect(r"not connected> ")
+        term.type("ping\r")
+        term.expect(r"Error: cannot connect")
+        term.expect(r"not connected> ")
+        with RedisServer(port=port):
+            term.type("ping\r")
+            term.expect(r"PONG\r\n")
+            term.expect(re.escape(f"127.0.0.1:{port}> "))
+            term.type("quit\r")
+            assert term.wait() == 0
+    finally:
+        term.close()

@@ -198,8 +198,8 @@ class _Target:
         self.url = url
 
     def prompt(self) -> str:
-        if self.session is not None:
-            return self.session.prompt()
+        if self.session is not None:  # as redis-cli: the next command tries again
+            return self.session.prompt() if self.session.connected else "not connected> "
         return f"{self.url}> "
 
     def run(self, argv: list[bytes]) -> Iterator[Any]:
