@@ -351,11 +351,36 @@ def test_bench_on_memcached_names_what_it_skips(memcached_single_url: str,
     assert lines[3].startswith("GET: ")
 
 
+def _stat(redis_url: str, name: str) -> int:
+    with kvs.sync.connect(redis_url) as db:
+        info = db.execute("INFO", "stats")
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    return int(text.split(f"{name}:")[1].split()[0])
+
+
+def test_bench_pipeline_sends_many_commands_per_read(redis_url: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """-P really pipelines: with one task, Redis reads 20 commands at a time, not one."""
+    port = redis_url.rsplit(":", 1)[1]
+    reads = []
+    for pipeline in ("1", "20"):
+        before = _stat(redis_url, "total_reads_processed")
+        assert main(["-p", port, "bench", "-q", "-c", "1", "-n", "400", "-P", pipeline,
+                     "-t", "set"]) == 0
+        reads.append(_stat(redis_url, "total_reads_processed") - before)
+    capsys.readouterr()
+    assert reads[0] >= 400
+    assert reads[1] < 400 / 20 * 3  # about one read per pipeline (and a few of the setup)
+
+
 def test_bench_on_redis_with_connections(redis_url: str,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     port = redis_url.rsplit(":", 1)[1]
+
+    before = _stat(redis_url, "total_connections_received")
     assert main(["-p", port, "bench", "-n", "200", "-c", "8", "-P", "5", "--connections", "3",
                  "-t", "set,get,lrange_100"]) == 0
+    assert _stat(redis_url, "total_connections_received") - before >= 1 + 3 + 1  # and _stat's
     out = capsys.readouterr().out.splitlines()
     assert out[1] == "each test on one multiplexed connection, then on 3 connections"
     labels = [line[:22].strip() for line in out[3:]]
