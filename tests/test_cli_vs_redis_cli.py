@@ -272,3 +272,27 @@ def test_connection_flags(server: RedisServer, redis_server_factory: Any) -> Non
     result = kvs("--help")
     assert result.returncode == 0
     assert b"-h <hostname>" in result.stdout
+
+
+QUOTING = [
+    'echo "a\\nb\\x41"',
+    "echo 'it\\'s' 'back\\\\slash' 'no \\n escape'",
+    'echo "\\x4" "\\xZZ" "\\q" "\\\\"',
+    'echo a"b c"',
+    'echo "glued"word',
+    "echo 'glued'word",
+    'echo "unterminated',
+    "echo 'unterminated",
+    'echo   spaced\t\tout   ',
+    'echo "\\a\\b\\t\\r"',
+    "echo ''",
+    'echo "\\xe2\\x82\\xac"',
+]
+
+
+@pytest.mark.parametrize("mode", [[], ["--no-raw"]], ids=["raw", "tty"])
+def test_lines_split_as_redis_cli_splits_them(server: RedisServer, mode: list[str]) -> None:
+    script = ("\n".join(QUOTING) + "\n").encode()
+    expected = _redis_cli(server, *mode, stdin=script)
+    assert b"Invalid argument(s)" in expected
+    assert _kvs(server, *mode, stdin=script) == expected
