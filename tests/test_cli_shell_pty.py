@@ -212,3 +212,23 @@ def test_not_connected_then_connected(tmp_path: Path) -> None:
             assert term.wait() == 0
     finally:
         term.close()
+
+
+def test_memory_shell_subscribes_until_ctrl_c(tmp_path: Path) -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "TERM": "xterm",
+           "HOME": str(tmp_path), "KVS_HISTFILE": str(tmp_path / "history")}
+    term = Terminal(["-u", ":memory:"], env)
+    try:
+        term.expect(r":memory:> ")
+        term.type("set kept yes\r")
+        term.expect(r"OK\r\n")
+        term.type("subscribe news\r")
+        term.expect(r'3\) \(integer\) 1\r\n')
+        term.type("\x03")
+        term.expect(r":memory:> ")
+        term.type("get kept\r")  # the same store: the shell's client lives on
+        term.expect(r'"yes"\r\n')
+        term.type("quit\r")
+        assert term.wait() == 0
+    finally:
+        term.close()

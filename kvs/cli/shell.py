@@ -263,6 +263,18 @@ def _execute_line(target: _Target, line: bytes | str, mode: Mode, interactive: b
         out.write(_help(text).encode("utf-8", "surrogateescape") + b"\n")
         out.flush()
         return True
+    if name in SUBSCRIBE and target.session is None:  # the client's own subscriber
+        from .subscribe import run_subscribe
+
+        try:
+            run_subscribe(target.url, name.decode(), [w.decode("utf-8", "surrogateescape")
+                                                      for w in words[1:]], mode=mode)
+        except KeyboardInterrupt:
+            pass
+        except KvsError as exc:
+            out.write(render(exc, mode))
+            out.flush()
+        return True
     started = time.monotonic()
     subscribing = name in SUBSCRIBE and target.session is not None
     verbatim = shown_verbatim(words)
