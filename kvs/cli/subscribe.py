@@ -6,7 +6,11 @@ quit)``, one confirmation per name (``1) "subscribe"`` / ``2) "news"`` / ``3) (i
 then each message (``1) "message"`` / ``2) "news"`` / ``3) "hello"``; a pattern's message
 has the pattern before the channel).  When the connection was lost and reopened a line on
 stderr says that messages may be missing (the client's gap marker).  It runs on the blocking
-client, so it never imports trio; Ctrl-C ends it with status 130.
+client's subscriber, so it never imports trio; Ctrl-C ends it with status 130.  Raw output
+(`kvs.cli.format.render`) leaves out the first line, as redis-cli does.
+
+This is the path of the backends other than Redis (``:memory:``, ``memory://NAME``); on a
+Redis URL a subscription runs on the command's own connection (`kvs.cli.session`).
 """
 
 from __future__ import annotations
