@@ -300,14 +300,16 @@ def test_lines_split_as_redis_cli_splits_them(server: RedisServer, mode: list[st
 
 def test_tls_flags(redis_server_factory: Any) -> None:
     secured = redis_server_factory(tls=True)
-    base = [sys.executable, "-m", "kvs", "--tls", "-p", str(secured.port)]
-    run = {"capture_output": True, "env": _env(), "cwd": ROOT, "timeout": 60}
-    result = subprocess.run([*base, "-h", "localhost", "--cacert", str(secured.ca_path),
-                             "ping"], check=False, **run)
+
+    def kvs(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "kvs", "--tls", "-p", str(secured.port),
+                               *args], capture_output=True, env=_env(), cwd=ROOT, timeout=60,
+                              check=False)
+
+    result = kvs("-h", "localhost", "--cacert", str(secured.ca_path), "ping")
     assert (result.returncode, result.stdout) == (0, b"PONG\n"), result.stderr
-    result = subprocess.run([*base, "-h", "127.0.0.1", "--insecure", "-n", "1", "set", "k",
-                             "v"], check=False, **run)
+    result = kvs("-h", "127.0.0.1", "--insecure", "-n", "1", "set", "k", "v")
     assert (result.returncode, result.stdout) == (0, b"OK\n"), result.stderr
-    result = subprocess.run([*base, "-h", "localhost", "ping"], check=False, **run)
+    result = kvs("-h", "localhost", "ping")
     assert result.returncode == 1  # the server's certificate is not trusted by default
     assert b"certificate" in result.stderr
