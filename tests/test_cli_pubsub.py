@@ -18,9 +18,10 @@ from kvs.cli.main import main
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _start(url: str, *words: str) -> subprocess.Popen[str]:
+def _start(url: str, *words: str, raw: bool = False) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "kvs", "--url", url, *words],
+    output = [] if raw else ["--no-raw"]
+    return subprocess.Popen([sys.executable, "-m", "kvs", *output, "--url", url, *words],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, cwd=ROOT)
 
@@ -63,6 +64,16 @@ def test_subscribe_prints_like_redis_cli(redis_url: str) -> None:
     assert status == 130
 
 
+def test_subscribe_raw_when_piped(redis_url: str) -> None:
+    proc = _start(redis_url, "subscribe", "news", raw=True)
+    try:
+        assert _lines(proc, 3) == ["subscribe", "news", "1"]
+        _publish_until_heard(redis_url, "news", "a\nb")
+        assert _lines(proc, 4) == ["message", "news", "a", "b"]
+    finally:
+        assert _stop(proc) == 130
+
+
 def test_psubscribe_shows_the_pattern(redis_url: str) -> None:
     proc = _start(redis_url, "psubscribe", "alert:*")
     try:
@@ -76,11 +87,12 @@ def test_psubscribe_shows_the_pattern(redis_url: str) -> None:
 
 def test_publish_and_errors(redis_url: str, memcached_single_url: str,
                             capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--url", redis_url, "publish", "news", "x"]) == 0
+    assert main(["--no-raw", "--url", redis_url, "publish", "news", "x"]) == 0
     assert capsys.readouterr().out == "(integer) 0\n"
-    assert main(["--url", redis_url, "subscribe"]) == 1
-    assert capsys.readouterr().out == \
-        "(error) ERR wrong number of arguments for 'subscribe' command\n"
+    assert main(["--no-raw", "--url", redis_url, "subscribe"]) == 1
+    assert capsys.readouterr().out == (  # as redis-cli prints it (which exits 0)
+        "Reading messages... (press Ctrl-C to quit)\n"
+        "(error) ERR wrong number of arguments for 'subscribe' command\n")
     assert main(["--url", memcached_single_url, "subscribe", "news"]) == 1
     assert "not supported by the memcached backend" in capsys.readouterr().err
     assert main(["--url", memcached_single_url, "publish", "news", "x"]) == 1

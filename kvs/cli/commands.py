@@ -12,7 +12,7 @@ as they were, through ``surrogateescape``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -114,23 +114,24 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def to_bytes(word: str) -> bytes:
+def to_bytes(word: str | bytes) -> bytes:
     """A command-line word as the bytes to send."""
-    return word.encode("utf-8", "surrogateescape")
+    return word if isinstance(word, bytes) else word.encode("utf-8", "surrogateescape")
 
 
-def run_command(db: Client[bytes], words: list[str]) -> Any:
+def run_command(db: Client[bytes], words: Sequence[str | bytes]) -> Any:
     """Run one command line (already split into words) and return its reply as Redis would.
 
     Raises:
         kvs.ResponseError: the server (or the argument check here) refused the command.
         kvs.KvsError: the backend cannot run it, or the connection failed.
     """
-    name = words[0].lower()
+    head = to_bytes(words[0])
+    name = head.decode("utf-8", "surrogateescape").lower()
     args = [to_bytes(word) for word in words[1:]]
     command = COMMANDS.get(name)
     if command is None or (command.max_args is not None and len(args) > command.max_args):
-        return db.execute(to_bytes(words[0]), *args)
+        return db.execute(head, *args)
     if len(args) < command.min_args:
         raise _arity(name)
     return command.call(db, args)

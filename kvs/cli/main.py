@@ -1,21 +1,23 @@
-"""The ``kvs`` command: one-shot commands, the shell, ``kvs demo`` and ``kvs bench``.
+"""The ``kvs`` command: one-shot commands, the shell, ``kvs demo``, ``kvs bench`` and
+``kvs serve``, with redis-cli's command line (`kvs.cli.options`).
 
-    kvs [--url URL] COMMAND [ARGS...]   run one command, print its reply like redis-cli
-    kvs [--url URL] subscribe CH...     print messages until interrupted (psubscribe PAT...,
-                                        ssubscribe CH... likewise); publish CH MESSAGE
-    kvs [--url URL]                     the interactive shell
+    kvs [OPTIONS] COMMAND [ARGS...]     run one command, print its reply as redis-cli does
+    kvs [OPTIONS]                       the interactive shell
+    kvs [OPTIONS] --scan | --pipe | --eval FILE keys , args
     kvs demo [--url URL]                the practical examples of kvs.examples
-    kvs bench [--url URL] [options]     a load generator
+    kvs bench [OPTIONS]                 a load generator with redis-benchmark's options
     kvs serve [--url memory://NAME] [--host H] [--port P] [--unix PATH] [--password P]
                                         the memory store as a Redis server
 
-One-shot commands and the shell use the blocking client (`kvs.sync`), so they never import
-trio; ``demo`` and ``bench`` run on trio and import it only when chosen.  The URL is
-``--url``, else ``$KVS_URL``, else ``:memory:``.
+On a Redis URL, one-shot commands and the shell hold a connection of their own
+(`kvs.cli.session`), so they print exactly what redis-cli prints; on the other backends they
+run on the blocking client (`kvs.sync`).  Neither imports trio; ``demo``, ``bench`` and
+``serve`` run on trio and import it only when chosen.
 
-Exit status: 0 on success; 1 when the command failed (an ``(error)`` reply, a bad URL, a
-connection failure, an operation the backend cannot do), with a one-line message; 2 for a
-command line argparse cannot read.
+Exit status: 0 on success; 1 when the command failed (an error reply, a bad URL, a
+connection failure, an operation the backend cannot do); 2 for a command line that cannot
+be read.  redis-cli exits 0 after an error reply unless given ``-e``: a script that runs
+``kvs`` learns of the failure without it.
 """
 
 from __future__ import annotations
@@ -24,34 +26,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import cast
 
 from .._errors import KvsError, ResponseError
-from .._url import DEFAULT_URL, mask_url
+from .._url import Config, mask_url
+from .commands import run_command
+from .format import Mode, render
+from .options import Options, UsageError, auth_warning, compose_url, parse_options, usage
 
 __all__ = ["main"]
 
 PROG = "kvs"
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 0 <= value <= 512 * 2**20:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 536870912")
-    return value
 
 
 def _url_option(parser: argparse.ArgumentParser, default: str | None) -> None:
@@ -61,63 +46,12 @@ def _url_option(parser: argparse.ArgumentParser, default: str | None) -> None:
              "(default: $KVS_URL, else :memory:)")
 
 
-def _main_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Run a key-value command, open a shell (no COMMAND), "
-                    "'kvs demo' for the examples or 'kvs bench' for a load test.",
-        epilog="COMMAND is get, set, del, exists, keys, expire, ttl, incr, incrby, decr, decrby, "
-               "lpush, rpush, lpop, rpop, lrange, hset, hget, hgetall, sadd, smembers, mget, "
-               "mset, ping (any backend), publish, subscribe, psubscribe, ssubscribe (Redis and "
-               ":memory:), or any other Redis command (sent as is).",
-    )
-    _url_option(parser, None)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("command", nargs="?", metavar="COMMAND",
-                        help="the command to run; none opens the shell")
-    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
-                        help="the command's arguments")
-    return parser
-
-
 def _demo_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"{PROG} demo",
         description="Run the practical examples (session cache, page-view counter and "
                     "ranking, task queue, rate limiter, query cache) and show each step.")
     _url_option(parser, None)
-    return parser
-
-
-BENCH_TESTS = ("get", "set", "incr", "lpush", "lpop", "mget")
-
-
-def _tests(text: str) -> list[str]:
-    names = [name.strip().lower() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in BENCH_TESTS]
-    if unknown or not names:
-        what = f"unknown test {', '.join(unknown)}" if unknown else "no test given"
-        raise argparse.ArgumentTypeError(f"{what}; choose from {','.join(BENCH_TESTS)}")
-    return list(dict.fromkeys(names))
-
-
-def _bench_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} bench",
-        description="A load generator: N client tasks share one trio client.")
-    _url_option(parser, None)
-    parser.add_argument("--clients", type=_positive, default=50, metavar="N",
-                        help="concurrent client tasks (default 50)")
-    parser.add_argument("--requests", type=_positive, default=10_000, metavar="N",
-                        help="commands per test (default 10000)")
-    parser.add_argument("--pipeline", type=_positive, default=1, metavar="N",
-                        help="commands per task and step, sent as one pipeline (default 1)")
-    parser.add_argument("--data-size", type=_size, default=3, metavar="N",
-                        help="bytes per value written (default 3)")
-    parser.add_argument("--tests", type=_tests, default=list(BENCH_TESTS), metavar="LIST",
-                        help=f"comma-separated tests (default {','.join(BENCH_TESTS)})")
     return parser
 
 
@@ -142,31 +76,39 @@ def _error_text(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``kvs`` command with `argv` (default ``sys.argv[1:]``); return the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    parsed = _parse(_main_parser(), args)
-    if isinstance(parsed, int):
-        return parsed
-    url: str = parsed.url or os.environ.get("KVS_URL") or DEFAULT_URL
-    command: str | None = parsed.command
-    rest: list[str] = parsed.args
     try:
-        if command is not None and command.lower() == "demo":
+        options = parse_options(args)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        print(f"Try '{PROG} --help' for more information.", file=sys.stderr)
+        return 2
+    if options.help:
+        print(usage(), end="")
+        return 0
+    if options.version:
+        from .. import __version__
+
+        print(f"{PROG} {__version__}")
+        return 0
+    words = options.words
+    command = words[0].lower() if words else None
+    rest = words[1:]
+    try:
+        url = compose_url(options)
+        if command == "demo":
             sub = _parse(_demo_parser(), rest)
             return sub if isinstance(sub, int) else _demo(sub.url or url)
-        if command is not None and command.lower() == "serve":
+        if command == "serve":
             sub = _parse(_serve_parser(), rest)
             return sub if isinstance(sub, int) else _serve(sub)
-        if command is not None and command.lower() == "bench":
-            sub = _parse(_bench_parser(), rest)
-            return sub if isinstance(sub, int) else _bench(sub.url or url, sub)
-        if command is None:
-            from .shell import run_shell
+        if command == "bench":
+            from .bench import bench_main
 
-            return run_shell(url)
-        if command.lower() in ("subscribe", "psubscribe", "ssubscribe"):
-            from .subscribe import run_subscribe
-
-            return run_subscribe(url, command.lower(), rest)
-        return _one_shot(url, [command, *rest])
+            return bench_main(rest, url)
+        warning = auth_warning(options)
+        if warning is not None:
+            print(warning, file=sys.stderr)
+        return _run(options, url)
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
@@ -180,6 +122,105 @@ def main(argv: Sequence[str] | None = None) -> int:
         if all(isinstance(leaf, KvsError | OSError) for leaf in leaves):
             return _fail(_error_text(leaves[0]))
         raise
+
+
+def _mode(options: Options) -> Mode:
+    if options.output is not None:
+        return cast("Mode", options.output)
+    return "tty" if sys.stdout.isatty() else "raw"
+
+
+def _command_argv(options: Options) -> list[bytes]:
+    """The command to send: the words, the standard input with ``-x``, an EVAL with
+    ``--eval``."""
+    from .commands import to_bytes
+    from .run import eval_args
+
+    argv = [to_bytes(word) for word in options.words]
+    if options.stdin_last_arg:
+        argv.append(sys.stdin.buffer.read())
+    if options.eval_file is not None:
+        with open(options.eval_file, "rb") as file:
+            argv = eval_args(file.read(), argv)
+    return argv
+
+
+def _run(options: Options, url: str) -> int:
+    """Everything but demo, bench and serve: a Redis URL gets a session of its own."""
+    from .._url import parse_url
+
+    config = parse_url(url, decode=False)
+    mode = _mode(options)
+    argv = _command_argv(options)
+    if config.backend == "redis":
+        return _run_redis(options, config, mode, argv)
+    return _run_client(options, url, mode, argv)
+
+
+def _run_redis(options: Options, config: Config, mode: Mode, argv: list[bytes]) -> int:
+    from .run import run_one_shot, run_pipe, run_scan
+    from .session import Session
+    from .shell import run_shell
+
+    protocol = options.protocol or (3 if mode == "json" else 2)  # as redis-cli
+    session = Session(config, protocol=protocol)
+    if not argv and not options.pipe and not options.scan:
+        return run_shell(config.display, mode, session)
+    try:
+        session.connect()
+        if options.pipe:
+            return run_pipe(session, sys.stdin.buffer, timeout=options.pipe_timeout)
+        if options.scan:
+            return run_scan(session, options.pattern, mode, count=options.count,
+                            interval=options.interval)
+        return run_one_shot(session, argv, mode, repeat=options.repeat,
+                            interval=options.interval, error_exit=options.error_exit)
+    finally:
+        session.close()
+
+
+def _run_client(options: Options, url: str, mode: Mode, argv: list[bytes]) -> int:
+    """The other backends, on the blocking client (the mapped commands work on all)."""
+    import time
+
+    from .. import sync
+    from .._errors import UnsupportedOperation
+    from .run import write
+    from .shell import run_shell
+
+    if options.pipe:
+        raise UnsupportedOperation("--pipe needs a Redis server (a redis:// URL)")
+    if not argv and not options.scan:
+        return run_shell(url, mode)
+    name = argv[0].lower() if argv else b""
+    if name in (b"subscribe", b"psubscribe", b"ssubscribe"):
+        from .subscribe import run_subscribe
+
+        return run_subscribe(url, name.decode(), [a.decode("utf-8", "surrogateescape")
+                                                  for a in argv[1:]], mode=mode)
+    with sync.connect(url, decode=False) as db:
+        if options.scan:
+            keys = db.scan_iter(match=options.pattern.encode("utf-8", "surrogateescape"),
+                                count=options.count)
+            for key in keys:
+                write(render(key, "tty" if mode == "tty" else "raw"))
+            return 0
+        status = 0
+        done = 0
+        while options.repeat < 0 or done < options.repeat:
+            try:
+                write(render(run_command(db, argv), mode))
+                status = 0
+            except ResponseError as exc:
+                if options.error_exit:
+                    print(str(exc), file=sys.stderr)
+                    return 1
+                write(render(exc, mode))
+                status = 1
+            done += 1
+            if options.interval and (options.repeat < 0 or done < options.repeat):
+                time.sleep(options.interval)
+    return status
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
@@ -198,40 +239,12 @@ def _silence_stdout() -> None:
         pass  # stdout is not a real file (tests capture it): nothing to do
 
 
-def _one_shot(url: str, words: list[str], out: TextIO | None = None) -> int:
-    from .. import sync
-    from .commands import run_command
-    from .format import format_reply
-
-    stream = sys.stdout if out is None else out
-    with sync.connect(url, decode=False) as db:
-        try:
-            reply = run_command(db, words)
-        except ResponseError as exc:
-            print(f"(error) {exc}", file=stream)
-            return 1
-    print(format_reply(reply), file=stream)
-    return 0
-
-
 def _demo(url: str) -> int:
     import trio
 
     from ..examples import run_demo
 
     status: int = trio.run(run_demo, url)
-    return status
-
-
-def _bench(url: str, options: argparse.Namespace) -> int:
-    import trio
-
-    from .bench import BenchOptions, run_bench
-
-    settings = BenchOptions(
-        url=url, clients=options.clients, requests=options.requests,
-        pipeline=options.pipeline, data_size=options.data_size, tests=tuple(options.tests))
-    status: int = trio.run(run_bench, settings)
     return status
 
 

@@ -6,7 +6,11 @@ quit)``, one confirmation per name (``1) "subscribe"`` / ``2) "news"`` / ``3) (i
 then each message (``1) "message"`` / ``2) "news"`` / ``3) "hello"``; a pattern's message
 has the pattern before the channel).  When the connection was lost and reopened a line on
 stderr says that messages may be missing (the client's gap marker).  It runs on the blocking
-client, so it never imports trio; Ctrl-C ends it with status 130.
+client's subscriber, so it never imports trio; Ctrl-C ends it with status 130.  Raw output
+(`kvs.cli.format.render`) leaves out the first line, as redis-cli does.
+
+This is the path of the backends other than Redis (``:memory:``, ``memory://NAME``); on a
+Redis URL a subscription runs on the command's own connection (`kvs.cli.session`).
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .format import format_reply
+from resp import ReplyError
+
+from .format import Mode, render
 
 __all__ = ["run_subscribe"]
 
 
-def run_subscribe(url: str, command: str, names: list[str], out: TextIO | None = None) -> int:
+def run_subscribe(url: str, command: str, names: list[str], out: TextIO | None = None,
+                  mode: Mode = "tty") -> int:
     """Subscribe as `command` (``subscribe``, ``psubscribe`` or ``ssubscribe``) and print
     messages for ever.
 
@@ -34,15 +41,17 @@ def run_subscribe(url: str, command: str, names: list[str], out: TextIO | None =
 
     stream = sys.stdout if out is None else out
     if not names:  # as redis-cli shows Redis's refusal
-        print(f"(error) ERR wrong number of arguments for '{command}' command", file=stream)
+        error = ReplyError(f"ERR wrong number of arguments for '{command}' command")
+        stream.write(_text(render(error, mode)))
         return 1
     words = [to_bytes(name) for name in names]
     with sync.connect(url, decode=False) as db, getattr(db, command)(*words) as sub:
-        print("Reading messages... (press Ctrl-C to quit)", file=stream)
+        if mode != "raw":
+            print("Reading messages... (press Ctrl-C to quit)", file=stream)
         seen: dict[bytes, None] = {}
         for word in words:
             seen[word] = None
-            print(format_reply([command.encode(), word, len(seen)]), file=stream)
+            stream.write(_text(render([command.encode(), word, len(seen)], mode)))
         stream.flush()
         for message in sub:
             if message.kind == "gap":
@@ -52,6 +61,10 @@ def run_subscribe(url: str, command: str, names: list[str], out: TextIO | None =
             reply = [message.kind.encode(), message.channel, message.data]
             if message.pattern is not None:
                 reply.insert(1, message.pattern)
-            print(format_reply(reply), file=stream)
+            stream.write(_text(render(reply, mode)))
             stream.flush()
     return 0
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")

@@ -12,8 +12,9 @@ with what it returned (through `show`), and returns a small summary dict:
 
 They use only the operations every backend shares, except the queue, which needs lists: on
 Memcached it raises `kvs.UnsupportedOperation` and the demo says it is skipped.  Every key
-starts with ``kvs-demo:`` and each example deletes its keys first, so reruns on a shared
-server start clean.
+starts with ``kvs-demo:``; each example deletes its keys first, and `run_demo` removes every
+key the examples used when it ends (even after a failure), so a shared server is left as it
+was.
 
 Example:
     >>> import trio, kvs
@@ -28,7 +29,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -76,14 +77,51 @@ async def run_demo(url: str) -> int:
         kvs.InvalidURL: `url` is not valid.
         kvs.KvsError: the backend could not be opened, or failed during an example.
     """
+    import trio
+
     import kvs
 
     async with kvs.connect(url) as db:
         print(f"kvs demo on {db.url}", flush=True)
-        for number, (title, example) in enumerate(examples(), 1):
-            print(f"\n== {number}. {title} ==", flush=True)
-            await _run_one(example, db)
+        recorder = _KeyRecorder(db)
+        try:
+            for number, (title, example) in enumerate(examples(), 1):
+                print(f"\n== {number}. {title} ==", flush=True)
+                await _run_one(example, cast("Client[str]", recorder))
+        finally:  # leave the server as it was, even when an example failed
+            with trio.CancelScope(shield=True), trio.move_on_after(5):
+                keys = sorted(recorder.keys)
+                removed = await db.delete(*keys) if keys else 0
+                print(f"\nremoved the {removed} keys the demo left (of {len(keys)} it used)",
+                      flush=True)
     return 0
+
+
+class _KeyRecorder:
+    """A client that notes every ``kvs-demo:`` key it is given, so the demo can remove them."""
+
+    def __init__(self, db: Client[str]) -> None:
+        self._db = db
+        self.keys: set[str] = set()
+
+    def _note(self, value: object) -> None:
+        if isinstance(value, str) and value.startswith(PREFIX):
+            self.keys.add(value)
+        elif isinstance(value, list | tuple | set | frozenset | dict):
+            for item in value:
+                self._note(item)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._db, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for arg in args:
+                self._note(arg)
+            return attr(*args, **kwargs)
+
+        return call
 
 
 async def _run_one(example: Example, db: Client[str]) -> None:
