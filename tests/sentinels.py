@@ -1,0 +1,209 @@
+"""A real Sentinel set for the tests: a master, a replica and three Sentinels.
+
+Every process is a ``redis-server`` on a free loopback port in a folder of its own (a
+Sentinel is ``redis-server sentinel.conf --sentinel``; its configuration file is written
+there first, and Sentinel rewrites it as it learns).  `SentinelSet.start` returns once every
+Sentinel knows the replica and the two other Sentinels, so that a failover can be agreed at
+once; `stop` ends them all.  Failover timings are short (down after 1 s).
+
+    with SentinelSet() as cluster:
+        url = cluster.url()                 # redis+sentinel://127.0.0.1:P1,...:P3/svc
+        cluster.failover()                  # SENTINEL FAILOVER, then wait for the switch
+"""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+from typing import Any, Self
+
+from tests.servers import LOOPBACK, RedisReplyError, RedisServer, ServerError, stop_all
+
+SERVICE = "svc"
+
+
+class SentinelServer(RedisServer):
+    """``redis-server sentinel.conf --sentinel`` watching one master."""
+
+    name = "sentinel"
+
+    def __init__(self, master_port: int, *, down_after_ms: int = 1000,
+                 failover_timeout_ms: int = 5000, service: str = SERVICE) -> None:
+        super().__init__()
+        self.master_port = master_port
+        self.down_after_ms = down_after_ms
+        self.failover_timeout_ms = failover_timeout_ms
+        self.service = service
+
+    def _argv(self) -> list[str]:
+        from tests.servers import _find_binary
+
+        conf = self.dir / "sentinel.conf"
+        conf.write_text("\n".join([
+            f"port {self.port}",
+            f"bind {self.host}",
+            f"dir {self.dir}",
+            "daemonize no",
+            'logfile ""',
+            f"sentinel monitor {self.service} {LOOPBACK} {self.master_port} 2",
+            f"sentinel down-after-milliseconds {self.service} {self.down_after_ms}",
+            f"sentinel failover-timeout {self.service} {self.failover_timeout_ms}",
+            f"sentinel parallel-syncs {self.service} 1",
+            "",
+        ]))
+        return [_find_binary("redis-server", "REDIS_SERVER"), str(conf), "--sentinel"]
+
+
+class SentinelSet:
+    """A master, `replicas` replicas and `sentinels` Sentinels, started and stopped together."""
+
+    def __init__(self, *, replicas: int = 1, sentinels: int = 3, down_after_ms: int = 1000,
+                 password: str | None = None) -> None:
+        self._replica_count = replicas
+        self._sentinel_count = sentinels
+        self._down_after_ms = down_after_ms
+        self._password = password
+        self.master: RedisServer | None = None
+        self.replicas: list[RedisServer] = []
+        self.sentinels: list[SentinelServer] = []
+
+    @property
+    def nodes(self) -> list[RedisServer]:
+        return [node for node in [self.master, *self.replicas] if node is not None]
+
+    def start(self) -> Self:
+        try:
+            auth: list[str] = []
+            if self._password is not None:
+                auth = ["--masterauth", self._password]
+            self.master = RedisServer(password=self._password, args=auth).start()
+            for _ in range(self._replica_count):
+                args = ["--replicaof", LOOPBACK, str(self.master.port), *auth]
+                self.replicas.append(RedisServer(password=self._password, args=args).start())
+            self._wait(self._replicas_synced, "the replicas to sync")
+            for _ in range(self._sentinel_count):
+                sentinel = SentinelServer(self.master.port, down_after_ms=self._down_after_ms)
+                self.sentinels.append(sentinel.start())
+                if self._password is not None:
+                    sentinel.command("SENTINEL", "SET", SERVICE, "auth-pass", self._password)
+            self._wait(self._sentinels_ready, "the Sentinels to know each other")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        stop_all([*self.sentinels, *self.nodes])
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+        for server in [*self.sentinels, *self.nodes]:
+            server.close()
+
+    # -- addresses --------------------------------------------------------------------------
+
+    def url(self, *, query: str = "", sentinels: list[SentinelServer] | None = None,
+            service: str = SERVICE, db: int | None = None) -> str:
+        hosts = ",".join(s.address for s in (sentinels or self.sentinels))
+        auth = f":{self._password}@" if self._password is not None else ""
+        path = f"/{service}" + (f"/{db}" if db is not None else "")
+        return f"redis+sentinel://{auth}{hosts}{path}{'?' + query if query else ''}"
+
+    def master_port(self) -> int:
+        """The master's port as the first running Sentinel reports it."""
+        for sentinel in self.sentinels:
+            if sentinel.running:
+                reply = sentinel.command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)
+                return int(reply[1])
+        raise ServerError("no Sentinel runs")
+
+    def node(self, port: int) -> RedisServer:
+        for node in self.nodes:
+            if node.port == port:
+                return node
+        raise ServerError(f"no node on port {port}")
+
+    # -- failovers --------------------------------------------------------------------------
+
+    def failover(self, timeout: float = 30.0) -> int:
+        """``SENTINEL FAILOVER`` and wait until every running Sentinel reports a new master
+        that answers as one; return its port."""
+        old = self.master_port()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sentinels[0].command("SENTINEL", "FAILOVER", SERVICE)
+                break
+            except RedisReplyError as exc:  # e.g. NOGOODSLAVE while the replica syncs
+                if time.monotonic() > deadline:
+                    raise ServerError(f"SENTINEL FAILOVER refused: {exc}") from exc
+                time.sleep(0.2)
+        return self.wait_for_new_master(old, timeout)
+
+    def kill_master(self, timeout: float = 30.0) -> int:
+        """Kill the master's process (as a crash would) and wait for the Sentinels to promote
+        the replica; return the new master's port."""
+        old = self.master_port()
+        self.node(old).kill()
+        return self.wait_for_new_master(old, timeout)
+
+    def wait_for_new_master(self, old: int, timeout: float = 30.0) -> int:
+        found: list[int] = []
+
+        def switched() -> bool:
+            ports = {self._reported(s) for s in self.sentinels if s.running}
+            if len(ports) != 1 or old in ports:
+                return False
+            port = ports.pop()
+            role = self.node(port).command("ROLE")
+            if role[0] != b"master":
+                return False
+            found.append(port)
+            return True
+
+        self._wait(switched, "a new master", timeout)
+        return found[-1]
+
+    def _reported(self, sentinel: SentinelServer) -> int:
+        reply = sentinel.command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)
+        return int(reply[1])
+
+    # -- readiness --------------------------------------------------------------------------
+
+    def _replicas_synced(self) -> bool:
+        return all(_info(r, "replication").get("master_link_status") == "up"
+                   for r in self.replicas)
+
+    def _sentinels_ready(self) -> bool:
+        for sentinel in self.sentinels:
+            master = _pairs(sentinel.command("SENTINEL", "MASTER", SERVICE))
+            if int(master.get("num-other-sentinels", 0)) != len(self.sentinels) - 1:
+                return False
+            if int(master.get("num-slaves", 0)) != len(self.replicas):
+                return False
+        return True
+
+    def _wait(self, ready: Any, what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if ready():
+                    return
+            except (OSError, RedisReplyError):
+                pass
+            if time.monotonic() > deadline:
+                raise ServerError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+
+def _pairs(reply: list[Any]) -> dict[str, str]:
+    return {reply[i].decode(): reply[i + 1].decode() for i in range(0, len(reply) - 1, 2)}
+
+
+def _info(server: RedisServer, section: str) -> dict[str, str]:
+    text = server.command("INFO", section).decode()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
