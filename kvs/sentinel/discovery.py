@@ -24,13 +24,14 @@ from typing import Any
 
 from resp import ReplyError
 
-from .._errors import KvsError
+from .._errors import ConnectionError, KvsError
 from .._url import Config
 
 __all__ = [
-    "MASTER_CHANNEL", "READS", "Address", "Sentinels", "UnknownService", "data_config",
-    "is_read", "master_address", "pick_replica", "pipeline_refused", "refused",
-    "replica_addresses", "role_of", "sentinel_config", "switched_to", "transaction_refused",
+    "MASTER_CHANNEL", "READS", "Address", "NoReplica", "Round", "Sentinels", "UnknownService",
+    "data_config", "is_read", "known_replicas", "master_address", "pause", "pick_replica",
+    "pipeline_refused", "refused", "replica_addresses", "role_of", "sentinel_config",
+    "switched_to", "transaction_refused",
 ]
 
 Address = tuple[str, int]
@@ -66,6 +67,43 @@ def is_read(argv: Sequence[bytes]) -> bool:
 
 class UnknownService(KvsError):
     """No Sentinel knows the service named in the URL."""
+
+
+class NoReplica(KvsError):
+    """The Sentinels know no healthy replica (``read_from``)."""
+
+
+def pause(attempt: int) -> float:
+    """Seconds to wait before asking the Sentinels again after `attempt` failures."""
+    return min(0.05 * 2.0 ** attempt, 0.5)
+
+
+class Round:
+    """One pass over the Sentinels: what went wrong with each, and the verdict when none
+    named the service."""
+
+    def __init__(self, service: str, name: str) -> None:
+        self._service = service
+        self._name = name
+        self._errors: list[str] = []
+        self._unknown = False
+
+    def failed(self, address: Address, error: Exception) -> None:
+        text = str(error)
+        self._errors.append(text if f"{address[0]}:{address[1]}" in text
+                            else f"{address[0]}:{address[1]}: {text}")
+
+    def unknown(self) -> None:
+        self._unknown = True
+
+    def verdict(self) -> KvsError:
+        """`UnknownService` when a Sentinel answered that it does not know the service,
+        else `kvs.ConnectionError`: none answered."""
+        if self._unknown:
+            return UnknownService(f"no Sentinel of {self._name} knows a service named "
+                                  f"{self._service!r}")
+        return ConnectionError(f"no Sentinel of {self._name} answered: "
+                               f"{'; '.join(self._errors)}")
 
 
 class Sentinels:
@@ -132,6 +170,13 @@ def _fields(entry: Any) -> dict[str, str]:
 
 
 _UNHEALTHY = {"s_down", "o_down", "disconnected"}
+
+
+def known_replicas(reply: Any) -> list[Address] | None:
+    """`replica_addresses`, or None when the Sentinel does not know the service."""
+    if type(reply) is ReplyError and "no such master" in reply.message.lower():
+        return None
+    return replica_addresses(reply)
 
 
 def replica_addresses(reply: Any) -> list[Address]:

@@ -37,7 +37,7 @@ from typing import Any
 
 import trio
 
-from resp import NEED_DATA, Parser, ReplyError, encode_command
+from resp import NEED_DATA, Parser, encode_command
 
 from .._errors import ConnectionError, KvsError, TimeoutError
 from .._url import Config
@@ -49,15 +49,18 @@ from ..redis.driver import RedisBackend, _roundtrip
 from .discovery import (
     MASTER_CHANNEL,
     Address,
+    NoReplica,
+    Round,
     Sentinels,
     UnknownService,
     data_config,
     is_read,
+    known_replicas,
     master_address,
+    pause,
     pick_replica,
     pipeline_refused,
     refused,
-    replica_addresses,
     role_of,
     sentinel_config,
     switched_to,
@@ -71,10 +74,6 @@ _ROLE = encode_command("ROLE")
 _WATCH_RETRY = 1.0  # seconds between rounds of the Sentinels when none could be subscribed to
 
 Role = str  # "master" or "slave", as ROLE names them
-
-
-def _pause(attempt: int) -> float:
-    return min(0.05 * 2.0 ** attempt, 0.5)
 
 
 class SentinelBackend(RedisBackend):
@@ -174,7 +173,7 @@ class SentinelBackend(RedisBackend):
         attempt = 0
         while refused(replies) and trio.current_time() < give_up:
             await self._demoted(node)
-            await trio.sleep(_pause(attempt))
+            await trio.sleep(pause(attempt))
             attempt += 1
             node = self._master
             replies = await again()
@@ -256,7 +255,7 @@ class SentinelBackend(RedisBackend):
                     f"{self._service!r} (a failover in progress?)")
             except UnknownService:
                 raise
-            except _NoReplica as exc:
+            except NoReplica as exc:
                 raise ConnectionError(str(exc)) from None
             except (ConnectionError, TimeoutError) as exc:
                 error = exc
@@ -266,7 +265,7 @@ class SentinelBackend(RedisBackend):
             if now >= give_up:
                 raise ConnectionError(f"no {role} of {self._service!r} reachable through "
                                       f"{self.name} within {limit}s: {error}") from error
-            await trio.sleep(min(_pause(attempt), give_up - now))
+            await trio.sleep(min(pause(attempt), give_up - now))
             attempt += 1
 
     async def _role(self, transport: Transport, parser: Parser, address: Address) -> str:
@@ -282,37 +281,30 @@ class SentinelBackend(RedisBackend):
                     ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service), master_address)
             return self._master
         replicas = await self._ask_sentinels(("SENTINEL", "REPLICAS", self._service),
-                                             _known_replicas)
+                                             known_replicas)
         replica = pick_replica(replicas)
         if replica is None:
-            raise _NoReplica(f"the Sentinels know no healthy replica of {self._service!r}")
+            raise NoReplica(f"the Sentinels know no healthy replica of {self._service!r}")
         return replica
 
     async def _ask_sentinels(self, argv: tuple[str, ...], read: Callable[[Any], Any]) -> Any:
         """Ask the Sentinels in order; the first that answers (not null) wins and is asked
         first next time."""
-        errors: list[str] = []
-        unknown = False
+        round = Round(self._service, self.name)
         for address in self._sentinels.in_order():
             try:
                 answer = read(await self._ask(address, argv))
-            except (ConnectionError, TimeoutError) as exc:
-                errors.append(str(exc))
-                continue
             except UnknownService:
                 raise
-            except KvsError as exc:
-                errors.append(f"{address[0]}:{address[1]}: {exc}")
+            except KvsError as exc:  # down, refused (NOAUTH, ...), or an odd answer
+                round.failed(address, exc)
                 continue
             if answer is None:
-                unknown = True
+                round.unknown()
                 continue
             self._sentinels.promote(address)
             return answer
-        if unknown:
-            raise UnknownService(f"no Sentinel of {self.name} knows a service named "
-                                 f"{self._service!r}")
-        raise ConnectionError(f"no Sentinel of {self.name} answered: {'; '.join(errors)}")
+        raise round.verdict()
 
     async def _ask(self, address: Address, argv: tuple[str, ...]) -> Any:
         config = sentinel_config(self._config, address)
@@ -376,15 +368,3 @@ class SentinelBackend(RedisBackend):
         finally:
             with trio.CancelScope(shield=True):
                 await transport.aclose()
-
-
-class _NoReplica(KvsError):
-    pass
-
-
-def _known_replicas(reply: Any) -> list[Address] | None:
-    if type(reply) is ReplyError and "no such master" in reply.message.lower():
-        return None
-    return replica_addresses(reply)
-
-

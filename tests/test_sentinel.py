@@ -1,0 +1,391 @@
+"""``redis+sentinel://``: URLs, discovery, failover and replicas, on real servers.
+
+A module-wide Sentinel set (a master, a replica, three Sentinels) serves the tests that do
+not change it; every failover test starts a set of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import trio
+
+import kvs
+import kvs.sync
+from kvs._url import parse_url
+from kvs.sentinel.discovery import (
+    Sentinels,
+    known_replicas,
+    pipeline_refused,
+    replica_addresses,
+    role_of,
+    switched_to,
+    transaction_refused,
+)
+from resp import ReplyError
+from tests.sentinels import SentinelSet
+from tests.servers import free_port
+
+
+@pytest.fixture(scope="module")
+def sentinels() -> Iterator[SentinelSet]:
+    with SentinelSet() as cluster:
+        yield cluster
+
+
+def _dead_address() -> str:
+    return f"127.0.0.1:{free_port()}"
+
+
+# -- URLs ----------------------------------------------------------------------------------
+
+
+def test_url_parts() -> None:
+    config = parse_url("redis+sentinel://u:pw@a:1,b,[::1]:5/svc/3?timeout=2")
+    assert config.backend == "sentinel"
+    assert config.servers == (("a", 1), ("b", 26379), ("::1", 5))
+    assert config.name == "svc"
+    assert config.db == 3
+    assert (config.username, config.password) == ("u", "pw")
+    assert config.timeout == 2.0
+    assert config.read_from == "primary"
+    assert "pw" not in repr(config) and "pw" not in config.display
+
+
+def test_url_options() -> None:
+    config = parse_url("redis+sentinel://h/svc?read_from=replica&sentinel_password=top",
+                       sentinel_username="watcher")
+    assert config.read_from == "replica"
+    assert (config.sentinel_username, config.sentinel_password) == ("watcher", "top")
+    assert "top" not in config.display
+    assert parse_url("redis+sentinel://h/svc", read_from="prefer_replica").read_from == \
+        "prefer_replica"
+
+
+@pytest.mark.parametrize("url", [
+    "redis+sentinel://h",  # no service
+    "redis+sentinel://h/",
+    "redis+sentinel://h/svc/x",  # a database that is not a number
+    "redis+sentinel://h/svc/1/2",
+    "redis+sentinel://h:99999/svc",
+    "rediss+sentinel://h/svc",  # TLS to Sentinels is not supported
+])
+def test_bad_urls(url: str) -> None:
+    with pytest.raises(kvs.InvalidURL):
+        kvs.connect(url)
+
+
+def test_bad_options() -> None:
+    with pytest.raises(ValueError, match="read_from"):
+        kvs.connect("redis+sentinel://h/svc?read_from=nearest")
+    with pytest.raises(kvs.InvalidURL, match="read_from"):
+        kvs.connect("redis://h?read_from=replica")
+    with pytest.raises(kvs.InvalidURL, match="sentinel_password") as info:
+        kvs.connect("redis://h?sentinel_password=s3cret")
+    assert "s3cret" not in str(info.value)
+
+
+# -- discovery, with no I/O ----------------------------------------------------------------
+
+
+def test_sentinel_order_promotes_the_one_that_answered() -> None:
+    order = Sentinels([("a", 1), ("b", 2), ("c", 3)])
+    order.promote(("c", 3))
+    assert order.in_order() == [("c", 3), ("a", 1), ("b", 2)]
+    order.promote(("x", 9))  # unknown: nothing moves
+    assert order.in_order() == [("c", 3), ("a", 1), ("b", 2)]
+
+
+def test_switch_master_messages() -> None:
+    data = b"svc 127.0.0.1 1 127.0.0.1 2"
+    assert switched_to([b"message", b"+switch-master", data], "svc") == ("127.0.0.1", 2)
+    assert switched_to([b"message", b"+switch-master", data], "other") is None
+    assert switched_to([b"subscribe", b"+switch-master", 1], "svc") is None
+    assert switched_to([b"message", b"+sdown", data], "svc") is None
+
+
+def test_replicas_read_from_the_sentinel_reply() -> None:
+    healthy = [b"name", b"127.0.0.1:7", b"ip", b"127.0.0.1", b"port", b"7", b"flags", b"slave",
+               b"master-link-status", b"ok"]
+    down = [b"ip", b"127.0.0.1", b"port", b"8", b"flags", b"slave,s_down"]
+    unlinked = {b"ip": b"127.0.0.1", b"port": b"9", b"flags": b"slave",
+                b"master-link-status": b"err"}
+    assert replica_addresses([healthy, down, unlinked]) == [("127.0.0.1", 7)]
+    assert known_replicas(ReplyError("ERR No such master with that name")) is None
+    assert role_of([b"slave", b"127.0.0.1", 1, b"connected", 0]) == "slave"
+
+
+def test_readonly_refusals() -> None:
+    readonly = ReplyError("READONLY You can't write against a read only replica.")
+    incr, get = (b"INCR", b"n"), (b"GET", b"k")
+    assert pipeline_refused([incr, get], [readonly, b"v"])
+    assert not pipeline_refused([incr, get], [1, b"v"])
+    # A write that ran (before the node was demoted) makes the pipeline unsafe to resend.
+    assert not pipeline_refused([incr, incr], [1, readonly])
+    assert transaction_refused(["OK", readonly, ReplyError("EXECABORT Transaction discarded")])
+    assert not transaction_refused(["OK", "QUEUED", [1]])
+
+
+# -- a working service ---------------------------------------------------------------------
+
+
+async def test_commands_through_sentinel(sentinels: SentinelSet) -> None:
+    async with kvs.connect(sentinels.url()) as db:
+        assert await db.set("s:k", "v") is True
+        assert await db.get("s:k") == "v"
+        assert await db.incr("s:n") == 1
+        assert role_of(await db.execute("ROLE")) == "master"
+        pipe = db.pipeline()
+        pipe.set("s:a", 1).incr("s:a").get("s:a")
+        assert await pipe.execute() == [True, 2, "2"]
+        tx = db.transaction()
+        tx.incr("s:t").incr("s:t")
+        assert await tx.execute() == [1, 2]
+        await db.rpush("s:q", "job")
+        assert await db.execute("BLPOP", "s:q", 1) == ["s:q", "job"]  # its own connection
+        async with db.subscribe("s:news") as sub:
+            assert await db.publish("s:news", "hi") == 1
+            message = await sub.get(timeout=5)
+            assert message is not None and message.data == "hi"
+        await db.delete("s:k", "s:n", "s:a", "s:t")
+    master = sentinels.node(sentinels.master_port())
+    assert master.command("GET", "s:q") is None
+
+
+def test_commands_through_sentinel_sync(sentinels: SentinelSet) -> None:
+    with kvs.sync.connect(sentinels.url()) as db:
+        assert db.set("s:k", "v") is True
+        assert db.get("s:k") == "v"
+        assert db.incr("s:sync") == 1
+        assert role_of(db.execute("ROLE")) == "master"
+        pipe = db.pipeline()
+        pipe.set("s:a", 1).incr("s:a").get("s:a")
+        assert pipe.execute() == [True, 2, "2"]
+        with db.subscribe("s:news") as sub:
+            assert db.publish("s:news", "hi") == 1
+            message = sub.get(timeout=5)
+            assert message is not None and message.data == "hi"
+        db.delete("s:k", "s:sync", "s:a")
+
+
+def test_database_and_password_of_the_url() -> None:
+    with SentinelSet(password="pw", sentinels=1) as cluster:
+        async def write() -> None:
+            async with kvs.connect(cluster.url(db=2)) as db:
+                await db.set("k", "in db 2")
+
+        trio.run(write)
+        assert cluster.master is not None
+        replies = cluster.master.commands(["SELECT", 2], ["GET", "k"])
+        assert replies[1] == b"in db 2"
+        with kvs.sync.connect(cluster.url(db=2)) as sdb:
+            assert sdb.get("k") == "in db 2"
+
+
+async def _open_and_close(url: str) -> None:
+    async with kvs.connect(url):
+        pass
+
+
+def test_unknown_service_names_it(sentinels: SentinelSet) -> None:
+    url = sentinels.url(service="no-such-service")
+    with pytest.raises(kvs.KvsError, match="no-such-service") as info:
+        trio.run(_open_and_close, url)
+    assert not isinstance(info.value, kvs.InvalidURL | kvs.ConnectionError)
+    with pytest.raises(kvs.KvsError, match="no-such-service") as sync_info:
+        with kvs.sync.connect(url):
+            pass
+    assert not isinstance(sync_info.value, kvs.InvalidURL | kvs.ConnectionError)
+
+
+async def test_one_sentinel_left(sentinels: SentinelSet) -> None:
+    """Every Sentinel down but the last: it answers, and is asked first from then on."""
+    live = sentinels.sentinels[2].address
+    url = f"redis+sentinel://{_dead_address()},{_dead_address()},{live}/svc"
+    async with kvs.connect(url) as db:
+        assert await db.ping() is True
+        backend: Any = db._backend  # the order is what this test checks
+        first = backend._sentinels.in_order()[0]
+        assert f"{first[0]}:{first[1]}" == live
+
+
+def test_one_sentinel_left_sync(sentinels: SentinelSet) -> None:
+    live = sentinels.sentinels[2].address
+    url = f"redis+sentinel://{_dead_address()},{live},{_dead_address()}/svc"
+    with kvs.sync.connect(url) as db:
+        assert db.ping() is True
+        backend: Any = db._backend
+        first = backend._sentinels.in_order()[0]
+        assert f"{first[0]}:{first[1]}" == live
+
+
+def test_no_sentinel_answers() -> None:
+    url = f"redis+sentinel://{_dead_address()},{_dead_address()}/svc?connect_timeout=0.5"
+    with pytest.raises(kvs.ConnectionError, match="no Sentinel"):
+        trio.run(_open_and_close, url)
+    with pytest.raises(kvs.ConnectionError, match="no Sentinel"):
+        with kvs.sync.connect(url):
+            pass
+
+
+# -- replicas ------------------------------------------------------------------------------
+
+
+async def test_reads_from_the_replica(sentinels: SentinelSet) -> None:
+    async with kvs.connect(sentinels.url(query="read_from=replica")) as db:
+        await db.set("r:k", "written to the master")  # a write: to the master
+        assert role_of(await db.execute("ROLE")) == "slave"  # a read: to the replica
+        assert await db.execute("WAIT", 1, 5000) == 1
+        assert await db.get("r:k") == "written to the master"
+        info = await db.execute("INFO", "replication")
+        assert "role:slave" in (info.decode() if isinstance(info, bytes) else info)
+        assert await db.incr("r:n") == 1  # writes still go to the master
+        await db.delete("r:k", "r:n")
+
+
+def test_reads_from_the_replica_sync(sentinels: SentinelSet) -> None:
+    with kvs.sync.connect(sentinels.url(query="read_from=replica")) as db:
+        db.set("r:s", "v")
+        assert role_of(db.execute("ROLE")) == "slave"
+        assert db.execute("WAIT", 1, 5000) == 1
+        assert db.get("r:s") == "v"
+        db.delete("r:s")
+
+
+def test_prefer_replica_falls_back_to_the_master() -> None:
+    with SentinelSet(replicas=0, sentinels=1) as cluster:
+        url = cluster.url(query="read_from=prefer_replica")
+
+        async def roles() -> None:
+            async with kvs.connect(url) as db:
+                assert role_of(await db.execute("ROLE")) == "master"
+            with pytest.raises(kvs.ConnectionError, match="replica"):
+                async with kvs.connect(cluster.url(query="read_from=replica")) as db:
+                    await db.get("k")
+
+        trio.run(roles)
+        with kvs.sync.connect(url) as sdb:
+            assert role_of(sdb.execute("ROLE")) == "master"
+        with pytest.raises(kvs.ConnectionError, match="replica"), \
+                kvs.sync.connect(cluster.url(query="read_from=replica")) as sdb:
+            sdb.get("k")
+
+
+# -- failover ------------------------------------------------------------------------------
+
+
+class Tally:
+    """What an INCR loop saw: successes, and failures whose INCR may have run."""
+
+    def __init__(self) -> None:
+        self.ok = 0
+        self.ambiguous = 0
+        self.last = 0
+
+    def check(self, final: int) -> None:
+        assert self.ok > 0
+        assert self.ok <= final <= self.ok + self.ambiguous, (final, self.ok, self.ambiguous)
+
+
+async def _incr_loop(db: Any, tally: Tally, stop: trio.Event) -> None:
+    while not stop.is_set():
+        try:
+            value = await db.incr("counter")
+        except kvs.ConnectionError:
+            tally.ambiguous += 1
+            continue
+        assert value > tally.last  # never a lost or repeated increment seen out of order
+        tally.last = value
+        tally.ok += 1
+        await trio.sleep(0.002)
+
+
+async def _trio_failover(how: str) -> None:
+    with SentinelSet() as cluster:
+        old = cluster.master_port()
+        async with kvs.connect(cluster.url(query="timeout=5&connect_timeout=20")) as db:
+            tally = Tally()
+            stop = trio.Event()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_incr_loop, db, tally, stop)
+                await trio.sleep(0.2)
+                change = cluster.failover if how == "failover" else cluster.kill_master
+                new = await trio.to_thread.run_sync(change)
+                await trio.sleep(0.5)
+                stop.set()
+            assert new != old
+            # The same client, on the new master.
+            assert await db.set("after", "yes") is True
+            assert await db.get("after") == "yes"
+            assert role_of(await db.execute("ROLE")) == "master"
+            final = int(await db.get("counter"))
+            tally.check(final)
+            backend: Any = db._backend  # noqa: SLF001
+            assert backend.master == ("127.0.0.1", new)
+        assert int(cluster.node(new).command("GET", "counter")) == final
+
+
+@pytest.mark.slow
+async def test_failover_sentinel_command() -> None:
+    await _trio_failover("failover")
+
+
+@pytest.mark.slow
+async def test_failover_master_killed() -> None:
+    await _trio_failover("kill")
+
+
+def _sync_failover(how: str) -> None:
+    with SentinelSet() as cluster:
+        old = cluster.master_port()
+        with kvs.sync.connect(cluster.url(query="timeout=5&connect_timeout=20")) as db:
+            tally = Tally()
+            stop = threading.Event()
+            errors: list[BaseException] = []
+
+            def loop() -> None:
+                try:
+                    while not stop.is_set():
+                        try:
+                            value = db.incr("counter")
+                        except kvs.ConnectionError:
+                            tally.ambiguous += 1
+                            continue
+                        assert value > tally.last
+                        tally.last = value
+                        tally.ok += 1
+                        time.sleep(0.002)
+                except BaseException as exc:  # reported below
+                    errors.append(exc)
+
+            worker = threading.Thread(target=loop)
+            worker.start()
+            try:
+                time.sleep(0.2)
+                new = cluster.failover() if how == "failover" else cluster.kill_master()
+                time.sleep(0.5)
+            finally:
+                stop.set()
+                worker.join(30)
+            assert not errors, errors
+            assert new != old
+            assert db.set("after", "yes") is True
+            assert db.get("after") == "yes"
+            assert role_of(db.execute("ROLE")) == "master"
+            final = int(db.get("counter"))
+            tally.check(final)
+        assert int(cluster.node(new).command("GET", "counter")) == final
+
+
+@pytest.mark.slow
+def test_failover_sentinel_command_sync() -> None:
+    _sync_failover("failover")
+
+
+@pytest.mark.slow
+def test_failover_master_killed_sync() -> None:
+    _sync_failover("kill")
