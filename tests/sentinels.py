@@ -76,7 +76,13 @@ class SentinelSet:
             auth: list[str] = []
             if self._password is not None:
                 auth = ["--masterauth", self._password]
-            self.master = RedisServer(password=self._password, args=auth).start()
+            # The master refuses writes once no replica is connected (NOREPLICAS): from the
+            # moment its replica is promoted, rather than losing them in the split brain
+            # until Sentinel turns it into a replica (the setting Sentinel's docs advise).
+            guard = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"]
+            self.master = RedisServer(password=self._password,
+                                      args=[*auth, *(guard if self._replica_count else [])],
+                                      ).start()
             for _ in range(self._replica_count):
                 args = ["--replicaof", LOOPBACK, str(self.master.port), *auth]
                 self.replicas.append(RedisServer(password=self._password, args=args).start())

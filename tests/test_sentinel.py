@@ -196,9 +196,9 @@ def test_unknown_service_names_it(sentinels: SentinelSet) -> None:
     with pytest.raises(kvs.KvsError, match="no-such-service") as info:
         trio.run(_open_and_close, url)
     assert not isinstance(info.value, kvs.InvalidURL | kvs.ConnectionError)
-    with pytest.raises(kvs.KvsError, match="no-such-service") as sync_info:
-        with kvs.sync.connect(url):
-            pass
+    with pytest.raises(kvs.KvsError, match="no-such-service") as sync_info, \
+            kvs.sync.connect(url):
+        pass
     assert not isinstance(sync_info.value, kvs.InvalidURL | kvs.ConnectionError)
 
 
@@ -227,9 +227,8 @@ def test_no_sentinel_answers() -> None:
     url = f"redis+sentinel://{_dead_address()},{_dead_address()}/svc?connect_timeout=0.5"
     with pytest.raises(kvs.ConnectionError, match="no Sentinel"):
         trio.run(_open_and_close, url)
-    with pytest.raises(kvs.ConnectionError, match="no Sentinel"):
-        with kvs.sync.connect(url):
-            pass
+    with pytest.raises(kvs.ConnectionError, match="no Sentinel"), kvs.sync.connect(url):
+        pass
 
 
 # -- replicas ------------------------------------------------------------------------------
@@ -315,16 +314,19 @@ async def _trio_failover(how: str) -> None:
                 await trio.sleep(0.2)
                 change = cluster.failover if how == "failover" else cluster.kill_master
                 new = await trio.to_thread.run_sync(change)
+                switched_at = tally.ok
                 await trio.sleep(0.5)
                 stop.set()
             assert new != old
+            assert tally.ok > switched_at  # the loop went on, on the new master
+            print(f"{how}: {tally.ok} INCRs, {tally.ambiguous} ambiguous")
             # The same client, on the new master.
             assert await db.set("after", "yes") is True
             assert await db.get("after") == "yes"
             assert role_of(await db.execute("ROLE")) == "master"
             final = int(await db.get("counter"))
             tally.check(final)
-            backend: Any = db._backend  # noqa: SLF001
+            backend: Any = db._backend
             assert backend.master == ("127.0.0.1", new)
         assert int(cluster.node(new).command("GET", "counter")) == final
 
@@ -367,12 +369,15 @@ def _sync_failover(how: str) -> None:
             try:
                 time.sleep(0.2)
                 new = cluster.failover() if how == "failover" else cluster.kill_master()
+                switched_at = tally.ok
                 time.sleep(0.5)
             finally:
                 stop.set()
                 worker.join(30)
             assert not errors, errors
             assert new != old
+            assert tally.ok > switched_at
+            print(f"{how}: {tally.ok} INCRs, {tally.ambiguous} ambiguous")
             assert db.set("after", "yes") is True
             assert db.get("after") == "yes"
             assert role_of(db.execute("ROLE")) == "master"

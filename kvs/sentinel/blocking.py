@@ -37,6 +37,7 @@ from .discovery import (
     Sentinels,
     UnknownService,
     data_config,
+    demoted,
     is_read,
     known_replicas,
     master_address,
@@ -143,13 +144,14 @@ class SentinelBackend(RedisBackend):
     def _while_refused(self, node: Address | None, replies: list[Any],
                        again: Callable[[], list[Any]],
                        still: Callable[[list[Any]], bool]) -> list[Any]:
-        """Refused by what is a replica now: send again once the new master is found, for
-        as long as ``timeout`` allows; the last replies."""
+        """Refused by what is a replica now (or by a master cut off from its replicas): send
+        again to the master the Sentinels name, for as long as ``timeout`` allows; the last
+        replies (see the trio driver)."""
         timeout = self._config.timeout
         give_up = None if timeout is None else time.monotonic() + timeout
         attempt = 0
         while still(replies) and (give_up is None or time.monotonic() < give_up):
-            self._demoted(node)
+            self._recheck(node, demoted(replies))
             time.sleep(pause(attempt))
             attempt += 1
             node = self._master
@@ -157,6 +159,18 @@ class SentinelBackend(RedisBackend):
         return replies
 
     # -- following the master --------------------------------------------------------------
+
+    def _recheck(self, node: Address | None, is_replica: bool) -> None:
+        """`node` refused a write: forget it if it is a replica now, else ask the Sentinels
+        where the master is (and move there if it moved)."""
+        if is_replica:
+            self._demoted(node)
+            return
+        with contextlib.suppress(KvsError):  # no Sentinel answers: try again later
+            address = self._ask_sentinels(
+                ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service), master_address)
+            if address is not None:
+                self._switch(address)
 
     def _demoted(self, node: Address | None) -> None:
         if node is None:

@@ -29,9 +29,9 @@ from .._url import Config
 
 __all__ = [
     "MASTER_CHANNEL", "READS", "Address", "NoReplica", "Round", "Sentinels", "UnknownService",
-    "data_config", "is_read", "known_replicas", "master_address", "pause", "pick_replica",
-    "pipeline_refused", "refused", "replica_addresses", "role_of", "sentinel_config",
-    "switched_to", "transaction_refused",
+    "data_config", "demoted", "is_read", "known_replicas", "master_address", "pause",
+    "pick_replica", "pipeline_refused", "refused", "replica_addresses", "role_of",
+    "sentinel_config", "switched_to", "transaction_refused",
 ]
 
 Address = tuple[str, int]
@@ -226,21 +226,34 @@ def switched_to(message: Any, service: str) -> Address | None:
         return None
 
 
+# Refusals that mean "not the master (any more)": a replica's READONLY, and NOREPLICAS from
+# a master configured with ``min-replicas-to-write`` that lost its replicas, which is what an
+# old master says once its replica was promoted.  Neither ran the command.
+_REFUSALS = frozenset({"READONLY", "NOREPLICAS"})
+
+
 def refused(reply: Any) -> bool:
-    """Whether `reply` is the refusal of a replica (``READONLY``): the node was demoted."""
-    return type(reply) is ReplyError and reply.code == "READONLY"
+    """Whether `reply` refuses a write because the node is not a usable master (now)."""
+    return type(reply) is ReplyError and reply.code in _REFUSALS
+
+
+def demoted(replies: Sequence[Any]) -> bool:
+    """Whether a reply says its node is a replica (``READONLY``), not merely refusing."""
+    return any(type(reply) is ReplyError and reply.code == "READONLY" for reply in replies)
 
 
 def pipeline_refused(argvs: Sequence[Sequence[bytes]], replies: Sequence[Any]) -> bool:
-    """Whether a pipeline met a replica where the master was and changed nothing there:
-    some command was refused with ``READONLY``, and so was every command that is not a
-    read (so sending the whole pipeline again runs no write twice)."""
+    """Whether a pipeline met a replica (or a master cut off from its replicas) where the
+    master was and changed nothing there: some command was refused (`refused`), and so was
+    every command that is not a read (so sending the whole pipeline again runs no write
+    twice)."""
     if not any(refused(reply) for reply in replies):
         return False
     return all(refused(reply) or is_read(argv) for argv, reply in zip(argvs, replies, strict=True))
 
 
 def transaction_refused(replies: Sequence[Any]) -> bool:
-    """Whether MULTI ... EXEC met a replica: a command refused with ``READONLY`` at queue
-    time (EXEC then aborts) or EXEC refused itself; either way nothing of it ran."""
+    """Whether MULTI ... EXEC met a replica (or a master cut off from its replicas): a
+    command refused at queue time (EXEC then aborts) or EXEC refused itself; either way
+    nothing of it ran."""
     return any(refused(reply) for reply in replies)

@@ -54,6 +54,7 @@ from .discovery import (
     Sentinels,
     UnknownService,
     data_config,
+    demoted,
     is_read,
     known_replicas,
     master_address,
@@ -165,14 +166,15 @@ class SentinelBackend(RedisBackend):
 
     async def _while_refused(self, node: Address | None, replies: list[Any],
                              again: Callable[[], Awaitable[list[Any]]],
-                             refused: Callable[[list[Any]], bool]) -> list[Any]:
-        """The request was refused by what is a replica now: send it again, once the new
-        master is found, for as long as ``timeout`` allows; the last replies."""
+                             still: Callable[[list[Any]], bool]) -> list[Any]:
+        """The request was refused by what is a replica now (or by a master that lost its
+        replicas, as an old master does once its replica was promoted): send it again, to
+        the master the Sentinels name, for as long as ``timeout`` allows; the last replies."""
         timeout = self._timeout
         give_up = math.inf if timeout is None else trio.current_time() + timeout
         attempt = 0
-        while refused(replies) and trio.current_time() < give_up:
-            await self._demoted(node)
+        while still(replies) and trio.current_time() < give_up:
+            await self._recheck(node, demoted(replies))
             await trio.sleep(pause(attempt))
             attempt += 1
             node = self._master
@@ -180,6 +182,18 @@ class SentinelBackend(RedisBackend):
         return replies
 
     # -- following the master --------------------------------------------------------------
+
+    async def _recheck(self, node: Address | None, is_replica: bool) -> None:
+        """`node` refused a write: forget it if it is a replica now, else ask the Sentinels
+        where the master is (and move there if it moved)."""
+        if is_replica:
+            await self._demoted(node)
+            return
+        with contextlib.suppress(KvsError):  # no Sentinel answers: try again later
+            address = await self._ask_sentinels(
+                ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service), master_address)
+            if address is not None:
+                await self._switch(address)
 
     async def _demoted(self, node: Address | None) -> None:
         """`node` answered as a replica: forget it and close the pipes to it."""
