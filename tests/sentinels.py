@@ -135,10 +135,26 @@ class SentinelSet:
 
     # -- failovers --------------------------------------------------------------------------
 
-    def failover(self, timeout: float = 30.0) -> int:
+    def failover(self, timeout: float = 30.0, *, pause_writes: bool = True) -> int:
         """``SENTINEL FAILOVER`` and wait until every running Sentinel reports a new master
-        that answers as one; return its port."""
+        that answers as one; return its port.
+
+        With `pause_writes` the old master holds writes (``CLIENT PAUSE WRITE``) from just
+        before until the switch is done: replication being asynchronous, a write the old
+        master acknowledges at the instant its replica is promoted is otherwise lost by the
+        servers (the graceful way to fail over; the held writes then meet an old master
+        with no replica, and are refused with NOREPLICAS).
+        """
         old = self.master_port()
+        if pause_writes:
+            self.node(old).command("CLIENT", "PAUSE", 10000, "WRITE")
+        try:
+            return self._failover(old, timeout)
+        finally:
+            if pause_writes:
+                self.node(old).command("CLIENT", "UNPAUSE")
+
+    def _failover(self, old: int, timeout: float) -> int:
         deadline = time.monotonic() + timeout
         while True:
             try:
