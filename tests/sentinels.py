@@ -229,3 +229,27 @@ def _pairs(reply: list[Any]) -> dict[str, str]:
 def _info(server: RedisServer, section: str) -> dict[str, str]:
     text = server.command("INFO", section).decode()
     return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def swap_roles(cluster: SentinelSet) -> int:
+    """Make the replica the master and the master its replica, behind the Sentinels' backs
+    (no failover, no client killed: connections to the old master stay open and meet
+    READONLY), then point the Sentinels at the new master; return its port.
+
+    Until the Sentinels are told, discovery names a node whose ROLE says ``slave``.
+    """
+    old = cluster.master_port()
+    master = cluster.node(old)
+    replica = next(node for node in [*cluster.replicas, master] if node.port != old)
+    master.command("CLIENT", "PAUSE", 10000, "WRITE")  # the replica catches up: nothing lost
+    try:
+        replica.command("REPLICAOF", "NO", "ONE")
+        master.command("REPLICAOF", LOOPBACK, replica.port)
+    finally:
+        master.command("CLIENT", "UNPAUSE")
+    time.sleep(0.3)
+    for sentinel in cluster.sentinels:
+        sentinel.command("SENTINEL", "REMOVE", SERVICE)
+        sentinel.command("SENTINEL", "MONITOR", SERVICE, LOOPBACK, replica.port, 2)
+        sentinel.command("SENTINEL", "SET", SERVICE, "down-after-milliseconds", 1000)
+    return replica.port

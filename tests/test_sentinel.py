@@ -27,7 +27,7 @@ from kvs.sentinel.discovery import (
     transaction_refused,
 )
 from resp import ReplyError
-from tests.sentinels import SentinelSet
+from tests.sentinels import SentinelSet, swap_roles
 from tests.servers import free_port
 
 
@@ -400,3 +400,106 @@ def test_failover_sentinel_command_sync() -> None:
 @pytest.mark.slow
 def test_failover_master_killed_sync() -> None:
     _sync_failover("kill")
+
+
+async def _count_through(db: Any, stop: trio.Event, tally: Tally) -> None:
+    while not stop.is_set():
+        try:
+            await db.incr("counter")
+        except kvs.ConnectionError:
+            tally.ambiguous += 1
+            continue
+        tally.ok += 1
+        await trio.sleep(0.001)
+
+
+@pytest.mark.slow
+async def test_readonly_and_role_mean_failover() -> None:
+    """The master turned replica with its clients still connected: INCR meets READONLY (it
+    did not run), discovery meets a node whose ROLE says slave, and the same INCR runs
+    once, on the new master, once the Sentinels name it."""
+    with SentinelSet(sentinels=1) as cluster:
+        async with kvs.connect(cluster.url(query="timeout=10")) as db:
+            tally = Tally()
+            stop = trio.Event()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_count_through, db, stop, tally)
+                await trio.sleep(0.2)
+                new = await trio.to_thread.run_sync(swap_roles, cluster)
+                switched_at = tally.ok
+                await trio.sleep(0.5)
+                stop.set()
+            assert tally.ok > switched_at
+            assert tally.ambiguous == 0  # nothing broke: every refusal was sent again
+            final = int(await db.get("counter"))
+            assert final == tally.ok
+            backend: Any = db._backend
+            assert backend.master == ("127.0.0.1", new)
+
+
+@pytest.mark.slow
+def test_readonly_and_role_mean_failover_sync() -> None:
+    with SentinelSet(sentinels=1) as cluster, \
+            kvs.sync.connect(cluster.url(query="timeout=10")) as db:
+        ok = 0
+        done = threading.Event()
+        result: list[int] = []
+
+        def swap() -> None:
+            time.sleep(0.2)
+            result.append(swap_roles(cluster))
+            time.sleep(0.5)
+            done.set()
+
+        worker = threading.Thread(target=swap)
+        worker.start()
+        try:
+            while not done.is_set():
+                db.incr("counter")  # a ConnectionError here fails the test: none expected
+                ok += 1
+        finally:
+            worker.join(30)
+        assert int(db.get("counter")) == ok
+        backend: Any = db._backend
+        assert backend.master == ("127.0.0.1", result[0])
+
+
+async def _wait_for(predicate: Any, seconds: float) -> bool:
+    with trio.move_on_after(seconds):
+        while not predicate():
+            await trio.sleep(0.05)
+        return True
+    return False
+
+
+@pytest.mark.slow
+async def test_switch_master_is_followed_while_idle() -> None:
+    """No command runs during the failover: the subscription to the Sentinels moves the
+    client (and closes its connection to the old master) before the next command."""
+    with SentinelSet() as cluster:
+        async with kvs.connect(cluster.url()) as db:
+            assert await db.ping() is True
+            backend: Any = db._backend
+            new = await trio.to_thread.run_sync(
+                lambda: cluster.failover(pause_writes=False))
+            assert await _wait_for(lambda: backend.master == ("127.0.0.1", new), 10)
+            assert backend.switches == 1
+            assert role_of(await db.execute("ROLE")) == "master"
+            assert await db.incr("after") == 1
+        assert cluster.node(new).command("GET", "after") == b"1"
+
+
+@pytest.mark.slow
+def test_switch_master_is_followed_while_idle_sync() -> None:
+    with SentinelSet() as cluster, kvs.sync.connect(cluster.url()) as db:
+        assert db.ping() is True
+        backend: Any = db._backend
+        new = cluster.failover(pause_writes=False)
+        deadline = time.monotonic() + 10
+        while backend.master != ("127.0.0.1", new) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert backend.master == ("127.0.0.1", new)
+        assert backend.switches == 1
+        assert role_of(db.execute("ROLE")) == "master"
+        assert db.incr("after") == 1
+        assert cluster.node(new).command("GET", "after") == b"1"
