@@ -464,6 +464,17 @@ def test_readonly_and_role_mean_failover_sync() -> None:
         assert backend.master == ("127.0.0.1", result[0])
 
 
+async def _received_after_publish(db: Any, sub: Any) -> list[str]:
+    kinds: list[str] = []
+    with trio.move_on_after(10):
+        while "message" not in kinds:
+            await db.publish("news", "on the new master")
+            message = await sub.get(timeout=0.2)
+            if message is not None:
+                kinds.append(message.kind)
+    return kinds
+
+
 async def _wait_for(predicate: Any, seconds: float) -> bool:
     with trio.move_on_after(seconds):
         while not predicate():
@@ -477,7 +488,7 @@ async def test_switch_master_is_followed_while_idle() -> None:
     """No command runs during the failover: the subscription to the Sentinels moves the
     client (and closes its connection to the old master) before the next command."""
     with SentinelSet() as cluster:
-        async with kvs.connect(cluster.url()) as db:
+        async with kvs.connect(cluster.url()) as db, db.subscribe("news") as sub:
             assert await db.ping() is True
             backend: Any = db._backend
             new = await trio.to_thread.run_sync(
@@ -486,12 +497,15 @@ async def test_switch_master_is_followed_while_idle() -> None:
             assert backend.switches == 1
             assert role_of(await db.execute("ROLE")) == "master"
             assert await db.incr("after") == 1
+            # The subscription moved too: a gap marker, then what the new master publishes.
+            assert await _received_after_publish(db, sub) == ["gap", "message"]
         assert cluster.node(new).command("GET", "after") == b"1"
 
 
 @pytest.mark.slow
 def test_switch_master_is_followed_while_idle_sync() -> None:
-    with SentinelSet() as cluster, kvs.sync.connect(cluster.url()) as db:
+    with SentinelSet() as cluster, kvs.sync.connect(cluster.url()) as db, \
+            db.subscribe("news") as sub:
         assert db.ping() is True
         backend: Any = db._backend
         new = cluster.failover(pause_writes=False)
@@ -503,3 +517,11 @@ def test_switch_master_is_followed_while_idle_sync() -> None:
         assert role_of(db.execute("ROLE")) == "master"
         assert db.incr("after") == 1
         assert cluster.node(new).command("GET", "after") == b"1"
+        kinds: list[str] = []
+        deadline = time.monotonic() + 10
+        while "message" not in kinds and time.monotonic() < deadline:
+            db.publish("news", "on the new master")
+            message = sub.get(timeout=0.2)
+            if message is not None:
+                kinds.append(message.kind)
+        assert kinds == ["gap", "message"]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -86,6 +87,8 @@ class SentinelBackend(RedisBackend):
         self._sentinels = Sentinels(config.servers)
         self._master: Address | None = None
         self._pipes: list[tuple[MultiplexedConnection, Address]] = []
+        # Connections of their own to the master: subscriptions, blocking commands.
+        self._own: weakref.WeakKeyDictionary[Transport, Address] = weakref.WeakKeyDictionary()
         self._replicas: ReconnectingConnection | None = None
         if config.read_from != "primary":
             self._replicas = ReconnectingConnection(
@@ -201,7 +204,7 @@ class SentinelBackend(RedisBackend):
             return  # being looked for already
         if self._master == node:
             self._master = None
-        await self._close_pipes(lambda address: address == node)
+        await self._close_connections(lambda address: address == node)
 
     async def _switch(self, address: Address) -> None:
         """The Sentinels moved the master to `address`: close the pipes to any other node."""
@@ -209,14 +212,23 @@ class SentinelBackend(RedisBackend):
             return
         self._master = address
         self.switches += 1
-        await self._close_pipes(lambda other: other != address)
+        await self._close_connections(lambda other: other != address)
 
-    async def _close_pipes(self, which: Callable[[Address], bool]) -> None:
+    async def _close_connections(self, which: Callable[[Address], bool]) -> None:
+        """Close the master connections to the nodes `which` names: the shared pipes (their
+        requests in flight fail, and are sent again as far as that is safe) and the
+        connections of subscriptions (which resubscribe on the new master, after a gap
+        marker) and blocking commands (`kvs.ConnectionError`: the pop may have run)."""
         closing = [pipe for pipe, address in self._pipes if which(address)]
         self._pipes = [(pipe, address) for pipe, address in self._pipes
                        if not pipe.broken and not which(address)]
+        own = [transport for transport, address in list(self._own.items()) if which(address)]
+        for transport in own:
+            self._own.pop(transport, None)
         for pipe in closing:
             await pipe.aclose()
+        for transport in own:
+            await transport.aclose()
 
     # -- connections -----------------------------------------------------------------------
 
@@ -240,7 +252,8 @@ class SentinelBackend(RedisBackend):
     async def _open_transport(self, config: Config | None = None) -> tuple[Transport, Parser]:
         if config is not None:
             return await super()._open_transport(config)
-        transport, parser, _ = await self._open_node("master")
+        transport, parser, address = await self._open_node("master")
+        self._own[transport] = address
         return transport, parser
 
     async def _open_node(self, role: Role) -> tuple[Transport, Parser, Address]:
