@@ -73,9 +73,9 @@ class SentinelSet:
 
     def start(self) -> Self:
         try:
-            auth: list[str] = []
+            auth = ["--repl-diskless-sync-delay", "0"]  # a replica syncs at once, not in 5 s
             if self._password is not None:
-                auth = ["--masterauth", self._password]
+                auth += ["--masterauth", self._password]
             # The master refuses writes once no replica is connected (NOREPLICAS): from the
             # moment its replica is promoted, rather than losing them in the split brain
             # until Sentinel turns it into a replica (the setting Sentinel's docs advise).
@@ -87,6 +87,7 @@ class SentinelSet:
                 args = ["--replicaof", LOOPBACK, str(self.master.port), *auth]
                 self.replicas.append(RedisServer(password=self._password, args=args).start())
             self._wait(self._replicas_synced, "the replicas to sync")
+            catch_up(self.master, self.replicas)
             for _ in range(self._sentinel_count):
                 sentinel = SentinelServer(self.master.port, down_after_ms=self._down_after_ms)
                 self.sentinels.append(sentinel.start())
@@ -148,6 +149,7 @@ class SentinelSet:
         old = self.master_port()
         if pause_writes:
             self.node(old).command("CLIENT", "PAUSE", 10000, "WRITE")
+            catch_up(self.node(old), self.replicas)
         try:
             return self._failover(old, timeout)
         finally:
@@ -243,6 +245,7 @@ def swap_roles(cluster: SentinelSet) -> int:
     replica = next(node for node in [*cluster.replicas, master] if node.port != old)
     master.command("CLIENT", "PAUSE", 10000, "WRITE")  # the replica catches up: nothing lost
     try:
+        catch_up(master, [replica])
         replica.command("REPLICAOF", "NO", "ONE")
         master.command("REPLICAOF", LOOPBACK, replica.port)
     finally:
@@ -253,3 +256,23 @@ def swap_roles(cluster: SentinelSet) -> int:
         sentinel.command("SENTINEL", "MONITOR", SERVICE, LOOPBACK, replica.port, 2)
         sentinel.command("SENTINEL", "SET", SERVICE, "down-after-milliseconds", 1000)
     return replica.port
+
+
+def catch_up(master: RedisServer, replicas: list[RedisServer], timeout: float = 10.0) -> None:
+    """Wait until every replica is online and has processed the master's stream up to the
+    master's offset now (a replica is not streamed to until it acknowledged its first sync)."""
+    deadline = time.monotonic() + timeout
+    target: int | None = None
+    while True:
+        info = _info(master, "replication")
+        online = sum("state=online" in v for k, v in info.items() if k.startswith("slave"))
+        if online == len(replicas):
+            if target is None:
+                target = int(info["master_repl_offset"])
+            offsets = [int(_info(r, "replication").get("slave_repl_offset", -1))
+                       for r in replicas]
+            if all(offset >= target for offset in offsets):
+                return
+        if time.monotonic() > deadline:
+            raise ServerError(f"the replicas did not catch up with {master.address}")
+        time.sleep(0.02)
