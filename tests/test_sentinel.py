@@ -324,7 +324,7 @@ async def _trio_failover(how: str) -> None:
             assert await db.set("after", "yes") is True
             assert await db.get("after") == "yes"
             assert role_of(await db.execute("ROLE")) == "master"
-            final = int(await db.get("counter"))
+            final = int(await db.get("counter") or 0)
             tally.check(final)
             backend: Any = db._backend
             assert backend.master == ("127.0.0.1", new)
@@ -387,7 +387,7 @@ def _sync_failover(how: str) -> None:
             assert db.set("after", "yes") is True
             assert db.get("after") == "yes"
             assert role_of(db.execute("ROLE")) == "master"
-            final = int(db.get("counter"))
+            final = int(db.get("counter") or 0)
             tally.check(final)
         assert int(cluster.node(new).command("GET", "counter")) == final
 
@@ -431,7 +431,7 @@ async def test_readonly_and_role_mean_failover() -> None:
                 stop.set()
             assert tally.ok > switched_at
             assert tally.ambiguous == 0  # nothing broke: every refusal was sent again
-            final = int(await db.get("counter"))
+            final = int(await db.get("counter") or 0)
             assert final == tally.ok
             backend: Any = db._backend
             assert backend.master == ("127.0.0.1", new)
@@ -459,7 +459,7 @@ def test_readonly_and_role_mean_failover_sync() -> None:
                 ok += 1
         finally:
             worker.join(30)
-        assert int(db.get("counter")) == ok
+        assert int(db.get("counter") or 0) == ok
         backend: Any = db._backend
         assert backend.master == ("127.0.0.1", result[0])
 
