@@ -77,6 +77,7 @@ class SentinelBackend(RedisBackend):
         self._watcher: threading.Thread | None = None
         self._watch_conn: BlockingConnection | None = None
         self._stopping = threading.Event()
+        self._asking = threading.Lock()  # one thread asks the Sentinels after a refusal
         self.switches = 0
 
     @property
@@ -166,11 +167,15 @@ class SentinelBackend(RedisBackend):
         if is_replica:
             self._demoted(node)
             return
-        with contextlib.suppress(KvsError):  # no Sentinel answers: try again later
-            address = self._ask_sentinels(
-                ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service), master_address)
-            if address is not None:
-                self._switch(address)
+        if not self._asking.acquire(blocking=False):  # another thread asks: wait for it
+            with self._asking:
+                return
+        try:
+            with contextlib.suppress(KvsError):  # no Sentinel answers: try again later
+                self._switch(self._ask_sentinels(
+                    ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service), master_address))
+        finally:
+            self._asking.release()
 
     def _demoted(self, node: Address | None) -> None:
         if node is None:

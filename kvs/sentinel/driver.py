@@ -95,6 +95,7 @@ class SentinelBackend(RedisBackend):
                 self._open_replica_pipe, retries=config.retries,
                 name=f"{config.display} (replica)")
         self._watch_scope: trio.CancelScope | None = None
+        self._asking: trio.Event | None = None  # set when the Sentinels have answered
         self.switches = 0  # +switch-master messages that moved the master
 
     @property
@@ -192,11 +193,18 @@ class SentinelBackend(RedisBackend):
         if is_replica:
             await self._demoted(node)
             return
-        with contextlib.suppress(KvsError):  # no Sentinel answers: try again later
-            address = await self._ask_sentinels(
-                ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service), master_address)
-            if address is not None:
+        if self._asking is not None:  # one task asks; the others refused meanwhile wait
+            await self._asking.wait()
+            return
+        self._asking = asking = trio.Event()
+        try:
+            with contextlib.suppress(KvsError):  # no Sentinel answers: try again later
+                address = await self._ask_sentinels(
+                    ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service), master_address)
                 await self._switch(address)
+        finally:
+            self._asking = None
+            asking.set()
 
     async def _demoted(self, node: Address | None) -> None:
         """`node` answered as a replica: forget it and close the pipes to it."""
