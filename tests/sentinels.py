@@ -28,8 +28,9 @@ class SentinelServer(RedisServer):
     name = "sentinel"
 
     def __init__(self, master_port: int, *, down_after_ms: int = 1000,
-                 failover_timeout_ms: int = 5000, service: str = SERVICE) -> None:
-        super().__init__()
+                 failover_timeout_ms: int = 5000, service: str = SERVICE,
+                 password: str | None = None) -> None:
+        super().__init__(password=password)
         self.master_port = master_port
         self.down_after_ms = down_after_ms
         self.failover_timeout_ms = failover_timeout_ms
@@ -49,6 +50,8 @@ class SentinelServer(RedisServer):
             f"sentinel down-after-milliseconds {self.service} {self.down_after_ms}",
             f"sentinel failover-timeout {self.service} {self.failover_timeout_ms}",
             f"sentinel parallel-syncs {self.service} 1",
+            *([f"requirepass {self.password}", f"sentinel sentinel-pass {self.password}"]
+              if self.password is not None else []),
             "",
         ]))
         return [_find_binary("redis-server", "REDIS_SERVER"), str(conf), "--sentinel"]
@@ -58,7 +61,8 @@ class SentinelSet:
     """A master, `replicas` replicas and `sentinels` Sentinels, started and stopped together."""
 
     def __init__(self, *, replicas: int = 1, sentinels: int = 3, down_after_ms: int = 1000,
-                 password: str | None = None) -> None:
+                 password: str | None = None, sentinel_password: str | None = None) -> None:
+        self._sentinel_password = sentinel_password
         self._replica_count = replicas
         self._sentinel_count = sentinels
         self._down_after_ms = down_after_ms
@@ -89,7 +93,8 @@ class SentinelSet:
             self._wait(self._replicas_synced, "the replicas to sync")
             catch_up(self.master, self.replicas)
             for _ in range(self._sentinel_count):
-                sentinel = SentinelServer(self.master.port, down_after_ms=self._down_after_ms)
+                sentinel = SentinelServer(self.master.port, down_after_ms=self._down_after_ms,
+                                          password=self._sentinel_password)
                 self.sentinels.append(sentinel.start())
                 if self._password is not None:
                     sentinel.command("SENTINEL", "SET", SERVICE, "auth-pass", self._password)

@@ -145,6 +145,11 @@ async def test_commands_through_sentinel(sentinels: SentinelSet) -> None:
         tx = db.transaction()
         tx.incr("s:t").incr("s:t")
         assert await tx.execute() == [1, 2]
+        async with db.watch("s:t") as w:
+            assert await w.get("s:t") == "2"
+            tx = w.transaction()
+            tx.set("s:t", "watched")
+            assert await tx.execute() == [True]
         await db.rpush("s:q", "job")
         assert await db.execute("BLPOP", "s:q", 1) == ["s:q", "job"]  # its own connection
         async with db.subscribe("s:news") as sub:
@@ -189,6 +194,43 @@ def test_database_and_password_of_the_url() -> None:
 async def _open_and_close(url: str) -> None:
     async with kvs.connect(url):
         pass
+
+
+def test_sentinel_password() -> None:
+    with SentinelSet(sentinels=1, sentinel_password="watch") as cluster:
+        url = cluster.url()
+
+        async def through(url: str) -> None:
+            async with kvs.connect(url) as db:
+                assert await db.ping() is True
+
+        trio.run(through, f"{url}?sentinel_password=watch")
+        with kvs.sync.connect(url, sentinel_password="watch") as db:
+            assert db.ping() is True
+        # Without it, every Sentinel refuses (NOAUTH): no Sentinel answered.
+        with pytest.raises(kvs.ConnectionError, match="no Sentinel") as info:
+            trio.run(through, f"{url}?connect_timeout=1")
+        assert "watch" not in str(info.value)
+        with pytest.raises(kvs.ConnectionError, match="no Sentinel"), \
+                kvs.sync.connect(url, connect_timeout=1):
+            pass
+
+
+def test_two_of_three_sentinels_stopped() -> None:
+    with SentinelSet() as cluster:
+        cluster.sentinels[0].stop()
+        cluster.sentinels[1].stop()
+        url = cluster.url()
+
+        async def through() -> None:
+            async with kvs.connect(url) as db:
+                assert await db.incr("n") == 1
+                backend: Any = db._backend
+                assert backend._sentinels.in_order()[0][1] == cluster.sentinels[2].port
+
+        trio.run(through)
+        with kvs.sync.connect(url) as db:
+            assert db.incr("n") == 2
 
 
 def test_unknown_service_names_it(sentinels: SentinelSet) -> None:
