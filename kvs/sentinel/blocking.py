@@ -307,10 +307,7 @@ class SentinelBackend(RedisBackend):
         try:
             if self._stopping.is_set():
                 return
-            query = encode_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service)
-            now = master_address(conn.request(query, 1, NEED_DATA)[0])
-            if now is not None:
-                self._switch(now)
+            # Only switches from here on (see the trio driver).
             conn.settimeout(self._config.health_check_interval or 30.0)
             conn.send(encode_command("SUBSCRIBE", MASTER_CHANNEL), NEED_DATA)
             pinged = False

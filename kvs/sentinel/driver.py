@@ -371,14 +371,9 @@ class SentinelBackend(RedisBackend):
         interval = self._config.health_check_interval or 30.0
         try:
             with lost(f"connection to {config.display} lost", sent=False):
-                # Where the master is now (a switch may have been missed while no Sentinel
-                # was listened to), then every switch from here on.
-                query = ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self._service)
-                with deadline(config.connect_timeout, f"{config.display} did not answer"):
-                    now = master_address(await _roundtrip(
-                        transport, parser, encode_command(*query), config.display))
-                if now is not None:
-                    await self._switch(now)
+                # Only switches from here on: where this Sentinel says the master is now is
+                # not taken, since a Sentinel that lags behind the one discovery asked would
+                # send the client back to the old master.
                 await transport.send_all(encode_command("SUBSCRIBE", MASTER_CHANNEL))
                 buffer = bytearray(4096)
                 pinged = False
