@@ -18,6 +18,7 @@ import kvs
 import kvs.sync
 from kvs._url import parse_url
 from kvs.sentinel.discovery import (
+    Patience,
     Sentinels,
     known_replicas,
     pipeline_refused,
@@ -98,6 +99,14 @@ def test_sentinel_order_promotes_the_one_that_answered() -> None:
     assert order.in_order() == [("c", 3), ("a", 1), ("b", 2)]
     order.promote(("x", 9))  # unknown: nothing moves
     assert order.in_order() == [("c", 3), ("a", 1), ("b", 2)]
+
+
+def test_patience_backs_off_within_its_limit() -> None:
+    patience = Patience(1.0, now=100.0)
+    assert [patience.next_pause(100.0) for _ in range(5)] == [0.05, 0.1, 0.2, 0.4, 0.5]
+    assert patience.next_pause(100.9) == pytest.approx(0.1)  # never past the limit
+    assert patience.next_pause(101.0) is None
+    assert Patience(None, now=0.0).next_pause(1e9) == 0.5
 
 
 def test_switch_master_messages() -> None:

@@ -33,6 +33,7 @@ from .discovery import (
     MASTER_CHANNEL,
     Address,
     NoReplica,
+    Patience,
     Round,
     Sentinels,
     UnknownService,
@@ -41,7 +42,6 @@ from .discovery import (
     is_read,
     known_replicas,
     master_address,
-    pause,
     pick_replica,
     pipeline_refused,
     refused,
@@ -148,13 +148,13 @@ class SentinelBackend(RedisBackend):
         """Refused by what is a replica now (or by a master cut off from its replicas): send
         again to the master the Sentinels name, for as long as ``timeout`` allows; the last
         replies (see the trio driver)."""
-        timeout = self._config.timeout
-        give_up = None if timeout is None else time.monotonic() + timeout
-        attempt = 0
-        while still(replies) and (give_up is None or time.monotonic() < give_up):
+        patience = Patience(self._config.timeout, time.monotonic())
+        while still(replies):
+            delay = patience.next_pause(time.monotonic())
+            if delay is None:
+                break
             self._recheck(node, demoted(replies))
-            time.sleep(pause(attempt))
-            attempt += 1
+            time.sleep(delay)
             node = self._master
             replies = again()
         return replies
@@ -217,8 +217,7 @@ class SentinelBackend(RedisBackend):
         in progress, within ``connect_timeout``."""
         config = self._config
         limit = config.connect_timeout
-        give_up = None if limit is None else time.monotonic() + limit
-        attempt = 0
+        patience = Patience(limit, time.monotonic())
         while True:
             try:
                 address = self._locate(role)
@@ -242,13 +241,11 @@ class SentinelBackend(RedisBackend):
                 error = exc
             if role == "master":
                 self._master = None
-            now = time.monotonic()
-            if give_up is not None and now >= give_up:
+            delay = patience.next_pause(time.monotonic())
+            if delay is None:
                 raise ConnectionError(f"no {role} of {self._service!r} reachable through "
                                       f"{self.name} within {limit}s: {error}") from error
-            time.sleep(pause(attempt) if give_up is None
-                       else min(pause(attempt), give_up - now))
-            attempt += 1
+            time.sleep(delay)
 
     def _locate(self, role: str) -> Address:
         if role == "master":

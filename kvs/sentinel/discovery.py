@@ -17,6 +17,7 @@ master whether it is idempotent or not.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from .._url import Config
 
 __all__ = [
     "MASTER_CHANNEL", "READS", "Address", "NoReplica", "Round", "Sentinels", "UnknownService",
-    "data_config", "demoted", "is_read", "known_replicas", "master_address", "pause",
+    "data_config", "demoted", "is_read", "known_replicas", "master_address", "Patience",
     "pick_replica", "pipeline_refused", "refused", "replica_addresses", "role_of",
     "sentinel_config", "switched_to", "transaction_refused",
 ]
@@ -73,9 +74,21 @@ class NoReplica(KvsError):
     """The Sentinels know no healthy replica (``read_from``)."""
 
 
-def pause(attempt: int) -> float:
-    """Seconds to wait before asking the Sentinels again after `attempt` failures."""
-    return min(0.05 * 2.0 ** attempt, 0.5)
+class Patience:
+    """The pauses between attempts (50 ms doubling to 500 ms) within a time limit, on the
+    caller's clock (trio's or the monotonic one)."""
+
+    def __init__(self, seconds: float | None, now: float) -> None:
+        self._give_up = math.inf if seconds is None else now + seconds
+        self._attempt = 0
+
+    def next_pause(self, now: float) -> float | None:
+        """Seconds to wait before the next attempt, or None: the time is up."""
+        if now >= self._give_up:
+            return None
+        delay = min(0.05 * 2.0 ** self._attempt, 0.5, self._give_up - now)
+        self._attempt += 1
+        return delay
 
 
 class Round:

@@ -31,7 +31,6 @@ no replica can be reached.
 from __future__ import annotations
 
 import contextlib
-import math
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -51,6 +50,7 @@ from .discovery import (
     MASTER_CHANNEL,
     Address,
     NoReplica,
+    Patience,
     Round,
     Sentinels,
     UnknownService,
@@ -59,7 +59,6 @@ from .discovery import (
     is_read,
     known_replicas,
     master_address,
-    pause,
     pick_replica,
     pipeline_refused,
     refused,
@@ -174,13 +173,13 @@ class SentinelBackend(RedisBackend):
         """The request was refused by what is a replica now (or by a master that lost its
         replicas, as an old master does once its replica was promoted): send it again, to
         the master the Sentinels name, for as long as ``timeout`` allows; the last replies."""
-        timeout = self._timeout
-        give_up = math.inf if timeout is None else trio.current_time() + timeout
-        attempt = 0
-        while still(replies) and trio.current_time() < give_up:
+        patience = Patience(self._timeout, trio.current_time())
+        while still(replies):
+            delay = patience.next_pause(trio.current_time())
+            if delay is None:
+                break
             await self._recheck(node, demoted(replies))
-            await trio.sleep(pause(attempt))
-            attempt += 1
+            await trio.sleep(delay)
             node = self._master
             replies = await again()
         return replies
@@ -269,8 +268,7 @@ class SentinelBackend(RedisBackend):
         Sentinels again while a failover is in progress, within ``connect_timeout``."""
         config = self._config
         limit = config.connect_timeout
-        give_up = math.inf if limit is None else trio.current_time() + limit
-        attempt = 0
+        patience = Patience(limit, trio.current_time())
         while True:
             try:
                 address = await self._locate(role)
@@ -296,12 +294,11 @@ class SentinelBackend(RedisBackend):
                 error = exc
             if role == "master":
                 self._master = None
-            now = trio.current_time()
-            if now >= give_up:
+            delay = patience.next_pause(trio.current_time())
+            if delay is None:
                 raise ConnectionError(f"no {role} of {self._service!r} reachable through "
                                       f"{self.name} within {limit}s: {error}") from error
-            await trio.sleep(min(pause(attempt), give_up - now))
-            attempt += 1
+            await trio.sleep(delay)
 
     async def _role(self, transport: Transport, parser: Parser, address: Address) -> str:
         name = f"{address[0]}:{address[1]}"
