@@ -325,6 +325,29 @@ def test_prefer_replica_falls_back_to_the_master() -> None:
             sdb.get("k")
 
 
+def test_prefer_replica_when_the_replica_dies() -> None:
+    """The replica killed: reads go on at once, on the master, rather than waiting for a
+    replica for connect_timeout."""
+    with SentinelSet(sentinels=1) as cluster:
+        url = cluster.url(query="read_from=prefer_replica")
+
+        async def reads() -> None:
+            async with kvs.connect(url) as db:
+                await db.set("k", "v")
+                assert role_of(await db.execute("ROLE")) == "slave"
+                cluster.replicas[0].kill()
+                with trio.fail_after(3):
+                    assert await db.get("k") == "v"
+                    assert role_of(await db.execute("ROLE")) == "master"
+
+        trio.run(reads)
+        with kvs.sync.connect(url) as sdb:
+            start = time.monotonic()
+            assert sdb.get("k") == "v"
+            assert role_of(sdb.execute("ROLE")) == "master"
+            assert time.monotonic() - start < 3
+
+
 # -- failover ------------------------------------------------------------------------------
 
 

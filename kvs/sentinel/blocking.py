@@ -16,6 +16,7 @@ did not run, is sent again within ``timeout``.
 from __future__ import annotations
 
 import contextlib
+import math
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ from ..redis.blocking import RedisBackend, _answers_ping
 from ..sync.transport import BlockingConnection, Pool
 from .discovery import (
     MASTER_CHANNEL,
+    REPLICA_RETRY,
     Address,
     NoReplica,
     Patience,
@@ -70,6 +72,8 @@ class SentinelBackend(RedisBackend):
             weakref.WeakKeyDictionary()
         self._conns_lock = threading.Lock()
         self._replicas: Pool | None = None
+        self._prefer_replica = config.read_from == "prefer_replica"
+        self._replicas_down_until = -math.inf
         if config.read_from != "primary":
             self._replicas = Pool(self._open_replica, retries=config.retries,
                                   name=f"{config.display} (replica)", health_check=_answers_ping,
@@ -106,13 +110,16 @@ class SentinelBackend(RedisBackend):
     # -- commands --------------------------------------------------------------------------
 
     def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
-        if self._replicas is not None and is_read(argv):
+        if (self._replicas is not None and is_read(argv)
+                and time.monotonic() >= self._replicas_down_until):
             try:
                 return self._replicas.run(encode_command(*argv), 1, idempotent=idempotent,
                                           sentinel=NEED_DATA)[0]
             except ConnectionError as exc:
-                if self._config.read_from != "prefer_replica" or exc.sent:
+                if not self._prefer_replica or exc.sent:
                     raise
+                # No replica now: reads go to the master for a while, then try again.
+                self._replicas_down_until = time.monotonic() + REPLICA_RETRY
         send = super().execute
         before = self._master
         reply = send(argv, idempotent=idempotent)
@@ -241,6 +248,8 @@ class SentinelBackend(RedisBackend):
                 error = exc
             if role == "master":
                 self._master = None
+            elif self._prefer_replica:
+                raise error  # no waiting for a replica: the master answers instead
             delay = patience.next_pause(time.monotonic())
             if delay is None:
                 raise ConnectionError(f"no {role} of {self._service!r} reachable through "

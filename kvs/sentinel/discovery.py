@@ -29,7 +29,8 @@ from .._errors import ConnectionError, KvsError
 from .._url import Config
 
 __all__ = [
-    "MASTER_CHANNEL", "READS", "Address", "NoReplica", "Round", "Sentinels", "UnknownService",
+    "MASTER_CHANNEL", "READS", "REPLICA_RETRY", "Address", "NoReplica", "Round", "Sentinels",
+    "UnknownService",
     "data_config", "demoted", "is_read", "known_replicas", "master_address", "Patience",
     "pick_replica", "pipeline_refused", "refused", "replica_addresses", "role_of",
     "sentinel_config", "switched_to", "transaction_refused",
@@ -38,6 +39,10 @@ __all__ = [
 Address = tuple[str, int]
 
 MASTER_CHANNEL = "+switch-master"
+
+# With read_from=prefer_replica, seconds that reads go to the master after no replica could
+# be reached, before a replica is tried again.
+REPLICA_RETRY = 1.0
 
 # Commands a replica can answer: sent to one when ``read_from`` asks for it.  Everything
 # else (writes, scripts, pub/sub, blocking commands) goes to the master.

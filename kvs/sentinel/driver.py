@@ -31,6 +31,7 @@ no replica can be reached.
 from __future__ import annotations
 
 import contextlib
+import math
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -48,6 +49,7 @@ from ..net.transport import Transport
 from ..redis.driver import RedisBackend, _roundtrip
 from .discovery import (
     MASTER_CHANNEL,
+    REPLICA_RETRY,
     Address,
     NoReplica,
     Patience,
@@ -89,6 +91,8 @@ class SentinelBackend(RedisBackend):
         # Connections of their own to the master: subscriptions, blocking commands.
         self._own: weakref.WeakKeyDictionary[Transport, Address] = weakref.WeakKeyDictionary()
         self._replicas: ReconnectingConnection | None = None
+        self._prefer_replica = config.read_from == "prefer_replica"
+        self._replicas_down_until = -math.inf
         if config.read_from != "primary":
             self._replicas = ReconnectingConnection(
                 self._open_replica_pipe, retries=config.retries,
@@ -119,12 +123,15 @@ class SentinelBackend(RedisBackend):
     # -- commands --------------------------------------------------------------------------
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
-        if self._replicas is not None and is_read(argv):
+        if (self._replicas is not None and is_read(argv)
+                and trio.current_time() >= self._replicas_down_until):
             try:
                 return await self._read(argv, idempotent)
             except ConnectionError as exc:
-                if self._config.read_from != "prefer_replica" or exc.sent:
+                if not self._prefer_replica or exc.sent:
                     raise
+                # No replica now: reads go to the master for a while, then try again.
+                self._replicas_down_until = trio.current_time() + REPLICA_RETRY
         send = super().execute
         before = self._master
         reply = await send(argv, idempotent=idempotent)
@@ -294,6 +301,8 @@ class SentinelBackend(RedisBackend):
                 error = exc
             if role == "master":
                 self._master = None
+            elif self._prefer_replica:
+                raise error  # no waiting for a replica: the master answers instead
             delay = patience.next_pause(trio.current_time())
             if delay is None:
                 raise ConnectionError(f"no {role} of {self._service!r} reachable through "
