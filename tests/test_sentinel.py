@@ -20,7 +20,10 @@ from kvs._url import parse_url
 from kvs.sentinel.discovery import (
     Patience,
     Sentinels,
+    UnknownService,
+    ask_in_order,
     known_replicas,
+    master_address,
     pipeline_refused,
     replica_addresses,
     role_of,
@@ -99,6 +102,28 @@ def test_sentinel_order_promotes_the_one_that_answered() -> None:
     assert order.in_order() == [("c", 3), ("a", 1), ("b", 2)]
     order.promote(("x", 9))  # unknown: nothing moves
     assert order.in_order() == [("c", 3), ("a", 1), ("b", 2)]
+
+
+def _converse(order: Sentinels, replies: dict[tuple[str, int], object]) -> object:
+    steps = ask_in_order(order, master_address, "svc", "url")
+    try:
+        address = next(steps)
+        while True:
+            address = steps.send(replies[address])
+    except StopIteration as done:
+        return done.value
+
+
+def test_a_pass_over_the_sentinels() -> None:
+    a, b, c = ("a", 1), ("b", 2), ("c", 3)
+    order = Sentinels([a, b, c])
+    down = kvs.ConnectionError("cannot connect to a:1: refused")
+    assert _converse(order, {a: down, b: None, c: [b"10.0.0.9", b"6379"]}) == ("10.0.0.9", 6379)
+    assert order.in_order() == [c, a, b]
+    with pytest.raises(UnknownService, match="'svc'"):  # one said null: the name is wrong
+        _converse(order, {a: down, b: None, c: None})
+    with pytest.raises(kvs.ConnectionError, match=r"refused.*NOAUTH"):
+        _converse(order, {c: down, a: down, b: ReplyError("NOAUTH Authentication required.")})
 
 
 def test_patience_backs_off_within_its_limit() -> None:

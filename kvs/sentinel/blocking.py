@@ -36,9 +36,9 @@ from .discovery import (
     Address,
     NoReplica,
     Patience,
-    Round,
     Sentinels,
     UnknownService,
+    ask_in_order,
     data_config,
     demoted,
     is_read,
@@ -271,21 +271,17 @@ class SentinelBackend(RedisBackend):
         return replica
 
     def _ask_sentinels(self, argv: tuple[str, ...], read: Callable[[Any], Any]) -> Any:
-        round = Round(self._service, self.name)
-        for address in self._sentinels.in_order():
-            try:
-                answer = read(self._ask(address, argv))
-            except UnknownService:
-                raise
-            except KvsError as exc:  # down, refused (NOAUTH, ...), or an odd answer
-                round.failed(address, exc)
-                continue
-            if answer is None:
-                round.unknown()
-                continue
-            self._sentinels.promote(address)
-            return answer
-        raise round.verdict()
+        steps = ask_in_order(self._sentinels, read, self._service, self.name)
+        try:
+            address = next(steps)
+            while True:
+                try:
+                    outcome: object = self._ask(address, argv)
+                except KvsError as exc:
+                    outcome = exc
+                address = steps.send(outcome)
+        except StopIteration as done:
+            return done.value
 
     def _ask(self, address: Address, argv: tuple[str, ...]) -> Any:
         conn = super()._open(sentinel_config(self._config, address))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from resp import ReplyError
@@ -30,8 +30,8 @@ from .._url import Config
 
 __all__ = [
     "MASTER_CHANNEL", "READS", "REPLICA_RETRY", "Address", "NoReplica", "Round", "Sentinels",
-    "UnknownService",
-    "data_config", "demoted", "is_read", "known_replicas", "master_address", "Patience",
+    "UnknownService", "ask_in_order", "data_config", "demoted", "is_read", "known_replicas",
+    "master_address", "Patience",
     "pick_replica", "pipeline_refused", "refused", "replica_addresses", "role_of",
     "sentinel_config", "switched_to", "transaction_refused",
 ]
@@ -122,6 +122,34 @@ class Round:
                                   f"{self._service!r}")
         return ConnectionError(f"no Sentinel of {self._name} answered: "
                                f"{'; '.join(self._errors)}")
+
+
+def ask_in_order(sentinels: Sentinels, read: Callable[[Any], Any],
+                 service: str, name: str) -> Generator[Address, object, Any]:
+    """One pass over the Sentinels, as a sans-IO conversation both drivers drive: yields the
+    address of each Sentinel to ask, in order, and receives its reply (or the `kvs.KvsError`
+    met asking it).  Returns the first answer `read` makes of a reply that is not None, and
+    moves that Sentinel to the front; raises `Round.verdict` when none gives one.
+
+    `read` turns a reply into the answer (None: this Sentinel does not know the service) and
+    raises `kvs.KvsError` for a refusal.
+    """
+    round = Round(service, name)
+    for address in sentinels.in_order():
+        outcome = yield address
+        try:
+            if isinstance(outcome, KvsError):
+                raise outcome
+            answer = read(outcome)
+        except KvsError as exc:  # down, refused (NOAUTH, ...), or an odd answer
+            round.failed(address, exc)
+            continue
+        if answer is None:
+            round.unknown()
+            continue
+        sentinels.promote(address)
+        return answer
+    raise round.verdict()
 
 
 class Sentinels:

@@ -53,9 +53,9 @@ from .discovery import (
     Address,
     NoReplica,
     Patience,
-    Round,
     Sentinels,
     UnknownService,
+    ask_in_order,
     data_config,
     demoted,
     is_read,
@@ -331,21 +331,17 @@ class SentinelBackend(RedisBackend):
     async def _ask_sentinels(self, argv: tuple[str, ...], read: Callable[[Any], Any]) -> Any:
         """Ask the Sentinels in order; the first that answers (not null) wins and is asked
         first next time."""
-        round = Round(self._service, self.name)
-        for address in self._sentinels.in_order():
-            try:
-                answer = read(await self._ask(address, argv))
-            except UnknownService:
-                raise
-            except KvsError as exc:  # down, refused (NOAUTH, ...), or an odd answer
-                round.failed(address, exc)
-                continue
-            if answer is None:
-                round.unknown()
-                continue
-            self._sentinels.promote(address)
-            return answer
-        raise round.verdict()
+        steps = ask_in_order(self._sentinels, read, self._service, self.name)
+        try:
+            address = next(steps)
+            while True:
+                try:
+                    outcome: object = await self._ask(address, argv)
+                except KvsError as exc:
+                    outcome = exc
+                address = steps.send(outcome)
+        except StopIteration as done:
+            return done.value
 
     async def _ask(self, address: Address, argv: tuple[str, ...]) -> Any:
         config = sentinel_config(self._config, address)
