@@ -50,6 +50,7 @@ SCHEMES: dict[str, Driver] = {
     "memcached": MEMCACHED,
     "memory": MEMORY,
     "redis+sentinel": SENTINEL,
+    "rediss+sentinel": SENTINEL,
 }
 DRIVERS: dict[Backend, Driver] = {driver.backend: driver for driver in SCHEMES.values()}
 
@@ -264,7 +265,7 @@ def parse_url(url: object, **options: object) -> Config:
 
     Args:
         url: ``redis://``, ``rediss://``, ``unix://``, ``redis+unix://``, ``memcached://``,
-            ``redis+sentinel://``, ``memory://NAME`` or ``:memory:``.
+            ``redis+sentinel://``, ``rediss+sentinel://``, ``memory://NAME`` or ``:memory:``.
         **options: the query options, as keywords (keywords win over the query string).
 
     Returns:
@@ -312,6 +313,7 @@ def parse_url(url: object, **options: object) -> Config:
             base["servers"] = _servers(url, parts.netloc)
         elif backend == "sentinel":
             _sentinel(url, parts, base, query)
+            base["tls"] = scheme == "rediss+sentinel"
         else:  # memory://NAME
             name = parts.netloc + parts.path
             if not name or parts.username or parts.password:

@@ -13,13 +13,52 @@ once; `stop` ends them all.  Failover timings are short (down after 1 s).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from tests.servers import LOOPBACK, RedisReplyError, RedisServer, ServerError, stop_all
 
 SERVICE = "svc"
+
+
+class SharedCertificates:
+    """One CA and one server certificate (for ``127.0.0.1`` and ``localhost``) that every
+    process of a TLS set serves, so that one ``ssl_ca_file`` verifies them all."""
+
+    def __init__(self) -> None:
+        import trustme
+
+        self.dir = Path(tempfile.mkdtemp(prefix="kvs-sentinel-tls-"))
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        self.ca_path = str(self.dir / "ca.pem")
+        self.cert_path = str(self.dir / "server.pem")
+        self.key_path = str(self.dir / "server.key")
+        ca.cert_pem.write_to_path(self.ca_path)
+        for n, pem in enumerate(cert.cert_chain_pems):
+            pem.write_to_path(self.cert_path, append=n > 0)
+        cert.private_key_pem.write_to_path(self.key_path)
+
+    def close(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TLSRedisServer(RedisServer):
+    """A TLS-only ``redis-server`` serving `SharedCertificates`, replicating over TLS."""
+
+    def __init__(self, certificates: SharedCertificates, **options: Any) -> None:
+        self._shared = certificates
+        args = [*options.pop("args", ()), "--tls-replication", "yes"]
+        super().__init__(tls=True, args=args, **options)
+
+    def _make_certificates(self) -> None:
+        shared = self._shared
+        self.ca_path, self._cert_path, self._key_path = \
+            shared.ca_path, shared.cert_path, shared.key_path
 
 
 class SentinelServer(RedisServer):
@@ -29,8 +68,10 @@ class SentinelServer(RedisServer):
 
     def __init__(self, master_port: int, *, down_after_ms: int = 1000,
                  failover_timeout_ms: int = 5000, service: str = SERVICE,
-                 password: str | None = None) -> None:
-        super().__init__(password=password)
+                 password: str | None = None,
+                 certificates: SharedCertificates | None = None) -> None:
+        self._shared = certificates
+        super().__init__(password=password, tls=certificates is not None)
         self.master_port = master_port
         self.down_after_ms = down_after_ms
         self.failover_timeout_ms = failover_timeout_ms
@@ -40,8 +81,12 @@ class SentinelServer(RedisServer):
         from tests.servers import _find_binary
 
         conf = self.dir / "sentinel.conf"
+        tls = [] if self._shared is None else [
+            "port 0", f"tls-port {self.port}", f"tls-cert-file {self._shared.cert_path}",
+            f"tls-key-file {self._shared.key_path}", f"tls-ca-cert-file {self._shared.ca_path}",
+            "tls-replication yes", "tls-auth-clients no"]
         conf.write_text("\n".join([
-            f"port {self.port}",
+            *(tls or [f"port {self.port}"]),
             f"bind {self.host}",
             f"dir {self.dir}",
             "daemonize no",
@@ -56,13 +101,21 @@ class SentinelServer(RedisServer):
         ]))
         return [_find_binary("redis-server", "REDIS_SERVER"), str(conf), "--sentinel"]
 
+    def _make_certificates(self) -> None:
+        shared = self._shared
+        assert shared is not None
+        self.ca_path, self._cert_path, self._key_path = \
+            shared.ca_path, shared.cert_path, shared.key_path
+
 
 class SentinelSet:
     """A master, `replicas` replicas and `sentinels` Sentinels, started and stopped together."""
 
     def __init__(self, *, replicas: int = 1, sentinels: int = 3, down_after_ms: int = 1000,
-                 password: str | None = None, sentinel_password: str | None = None) -> None:
+                 password: str | None = None, sentinel_password: str | None = None,
+                 tls: bool = False) -> None:
         self._sentinel_password = sentinel_password
+        self.certificates = SharedCertificates() if tls else None
         self._replica_count = replicas
         self._sentinel_count = sentinels
         self._down_after_ms = down_after_ms
@@ -84,17 +137,16 @@ class SentinelSet:
             # moment its replica is promoted, rather than losing them in the split brain
             # until Sentinel turns it into a replica (the setting Sentinel's docs advise).
             guard = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"]
-            self.master = RedisServer(password=self._password,
-                                      args=[*auth, *(guard if self._replica_count else [])],
-                                      ).start()
+            self.master = self._node(args=[*auth, *(guard if self._replica_count else [])])
             for _ in range(self._replica_count):
                 args = ["--replicaof", LOOPBACK, str(self.master.port), *auth]
-                self.replicas.append(RedisServer(password=self._password, args=args).start())
+                self.replicas.append(self._node(args=args))
             self._wait(self._replicas_synced, "the replicas to sync")
             catch_up(self.master, self.replicas)
             for _ in range(self._sentinel_count):
                 sentinel = SentinelServer(self.master.port, down_after_ms=self._down_after_ms,
-                                          password=self._sentinel_password)
+                                          password=self._sentinel_password,
+                                          certificates=self.certificates)
                 self.sentinels.append(sentinel.start())
                 if self._password is not None:
                     sentinel.command("SENTINEL", "SET", SERVICE, "auth-pass", self._password)
@@ -103,6 +155,11 @@ class SentinelSet:
             self.stop()
             raise
         return self
+
+    def _node(self, args: list[str]) -> RedisServer:
+        if self.certificates is None:
+            return RedisServer(password=self._password, args=args).start()
+        return TLSRedisServer(self.certificates, password=self._password, args=args).start()
 
     def stop(self) -> None:
         stop_all([*self.sentinels, *self.nodes])
@@ -115,6 +172,8 @@ class SentinelSet:
         self.stop()
         for server in [*self.sentinels, *self.nodes]:
             server.close()
+        if self.certificates is not None:
+            self.certificates.close()
 
     # -- addresses --------------------------------------------------------------------------
 
@@ -123,7 +182,11 @@ class SentinelSet:
         hosts = ",".join(s.address for s in (sentinels or self.sentinels))
         auth = f":{self._password}@" if self._password is not None else ""
         path = f"/{service}" + (f"/{db}" if db is not None else "")
-        return f"redis+sentinel://{auth}{hosts}{path}{'?' + query if query else ''}"
+        scheme = "redis+sentinel"
+        if self.certificates is not None:
+            scheme = "rediss+sentinel"
+            query = "&".join(filter(None, [f"ssl_ca_file={self.certificates.ca_path}", query]))
+        return f"{scheme}://{auth}{hosts}{path}{'?' + query if query else ''}"
 
     def master_port(self) -> int:
         """The master's port as the first running Sentinel reports it."""

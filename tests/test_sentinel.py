@@ -76,11 +76,17 @@ def test_url_options() -> None:
     "redis+sentinel://h/svc/x",  # a database that is not a number
     "redis+sentinel://h/svc/1/2",
     "redis+sentinel://h:99999/svc",
-    "rediss+sentinel://h/svc",  # TLS to Sentinels is not supported
 ])
 def test_bad_urls(url: str) -> None:
     with pytest.raises(kvs.InvalidURL):
         kvs.connect(url)
+
+
+def test_tls_url() -> None:
+    config = parse_url("rediss+sentinel://h/svc?ssl_ca_file=/ca.pem")
+    assert (config.backend, config.tls, config.ssl_ca_file) == ("sentinel", True, "/ca.pem")
+    with pytest.raises(kvs.InvalidURL, match="TLS options"):
+        kvs.connect("redis+sentinel://h/svc?ssl_ca_file=/ca.pem")
 
 
 def test_bad_options() -> None:
@@ -228,6 +234,33 @@ def test_database_and_password_of_the_url() -> None:
 async def _open_and_close(url: str) -> None:
     async with kvs.connect(url):
         pass
+
+
+@pytest.mark.slow
+def test_tls_everywhere() -> None:
+    """rediss+sentinel://: TLS to the Sentinels and to the data nodes, verified against the
+    CA of ssl_ca_file (the certificate names 127.0.0.1, the address Sentinel reports), and
+    followed across a failover."""
+    with SentinelSet(tls=True) as cluster:
+        url = cluster.url()
+        assert url.startswith("rediss+sentinel://")
+
+        async def through() -> None:
+            async with kvs.connect(url) as db:
+                assert await db.incr("n") == 1
+                backend: Any = db._backend
+                new = await trio.to_thread.run_sync(cluster.failover)
+                assert await _wait_for(lambda: backend.master == ("127.0.0.1", new), 10)
+                assert await db.incr("n") == 2
+                assert role_of(await db.execute("ROLE")) == "master"
+
+        trio.run(through)
+        with kvs.sync.connect(url) as db:
+            assert db.incr("n") == 3
+        # Without the CA, the certificates are not trusted: no Sentinel answers.
+        plain = url.partition("?")[0] + "?connect_timeout=1"
+        with pytest.raises(kvs.ConnectionError, match="no Sentinel"):
+            trio.run(_open_and_close, plain)
 
 
 def test_sentinel_password() -> None:
