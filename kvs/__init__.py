@@ -77,10 +77,12 @@ def connect(url: str, **options: object) -> Client[str] | Client[bytes]:
     Args:
         url: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...`` (TLS),
             ``unix:///path.sock[?db=N]`` or ``redis+unix://``, ``memcached://host[:port][,...]``,
+            ``redis+sentinel://host:port[,...]/SERVICE[/db]`` (docs/sentinel.md),
             ``:memory:`` or ``memory://NAME``.  Query options such as ``?timeout=2``.
         **options: the same options as keywords: ``timeout``, ``connect_timeout``, ``db``,
             ``protocol``, ``client_name``, ``decode``, ``retries``, ``ssl_ca_file``,
-            ``ssl_certfile``, ``ssl_keyfile``, ``ssl_insecure``.
+            ``ssl_certfile``, ``ssl_keyfile``, ``ssl_insecure``; for Sentinel also
+            ``read_from``, ``sentinel_username``, ``sentinel_password``.
 
     Raises:
         kvs.InvalidURL: the URL or an option is not valid (checked before any I/O).

@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_URL", "SCHEMES", "Config", "Driver", "load_driver", "mask_ur
 
 DEFAULT_URL = ":memory:"
 
-Backend = Literal["redis", "memcached", "memory"]
+Backend = Literal["redis", "memcached", "memory", "sentinel"]
 
 
 class Driver(NamedTuple):
@@ -38,6 +38,8 @@ MEMCACHED = Driver("memcached", "kvs.memcached.driver:MemcachedBackend",
                    "kvs.memcached.blocking:MemcachedBackend")
 MEMORY = Driver("memory", "kvs.memory.driver:MemoryBackend",
                 "kvs.memory.blocking:MemoryBackend")
+SENTINEL = Driver("sentinel", "kvs.sentinel.driver:SentinelBackend",
+                  "kvs.sentinel.blocking:SentinelBackend")
 
 # The one table from URL scheme to backend and drivers.
 SCHEMES: dict[str, Driver] = {
@@ -47,6 +49,8 @@ SCHEMES: dict[str, Driver] = {
     "redis+unix": REDIS,
     "memcached": MEMCACHED,
     "memory": MEMORY,
+    "redis+sentinel": SENTINEL,
+    "rediss+sentinel": SENTINEL,
 }
 DRIVERS: dict[Backend, Driver] = {driver.backend: driver for driver in SCHEMES.values()}
 
@@ -59,7 +63,7 @@ def load_driver(config: Config, kind: Literal["trio", "blocking"]) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-DEFAULT_PORTS = {"redis": 6379, "memcached": 11211}
+DEFAULT_PORTS = {"redis": 6379, "memcached": 11211, "sentinel": 26379}
 
 
 class Config(NamedTuple):
@@ -92,6 +96,10 @@ class Config(NamedTuple):
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     ssl_insecure: bool = False
+    # Sentinel: where reads go, and the Sentinels' own credentials (``name`` is the service).
+    read_from: str = "primary"
+    sentinel_username: str | None = None
+    sentinel_password: str | None = None
 
     def __repr__(self) -> str:
         return f"Config({self.display!r})"
@@ -158,6 +166,17 @@ def _text_or_none(name: str, raw: object) -> str | None:
     return raw or None
 
 
+READ_FROM = ("primary", "replica", "prefer_replica")
+
+
+def _read_from(name: str, raw: object) -> str:
+    if not isinstance(raw, str):
+        raise TypeError(f"connect: {name} must be a str, not {type(raw).__name__}")
+    if raw not in READ_FROM:
+        raise InvalidURL(f"invalid {name}: {raw!r} is not one of {', '.join(READ_FROM)}")
+    return raw
+
+
 # option name -> parser(name, raw) -> value.  Query strings and keywords share it.
 OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "timeout": _positive_float_or_none,
@@ -172,11 +191,18 @@ OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "ssl_certfile": _text_or_none,
     "ssl_keyfile": _text_or_none,
     "ssl_insecure": _bool,
+    "read_from": _read_from,
+    "sentinel_username": _text_or_none,
+    "sentinel_password": _text_or_none,
 }
 
 # Options that make no sense off Redis are refused there rather than silently ignored.
 _REDIS_ONLY = {"db", "protocol", "client_name", "ssl_ca_file", "ssl_certfile", "ssl_keyfile",
                "ssl_insecure"}
+_REDIS_BACKENDS = {"redis", "sentinel"}
+# Options of one backend only.
+_BACKEND_ONLY = {"read_from": {"sentinel"}, "sentinel_username": {"sentinel"},
+                 "sentinel_password": {"sentinel"}}
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -199,12 +225,17 @@ def _credentials_span(url: str) -> tuple[int, int] | None:
     return None if end < 0 else (start, end)
 
 
+_QUERY_SECRET = re.compile(r"([?&]sentinel_password=)[^&#]*")
+
+
 def mask_url(url: str) -> str:
     """Return `url` with any password replaced by ``***``.
 
     A user name is kept (``redis://alice:***@host``) unless it holds a character that ends a
-    network location, in which case the whole of the credentials is masked.
+    network location, in which case the whole of the credentials is masked.  A password in
+    the query (``sentinel_password=``) is masked too.
     """
+    url = _QUERY_SECRET.sub(r"\1***", url)
     span = _credentials_span(url)
     if span is None:
         return url
@@ -234,7 +265,7 @@ def parse_url(url: object, **options: object) -> Config:
 
     Args:
         url: ``redis://``, ``rediss://``, ``unix://``, ``redis+unix://``, ``memcached://``,
-            ``memory://NAME`` or ``:memory:``.
+            ``redis+sentinel://``, ``rediss+sentinel://``, ``memory://NAME`` or ``:memory:``.
         **options: the query options, as keywords (keywords win over the query string).
 
     Returns:
@@ -280,6 +311,9 @@ def parse_url(url: object, **options: object) -> Config:
             if parts.username or parts.password or parts.path.strip("/"):
                 raise _unsupported(url)
             base["servers"] = _servers(url, parts.netloc)
+        elif backend == "sentinel":
+            _sentinel(url, parts, base, query)
+            base["tls"] = scheme == "rediss+sentinel"
         else:  # memory://NAME
             name = parts.netloc + parts.path
             if not name or parts.username or parts.password:
@@ -318,7 +352,26 @@ _HOSTPORT = re.compile(
     r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d*))?|(?P<host>[^:\[\]\s]+)(?::(?P<port>\d*))?")
 
 
-def _servers(url: str, netloc: str) -> tuple[tuple[str, int], ...]:
+def _sentinel(url: str, parts: SplitResult, base: dict[str, Any],
+              query: dict[str, str]) -> None:
+    """``redis+sentinel://[[user]:pass@]host[:port][,host[:port]...]/SERVICE[/db]``."""
+    _credentials(url, parts, base)
+    base["servers"] = _servers(url, parts.netloc.rpartition("@")[2],
+                               DEFAULT_PORTS["sentinel"])
+    service, _, db_path = parts.path.lstrip("/").partition("/")
+    service = unquote(service)
+    db_path = db_path.rstrip("/")
+    if not service or any(ch.isspace() for ch in service) or "/" in db_path:
+        raise _unsupported(url)
+    base["name"] = service
+    if db_path:
+        if not db_path.isdigit():
+            raise _unsupported(url)
+        query.setdefault("db", db_path)
+
+
+def _servers(url: str, netloc: str,
+             default_port: int = DEFAULT_PORTS["memcached"]) -> tuple[tuple[str, int], ...]:
     servers = []
     for item in netloc.split(","):
         match = _HOSTPORT.fullmatch(item)
@@ -326,7 +379,7 @@ def _servers(url: str, netloc: str) -> tuple[tuple[str, int], ...]:
             raise _unsupported(url)
         host = match["v6"] or match["host"]
         port = match["p6"] if match["v6"] else match["port"]
-        servers.append((host, _port(url, port, DEFAULT_PORTS["memcached"])))
+        servers.append((host, _port(url, port, default_port)))
     return tuple(servers)
 
 
@@ -342,8 +395,10 @@ def _finish(
         parser = OPTIONS.get(name)
         if parser is None:
             raise InvalidURL(f"unknown option {name!r} for {mask_url(url)}")
-        if name in _REDIS_ONLY and base["backend"] != "redis":
+        if name in _REDIS_ONLY and base["backend"] not in _REDIS_BACKENDS:
             raise InvalidURL(f"option {name!r} applies only to Redis URLs, not {mask_url(url)}")
+        if name in _BACKEND_ONLY and base["backend"] not in _BACKEND_ONLY[name]:
+            raise InvalidURL(f"option {name!r} does not apply to {mask_url(url)}")
         values[name] = parser(name, raw)
     if any(k.startswith("ssl_") for k in values) and not base.get("tls"):
         raise InvalidURL(f"TLS options need a rediss:// URL, not {mask_url(url)}")

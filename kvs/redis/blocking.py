@@ -107,12 +107,13 @@ class RedisBackend:
         """A pooled connection held for a WATCH block."""
         return DedicatedRedis(self._pool, self._pool.get())
 
-    def _open(self) -> BlockingConnection:
-        config = self._config
+    def _open(self, config: Config | None = None) -> BlockingConnection:
+        """A connection, handshake done, to the server of `config` (default: the URL's)."""
+        config = config or self._config
         sock = open_socket(config.host, config.port, config.path, tls=self._tls,
-                           timeout=config.connect_timeout, name=self.name)
-        conn = BlockingConnection(sock, Parser(), self.name, RespProtocolError, push_type=Push,
-                                  on_push=self._on_push)
+                           timeout=config.connect_timeout, name=config.display)
+        conn = BlockingConnection(sock, Parser(), config.display, RespProtocolError,
+                                  push_type=Push, on_push=self._on_push)
         try:
             steps = handshake(config)
             try:

@@ -146,22 +146,23 @@ class RedisBackend:
                           health_check_interval=config.health_check_interval,
                           stall_timeout=config.timeout)
 
-    async def _open_transport(self) -> tuple[Transport, Parser]:
-        config = self._config
+    async def _open_transport(self, config: Config | None = None) -> tuple[Transport, Parser]:
+        """A connection, handshake done, to the server of `config` (default: the URL's)."""
+        config = config or self._config
         with deadline(config.connect_timeout,
-                      f"connecting to {self.name} timed out after {config.connect_timeout}s"):
-            with lost(f"cannot connect to {self.name}", sent=False):
-                transport = await self._connect()
+                      f"connecting to {config.display} timed out after "
+                      f"{config.connect_timeout}s"):
+            with lost(f"cannot connect to {config.display}", sent=False):
+                transport = await self._connect(config)
             try:
-                parser = await self._handshake(transport)
+                parser = await self._handshake(transport, config)
             except BaseException:
                 with trio.CancelScope(shield=True):
                     await transport.aclose()
                 raise
         return transport, parser
 
-    async def _connect(self) -> Transport:
-        config = self._config
+    async def _connect(self, config: Config) -> Transport:
         if config.path is not None:
             return await open_unix(config.path)
         transport = await open_tcp(config.host, config.port)
@@ -176,21 +177,22 @@ class RedisBackend:
             raise
         return StreamTransport(stream)
 
-    async def _handshake(self, transport: Transport) -> Parser:
+    async def _handshake(self, transport: Transport, config: Config) -> Parser:
         parser = Parser()
-        steps = handshake(self._config)
+        steps = handshake(config)
         try:
             # The request the connection is opened for was not written yet: sent=False.
-            with lost(f"connection to {self.name} lost during the handshake", sent=False):
+            with lost(f"connection to {config.display} lost during the handshake",
+                      sent=False):
                 argv = next(steps)
                 while True:
                     reply = await _roundtrip(transport, parser, encode_command(*argv),
-                                             self.name)
+                                             config.display)
                     argv = steps.send(reply)
         except StopIteration:
             return parser
         except RespProtocolError as exc:
-            raise ProtocolError(f"{self.name}: {exc}") from exc
+            raise ProtocolError(f"{config.display}: {exc}") from exc
 
     # -- pub/sub ---------------------------------------------------------------------------
 

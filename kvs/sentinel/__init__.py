@@ -1,0 +1,1 @@
+"""Redis behind Sentinel (``redis+sentinel://``): discovery (sans-IO) and both drivers."""
