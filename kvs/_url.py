@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_URL", "SCHEMES", "Config", "Driver", "load_driver", "mask_ur
 
 DEFAULT_URL = ":memory:"
 
-Backend = Literal["redis", "memcached", "memory"]
+Backend = Literal["redis", "memcached", "memory", "cluster"]
 
 
 class Driver(NamedTuple):
@@ -38,6 +38,8 @@ MEMCACHED = Driver("memcached", "kvs.memcached.driver:MemcachedBackend",
                    "kvs.memcached.blocking:MemcachedBackend")
 MEMORY = Driver("memory", "kvs.memory.driver:MemoryBackend",
                 "kvs.memory.blocking:MemoryBackend")
+CLUSTER = Driver("cluster", "kvs.cluster.driver:ClusterBackend",
+                 "kvs.cluster.blocking:ClusterBackend")
 
 # The one table from URL scheme to backend and drivers.
 SCHEMES: dict[str, Driver] = {
@@ -47,6 +49,8 @@ SCHEMES: dict[str, Driver] = {
     "redis+unix": REDIS,
     "memcached": MEMCACHED,
     "memory": MEMORY,
+    "redis+cluster": CLUSTER,
+    "rediss+cluster": CLUSTER,
 }
 DRIVERS: dict[Backend, Driver] = {driver.backend: driver for driver in SCHEMES.values()}
 
@@ -92,6 +96,7 @@ class Config(NamedTuple):
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     ssl_insecure: bool = False
+    read_from: str = "primary"
 
     def __repr__(self) -> str:
         return f"Config({self.display!r})"
@@ -158,6 +163,17 @@ def _text_or_none(name: str, raw: object) -> str | None:
     return raw or None
 
 
+READ_FROM = ("primary", "replica", "prefer_replica")
+
+
+def _read_from(name: str, raw: object) -> str:
+    if not isinstance(raw, str):
+        raise TypeError(f"connect: {name} must be a str, not {type(raw).__name__}")
+    if raw not in READ_FROM:
+        raise InvalidURL(f"invalid {name}: {raw!r} is not one of {', '.join(READ_FROM)}")
+    return raw
+
+
 # option name -> parser(name, raw) -> value.  Query strings and keywords share it.
 OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "timeout": _positive_float_or_none,
@@ -172,11 +188,14 @@ OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "ssl_certfile": _text_or_none,
     "ssl_keyfile": _text_or_none,
     "ssl_insecure": _bool,
+    "read_from": _read_from,
 }
 
 # Options that make no sense off Redis are refused there rather than silently ignored.
 _REDIS_ONLY = {"db", "protocol", "client_name", "ssl_ca_file", "ssl_certfile", "ssl_keyfile",
                "ssl_insecure"}
+_REDIS_BACKENDS = {"redis", "cluster"}
+_CLUSTER_ONLY = {"read_from"}
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -234,6 +253,7 @@ def parse_url(url: object, **options: object) -> Config:
 
     Args:
         url: ``redis://``, ``rediss://``, ``unix://``, ``redis+unix://``, ``memcached://``,
+            ``redis+cluster://``, ``rediss+cluster://``,
             ``memory://NAME`` or ``:memory:``.
         **options: the query options, as keywords (keywords win over the query string).
 
@@ -276,10 +296,18 @@ def parse_url(url: object, **options: object) -> Config:
                 if not db_path.isdigit():
                     raise _unsupported(url)
                 query.setdefault("db", db_path)
+        elif backend == "cluster":
+            if parts.path.strip("/"):
+                raise _unsupported(url)  # a cluster has database 0 only
+            base["servers"] = _servers(url, parts.netloc.rpartition("@")[2],
+                                       DEFAULT_PORTS["redis"])
+            base["host"], base["port"] = base["servers"][0]
+            base["tls"] = scheme == "rediss+cluster"
+            _credentials(url, parts, base)
         elif backend == "memcached":
             if parts.username or parts.password or parts.path.strip("/"):
                 raise _unsupported(url)
-            base["servers"] = _servers(url, parts.netloc)
+            base["servers"] = _servers(url, parts.netloc, DEFAULT_PORTS["memcached"])
         else:  # memory://NAME
             name = parts.netloc + parts.path
             if not name or parts.username or parts.password:
@@ -318,7 +346,7 @@ _HOSTPORT = re.compile(
     r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d*))?|(?P<host>[^:\[\]\s]+)(?::(?P<port>\d*))?")
 
 
-def _servers(url: str, netloc: str) -> tuple[tuple[str, int], ...]:
+def _servers(url: str, netloc: str, default_port: int) -> tuple[tuple[str, int], ...]:
     servers = []
     for item in netloc.split(","):
         match = _HOSTPORT.fullmatch(item)
@@ -326,7 +354,7 @@ def _servers(url: str, netloc: str) -> tuple[tuple[str, int], ...]:
             raise _unsupported(url)
         host = match["v6"] or match["host"]
         port = match["p6"] if match["v6"] else match["port"]
-        servers.append((host, _port(url, port, DEFAULT_PORTS["memcached"])))
+        servers.append((host, _port(url, port, default_port)))
     return tuple(servers)
 
 
@@ -342,9 +370,14 @@ def _finish(
         parser = OPTIONS.get(name)
         if parser is None:
             raise InvalidURL(f"unknown option {name!r} for {mask_url(url)}")
-        if name in _REDIS_ONLY and base["backend"] != "redis":
+        if name in _REDIS_ONLY and base["backend"] not in _REDIS_BACKENDS:
             raise InvalidURL(f"option {name!r} applies only to Redis URLs, not {mask_url(url)}")
+        if name in _CLUSTER_ONLY and base["backend"] != "cluster":
+            raise InvalidURL(f"option {name!r} applies only to cluster URLs, not "
+                             f"{mask_url(url)}")
         values[name] = parser(name, raw)
     if any(k.startswith("ssl_") for k in values) and not base.get("tls"):
         raise InvalidURL(f"TLS options need a rediss:// URL, not {mask_url(url)}")
+    if base["backend"] == "cluster" and values.get("db"):
+        raise InvalidURL(f"a cluster has database 0 only, not {mask_url(url)}")
     return Config(display=mask_url(url), **base, **values)
