@@ -20,7 +20,7 @@ import time
 from types import TracebackType
 from typing import Any, Self
 
-from tests.servers import RedisReplyError, RedisServer, ServerError, stop_all
+from tests.servers import RedisReplyError, RedisServer, ServerError, free_port, stop_all
 
 __all__ = ["RedisCluster"]
 
@@ -50,6 +50,8 @@ class RedisCluster:
                     "--cluster-enabled", "yes",
                     "--cluster-config-file", "nodes.conf",
                     "--cluster-node-timeout", str(self.node_timeout),
+                    # The bus port is the port + 10000 by default: too high for some ports.
+                    "--cluster-port", str(free_port()),
                 ))
                 self.nodes.append(node)
                 node.start()

@@ -42,21 +42,25 @@ from .._retry import transient_delay
 from .._url import Config
 from ..redis.driver import DedicatedRedis, RedisBackend, _roundtrip
 from . import routing
-from .routing import ANY, ASKING, READS, SCAN, Fanout, Split, ToSlot, is_redirect, one_slot
+from .routing import (
+    ANY,
+    ASKING,
+    READS,
+    REFRESH_INTERVAL,
+    SCAN,
+    Fanout,
+    Split,
+    ToSlot,
+    is_redirect,
+    node_config,
+    one_slot,
+)
 from .slots import Addr, SlotMap, redirection
 
 __all__ = ["ClusterBackend"]
 
-REFRESH_INTERVAL = 0.25
 _READONLY = encode_command(b"READONLY")
 _ASKING = encode_command(*ASKING)
-
-
-def node_config(config: Config, addr: Addr) -> Config:
-    """The configuration of one node of the cluster of `config`."""
-    host, port = addr
-    return config._replace(display=f"{host}:{port} of {config.display}", backend="redis",
-                           host=host, port=port, servers=())
 
 
 class _Replica(RedisBackend):

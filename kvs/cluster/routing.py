@@ -28,12 +28,16 @@ from typing import Any, NamedTuple
 from resp import ReplyError
 
 from .._errors import ResponseError
+from .._url import Config
 from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
-from .slots import key_slot
+from .slots import Addr, key_slot
 
-__all__ = ["ANY", "ASKING", "READS", "REDIRECTS", "SCAN", "Fanout", "Split", "ToSlot",
-           "crossslot", "is_redirect", "one_slot", "plan", "scan_cursor", "scan_reply"]
+__all__ = ["ANY", "ASKING", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
+           "Split", "ToSlot", "crossslot", "is_redirect", "node_config", "one_slot", "plan",
+           "scan_cursor", "scan_reply"]
 
+# Seconds between two refreshes of the slot map, at least.
+REFRESH_INTERVAL = 0.25
 ASKING = (b"ASKING",)
 REDIRECTS = frozenset({"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN"})
 # Commands a replica may answer (read_from="replica"): the idempotent ones that only read.
@@ -65,6 +69,13 @@ ANY = _Kind("any")
 SCAN = _Kind("scan")
 
 Plan = ToSlot | Split | Fanout | _Kind
+
+
+def node_config(config: Config, addr: Addr) -> Config:
+    """The configuration of one node of the cluster of `config`."""
+    host, port = addr
+    return config._replace(display=f"{host}:{port} of {config.display}", backend="redis",
+                           host=host, port=port, servers=())
 
 
 def crossslot(what: str) -> ResponseError:
