@@ -22,7 +22,7 @@ from typing import Any, Self
 
 from tests.servers import RedisReplyError, RedisServer, ServerError, free_port, stop_all
 
-__all__ = ["RedisCluster"]
+__all__ = ["RedisCluster", "command_calls", "migrate_slot"]
 
 CLUSTER_TIMEOUT = 30.0
 
@@ -52,6 +52,9 @@ class RedisCluster:
                     "--cluster-node-timeout", str(self.node_timeout),
                     # The bus port is the port + 10000 by default: too high for some ports.
                     "--cluster-port", str(free_port()),
+                    "--repl-diskless-sync-delay", "0",
+                    # A replica is "online" in CLUSTER SHARDS once its offset moved: ping soon.
+                    "--repl-ping-replica-period", "1",
                 ))
                 self.nodes.append(node)
                 node.start()
@@ -86,11 +89,22 @@ class RedisCluster:
                 time.sleep(0.05)
                 continue
             ok = all("cluster_state:ok" in state for state in states)
-            if ok and all(m == maps[0] for m in maps) and len(maps[0]) == 3:
+            if ok and all(m == maps[0] for m in maps) and len(maps[0]) == 3 \
+                    and self._online() == len(self.running()):
                 return
             last = states
             time.sleep(0.05)
         raise ServerError(f"the cluster did not settle within {timeout}s: {last!r}")
+
+    def _online(self) -> int:
+        """How many nodes CLUSTER SHARDS reports online (replicas: done syncing)."""
+        count = 0
+        for shard in self.running()[0].command("CLUSTER", "SHARDS"):
+            nodes = dict(zip(shard[::2], shard[1::2], strict=True))[b"nodes"]
+            for node in nodes:
+                fields = dict(zip(node[::2], node[1::2], strict=True))
+                count += fields[b"health"] == b"online"
+        return count
 
     def primaries(self) -> list[RedisServer]:
         """The running nodes that are primaries owning slots, by their first slot."""
@@ -137,3 +151,38 @@ class RedisCluster:
 def _slot_owners(reply: list[Any]) -> dict[int, int]:
     """First slot of each range -> the port of its primary."""
     return {entry[0]: entry[2][1] for entry in reply}
+
+
+def migrate_slot(cluster: RedisCluster, slot: int, target: RedisServer, *, batch: int = 5,
+                 pause: float = 0.0) -> int:
+    """Move `slot` to `target` as ``redis-cli --cluster reshard`` does: IMPORTING on the
+    target, MIGRATING on the owner, MIGRATE the keys a few at a time (`pause` seconds
+    between batches, while clients see ASK), then SETSLOT NODE on every primary.  Returns
+    how many keys moved."""
+    source = cluster.node_for_slot(slot)
+    if source is target:
+        raise ServerError(f"slot {slot} is already on {target.address}")
+    source_id = source.command("CLUSTER", "MYID").decode()
+    target_id = target.command("CLUSTER", "MYID").decode()
+    target.command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    source.command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+    moved = 0
+    while True:
+        keys = source.command("CLUSTER", "GETKEYSINSLOT", slot, batch)
+        if not keys:
+            break
+        source.command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *keys)
+        moved += len(keys)
+        time.sleep(pause)
+    for node in [target, source, *cluster.primaries()]:
+        node.command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+    return moved
+
+
+def command_calls(node: RedisServer, name: str) -> int:
+    """How many times `node` ran command `name` (INFO commandstats; ``cluster|shards``)."""
+    text = node.command("INFO", "commandstats").decode()
+    for line in text.splitlines():
+        if line.startswith(f"cmdstat_{name}:"):
+            return int(line.split("calls=", 1)[1].split(",", 1)[0])
+    return 0

@@ -39,6 +39,7 @@ from .routing import (
     is_redirect,
     node_config,
     one_slot,
+    pipeline_segments,
 )
 from .slots import Addr, SlotMap, redirection
 
@@ -311,18 +312,14 @@ class ClusterBackend:
 
     def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
                      idempotent: bool) -> list[Any]:
-        items: list[tuple[int, tuple[bytes, ...]]] = []
-        where: list[int] = []
-        for argv in argvs:
-            route = routing.plan(argv)
-            if type(route) is ToSlot:
-                where.append(len(items))
-                items.append((route.slot, argv))
-            else:
-                where.append(-1)
-        replies = self._batch(items, idempotent) if items else []
-        return [replies[index] if index >= 0 else self.execute(argv, idempotent=idempotent)
-                for argv, index in zip(argvs, where, strict=True)]
+        results: list[Any] = [None] * len(argvs)
+        for segment in pipeline_segments(argvs):
+            if segment.alone is not None:
+                position, argv = segment.alone
+                results[position] = self.execute(argv, idempotent=idempotent)
+                continue
+            segment.put(self._batch(segment.items, idempotent), results)
+        return results
 
     def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
         slot = one_slot(argvs, "transaction")

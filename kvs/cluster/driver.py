@@ -54,6 +54,7 @@ from .routing import (
     is_redirect,
     node_config,
     one_slot,
+    pipeline_segments,
 )
 from .slots import Addr, SlotMap, redirection
 
@@ -372,45 +373,17 @@ class ClusterBackend:
 
     async def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
                            idempotent: bool) -> list[Any]:
-        """A pipeline: split by node, each share one request, the replies in order.
-        Commands of one node keep their order; commands of different nodes run at once."""
-        items: list[tuple[int, tuple[bytes, ...]]] = []
-        where: list[int] = []  # per argv: its index in items, or -1 (runs on its own)
-        others: list[int] = []
-        for position, argv in enumerate(argvs):
-            route = routing.plan(argv)
-            if type(route) is ToSlot:
-                where.append(len(items))
-                items.append((route.slot, argv))
-            else:
-                where.append(-1)
-                others.append(position)
+        """A pipeline: split by node, each node's share one request (all nodes at once), the
+        replies in order.  Commands of one slot keep their order; a command that covers the
+        whole keyspace (DBSIZE, KEYS, ...) waits for everything before it."""
         results: list[Any] = [None] * len(argvs)
-        errors: list[BaseException] = []
-
-        async def other(position: int) -> None:
-            try:
-                results[position] = await self.execute(argvs[position], idempotent=idempotent)
-            except Exception as exc:
-                errors.append(exc)
-
-        async def batch() -> None:
-            try:
-                replies = await self._batch(items, idempotent)
-            except Exception as exc:
-                errors.append(exc)
-                return
-            for position, index in enumerate(where):
-                if index >= 0:
-                    results[position] = replies[index]
-
-        async with trio.open_nursery() as nursery:
-            if items:
-                nursery.start_soon(batch)
-            for position in others:
-                nursery.start_soon(other, position)
-        if errors:
-            raise errors[0]
+        for segment in pipeline_segments(argvs):
+            if segment.alone is not None:
+                position, argv = segment.alone
+                results[position] = await self.execute(argv, idempotent=idempotent)
+                continue
+            replies = await self._batch(segment.items, idempotent)
+            segment.put(replies, results)
         return results
 
     async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:

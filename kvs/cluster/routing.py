@@ -33,7 +33,8 @@ from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
 from .slots import Addr, key_slot
 
 __all__ = ["ANY", "ASKING", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
-           "Split", "ToSlot", "crossslot", "is_redirect", "node_config", "one_slot", "plan",
+           "Segment", "Split", "ToSlot", "crossslot", "is_redirect", "node_config", "one_slot",
+           "pipeline_segments", "plan",
            "scan_cursor", "scan_reply"]
 
 # Seconds between two refreshes of the slot map, at least.
@@ -215,6 +216,58 @@ def one_slot(argvs: Iterable[Sequence[bytes]], what: str, slot: int | None = Non
             elif found != slot:
                 raise crossslot(what)
     return slot
+
+
+class Segment:
+    """A run of a pipeline: commands of one slot each (`items`, split commands expanded
+    into their parts), or one command that runs `alone` (a fan-out, a scan, no key)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, tuple[bytes, ...]]] = []
+        self.alone: tuple[int, tuple[bytes, ...]] | None = None
+        # (position in the pipeline, first item, item count, combine or None)
+        self._places: list[tuple[int, int, int, Combine | None]] = []
+
+    def add(self, position: int, route: ToSlot | Split, argv: tuple[bytes, ...]) -> None:
+        if type(route) is ToSlot:
+            self._places.append((position, len(self.items), 1, None))
+            self.items.append((route.slot, argv))
+        else:
+            assert type(route) is Split
+            self._places.append((position, len(self.items), len(route.parts), route.combine))
+            self.items.extend(route.parts)
+
+    def put(self, replies: list[Any], results: list[Any]) -> None:
+        """Write each command's reply (split ones combined) at its place in `results`."""
+        for position, first, count, combine in self._places:
+            if combine is None:
+                results[position] = replies[first]
+            else:
+                results[position] = combine(replies[first : first + count])
+
+
+def pipeline_segments(argvs: Sequence[tuple[bytes, ...]]) -> list[Segment]:
+    """A pipeline cut into segments run one after the other (see `Segment`).
+
+    Raises:
+        kvs.ResponseError: ``CROSSSLOT``, a command spans slots and cannot be split.
+    """
+    segments: list[Segment] = []
+    current = Segment()
+    for position, argv in enumerate(argvs):
+        route = plan(argv)
+        if type(route) is ToSlot or type(route) is Split:
+            current.add(position, route, argv)
+            continue
+        if current.items:
+            segments.append(current)
+            current = Segment()
+        alone = Segment()
+        alone.alone = (position, argv)
+        segments.append(alone)
+    if current.items:
+        segments.append(current)
+    return segments
 
 
 def is_redirect(reply: object) -> bool:
