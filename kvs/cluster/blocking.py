@@ -185,6 +185,19 @@ class ClusterBackend:
         with self._lock:
             self._map.drop(addr)
 
+    def _lost(self, addr: Addr, exc: ConnectionError) -> None:
+        """As the trio driver's: drop `addr` from the map, and forget its pool when it could
+        not be reached at all."""
+        if exc.sent:
+            self._refresh_soon()
+            return
+        self._drop(addr)
+        with self._lock:
+            nodes = [table.pop(addr, None) for table in (self._nodes, self._replicas)]
+        for node in nodes:
+            if node is not None:
+                node.close()
+
     # -- one command -------------------------------------------------------------------------
 
     def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
@@ -258,14 +271,14 @@ class ClusterBackend:
                 else:
                     reply = self._node(addr, replica).execute(argv, idempotent=idempotent)
             except ConnectionError as exc:
-                self._drop(addr)
+                self._lost(addr, exc)
                 if exc.sent and not idempotent:
-                    self._refresh_soon()
                     raise
                 if not self._pause(attempt, give_up):
                     raise
                 attempt += 1
-                self._try_refresh(epoch)
+                if not exc.sent:
+                    self._try_refresh(epoch)
 
     def _on_node(self, addr: Addr | None, argv: tuple[bytes, ...], idempotent: bool) -> Any:
         give_up = None if self._timeout is None else time.monotonic() + self._timeout
@@ -276,9 +289,9 @@ class ClusterBackend:
             try:
                 return self._node(target).execute(argv, idempotent=idempotent)
             except ConnectionError as exc:
+                self._lost(target, exc)
                 if addr is not None or (exc.sent and not idempotent):
                     raise
-                self._drop(target)
                 if not self._pause(attempt, give_up):
                     raise
                 attempt += 1
@@ -299,8 +312,8 @@ class ClusterBackend:
                     got = self._node(addr).execute_many(
                         [items[index][1] for index in indexes], idempotent=idempotent)
                 except ConnectionError as exc:
+                    self._lost(addr, exc)
                     if exc.sent and not idempotent:
-                        self._drop(addr)
                         raise
             for index, reply in zip(indexes, got, strict=True):
                 if reply is None or is_redirect(reply):
@@ -338,7 +351,7 @@ class ClusterBackend:
             try:
                 raw = self._node(addr).transaction(argvs)
             except ConnectionError as exc:
-                self._drop(addr)
+                self._lost(addr, exc)
                 if exc.sent or not self._pause(attempt, give_up):
                     self._refresh_soon()
                     raise

@@ -184,6 +184,20 @@ class ClusterBackend:
         raise ConnectionError(f"no node of {self.name} gave the cluster's slots: "
                               + "; ".join(errors), sent=False)
 
+    def _lost(self, addr: Addr, exc: ConnectionError) -> None:
+        """A connection to `addr` failed.  When the node could not even be reached, drop it
+        from the map until a refresh names it again, and forget its connection, so that the
+        next use opens a fresh one at once rather than after the backoff of its failures; a
+        connection that broke after a request only starts a refresh in the background."""
+        if exc.sent:  # it may be alive (one connection broke): ask the others, meanwhile
+            self._refresh_soon()
+            return
+        self._map.drop(addr)
+        for table in (self._nodes, self._replicas):
+            node = table.pop(addr, None)
+            if node is not None:
+                trio.lowlevel.spawn_system_task(node.aclose, name=f"kvs close {node.name}")
+
     def _owner(self, slot: int, read: bool) -> tuple[Addr | None, bool]:
         """The node for `slot` (and whether it is a replica)."""
         shard = self._map.shard(slot)
@@ -270,14 +284,14 @@ class ClusterBackend:
                     node = self._replica(addr) if replica else self._node(addr)
                     reply = await node.execute(argv, idempotent=idempotent)
             except ConnectionError as exc:
-                self._map.drop(addr)
+                self._lost(addr, exc)
                 if exc.sent and not idempotent:
-                    self._refresh_soon()
                     raise
                 if not await self._pause(attempt, give_up):
                     raise
                 attempt += 1
-                await self._try_refresh(epoch)
+                if not exc.sent:
+                    await self._try_refresh(epoch)
 
     async def _pause(self, attempt: int, give_up: float | None) -> bool:
         """Sleep before the next attempt; False when ``timeout`` leaves no time for one."""
@@ -299,9 +313,9 @@ class ClusterBackend:
             try:
                 return await self._node(target).execute(argv, idempotent=idempotent)
             except ConnectionError as exc:
+                self._lost(target, exc)
                 if addr is not None or (exc.sent and not idempotent):
                     raise
-                self._map.drop(target)
                 if not await self._pause(attempt, give_up):
                     raise
                 attempt += 1
@@ -352,8 +366,8 @@ class ClusterBackend:
                     got = await self._node(addr).execute_many(
                         [items[index][1] for index in indexes], idempotent=idempotent)
                 except ConnectionError as exc:
+                    self._lost(addr, exc)
                     if exc.sent and not idempotent:
-                        self._map.drop(addr)
                         raise
                     got = [None] * len(indexes)  # each goes alone, re-routed
                 for index, reply in zip(indexes, got, strict=True):
@@ -405,7 +419,7 @@ class ClusterBackend:
             try:
                 raw = await self._node(addr).transaction(argvs)
             except ConnectionError as exc:
-                self._map.drop(addr)
+                self._lost(addr, exc)
                 if exc.sent or not await self._pause(attempt, give_up):
                     self._refresh_soon()
                     raise

@@ -73,10 +73,14 @@ Plan = ToSlot | Split | Fanout | _Kind
 
 
 def node_config(config: Config, addr: Addr) -> Config:
-    """The configuration of one node of the cluster of `config`."""
+    """The configuration of one node of the cluster of `config`.
+
+    A node's connection does not retry by itself (``retries=0``): the cluster does, after a
+    look at the map, so a dead node costs one refused connection rather than a backoff.
+    """
     host, port = addr
     return config._replace(display=f"{host}:{port} of {config.display}", backend="redis",
-                           host=host, port=port, servers=())
+                           host=host, port=port, servers=(), retries=0)
 
 
 def crossslot(what: str) -> ResponseError:
