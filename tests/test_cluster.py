@@ -244,3 +244,26 @@ async def test_flushdb_and_unknown_keyless_commands(cluster_url: str) -> None:
         assert await db.dbsize() == 0
         assert await db.ping() is True
         assert isinstance(await db.execute("TIME"), list)
+
+
+async def test_sharded_subscription_follows_its_slot(redis_cluster: RedisCluster,
+                                                     cluster_url: str) -> None:
+    tag = "shmove"
+    slot = key_slot(tag.encode())
+    channel = f"{{{tag}}}:c"
+    async with kvs.connect(cluster_url) as db, db.ssubscribe(channel) as sub:
+        assert await db.execute("SPUBLISH", channel, "before") == 1
+        message = await sub.get(timeout=5)
+        assert message is not None and message.data == "before"
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        await trio.to_thread.run_sync(lambda: migrate_slot(redis_cluster, slot, target))
+        seen: list[Any] = []
+        with trio.move_on_after(10):
+            while not seen or seen[-1].data != "after":
+                await db.execute("SPUBLISH", channel, "after")
+                message = await sub.get(timeout=0.2)
+                if message is not None:
+                    seen.append(message)
+        assert [m.kind for m in seen][:1] == ["gap"]
+        assert seen[-1].data == "after" and seen[-1].kind == "smessage"

@@ -158,3 +158,26 @@ def test_replica_reads(redis_cluster: RedisCluster, cluster_url: str) -> None:
     with kvs.sync.connect(cluster_url, read_from="prefer_replica") as db:
         assert [db.get("sr:1") for _ in range(3)] == ["one"] * 3
     assert command_calls(replica, "get") - before == 3
+
+
+def test_sharded_subscription_follows_its_slot(redis_cluster: RedisCluster,
+                                               cluster_url: str) -> None:
+    tag = "sshmove"
+    slot = key_slot(tag.encode())
+    channel = f"{{{tag}}}:c"
+    with kvs.sync.connect(cluster_url) as db, db.ssubscribe(channel) as sub:
+        assert db.execute("SPUBLISH", channel, "before") == 1
+        message = sub.get(timeout=5)
+        assert message is not None and message.data == "before"
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        migrate_slot(redis_cluster, slot, target)
+        seen: list[Any] = []
+        deadline = time.monotonic() + 10
+        while (not seen or seen[-1].data != "after") and time.monotonic() < deadline:
+            db.execute("SPUBLISH", channel, "after")
+            message = sub.get(timeout=0.2)
+            if message is not None:
+                seen.append(message)
+        assert [m.kind for m in seen][:1] == ["gap"]
+        assert seen[-1].data == "after" and seen[-1].kind == "smessage"

@@ -6,11 +6,11 @@ slot) on the owner of their slot, reopened where the map says when that node fai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..redis.blocking_subscriber import RedisSubscriber
 from ..sync.transport import BlockingConnection
-from .routing import one_slot
+from .routing import ShardReader, one_slot
 from .slots import Addr
 
 if TYPE_CHECKING:
@@ -36,6 +36,15 @@ class ClusterSubscriber(RedisSubscriber):
                 self._drop(conn)  # reopened on the owner by the reader
                 return
         super().command(verb, names)
+
+    # The base class sets ``_reader`` for each connection: watch it for moved shards.
+    @property
+    def _reader(self) -> Any:
+        return self._shard_reader
+
+    @_reader.setter
+    def _reader(self, reader: Any) -> None:
+        self._shard_reader = ShardReader(reader, self.holdings.shards)
 
     def _open_node(self) -> BlockingConnection:
         backend = self._backend

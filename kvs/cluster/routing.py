@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
+from resp import ProtocolError as RespProtocolError
 from resp import ReplyError
 
 from .._errors import ResponseError
@@ -33,9 +34,9 @@ from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
 from .slots import Addr, key_slot
 
 __all__ = ["ANY", "ASKING", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
-           "Segment", "Split", "ToSlot", "crossslot", "is_redirect", "node_config", "one_slot",
-           "pipeline_segments", "plan",
-           "scan_cursor", "scan_reply"]
+           "Segment", "ShardReader", "Split", "ToSlot", "crossslot", "is_redirect",
+           "node_config", "one_slot", "pipeline_segments", "plan", "scan_cursor",
+           "scan_reply"]
 
 # Seconds between two refreshes of the slot map, at least.
 REFRESH_INTERVAL = 0.25
@@ -272,6 +273,27 @@ def pipeline_segments(argvs: Sequence[tuple[bytes, ...]]) -> list[Segment]:
     if current.items:
         segments.append(current)
     return segments
+
+
+class ShardReader:
+    """A subscription's reader (`kvs.redis.frames.SubscriptionReader`) that notices a shard
+    channel's slot moving: the server then ends the subscription itself (a SUNSUBSCRIBE
+    nobody asked for, the channel still held), and this raises `resp.ProtocolError`, so the
+    subscriber drops the connection and reopens it on the slot's new owner, with the gap."""
+
+    def __init__(self, reader: Any, shards: dict[bytes, None]) -> None:
+        self._reader = reader
+        self._shards = shards
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        self._reader.feed(data)
+
+    def next(self) -> Any:
+        reply = self._reader.next()
+        if isinstance(reply, list) and len(reply) == 3 and reply[0] == b"sunsubscribe" \
+                and reply[1] in self._shards:
+            raise RespProtocolError(f"the slot of shard channel {reply[1]!r} moved")
+        return reply
 
 
 def is_redirect(reply: object) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..redis.subscriber import RedisSubscriber
-from .routing import one_slot
+from .routing import ShardReader, one_slot
 from .slots import Addr
 
 if TYPE_CHECKING:
@@ -40,6 +40,15 @@ class ClusterSubscriber(RedisSubscriber):
                 await self._drop(self._transport)  # reopened on the owner by the reader
                 return
         await super().command(verb, names)
+
+    # The base class sets ``_reader`` for each connection: watch it for moved shards.
+    @property
+    def _reader(self) -> Any:
+        return self._shard_reader
+
+    @_reader.setter
+    def _reader(self, reader: Any) -> None:
+        self._shard_reader = ShardReader(reader, self.holdings.shards)
 
     async def _open_node(self) -> Any:
         backend = self._backend
