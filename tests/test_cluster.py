@@ -267,3 +267,13 @@ async def test_sharded_subscription_follows_its_slot(redis_cluster: RedisCluster
                     seen.append(message)
         assert [m.kind for m in seen][:1] == ["gap"]
         assert seen[-1].data == "after" and seen[-1].kind == "smessage"
+
+
+async def test_missing_keys_are_none_everywhere(cluster_url: str) -> None:
+    async with kvs.connect(cluster_url) as db:
+        assert await db.get("absent") is None
+        p = db.pipeline()
+        for i in range(20):
+            p.get(f"absent:{i}")
+        assert await p.execute() == [None] * 20
+        assert await db.mget([f"absent:{i}" for i in range(20)]) == [None] * 20

@@ -181,3 +181,13 @@ def test_sharded_subscription_follows_its_slot(redis_cluster: RedisCluster,
                 seen.append(message)
         assert [m.kind for m in seen][:1] == ["gap"]
         assert seen[-1].data == "after" and seen[-1].kind == "smessage"
+
+
+def test_missing_keys_are_none_everywhere(cluster_url: str) -> None:
+    with kvs.sync.connect(cluster_url) as db:
+        assert db.get("absent") is None
+        p = db.pipeline()
+        for i in range(20):
+            p.get(f"absent:{i}")
+        assert p.execute() == [None] * 20
+        assert db.mget([f"absent:{i}" for i in range(20)]) == [None] * 20

@@ -30,6 +30,7 @@ from . import routing
 from .routing import (
     ANY,
     ASKING,
+    NOT_SENT,
     READS,
     REFRESH_INTERVAL,
     SCAN,
@@ -228,13 +229,13 @@ class ClusterBackend:
         return True
 
     def _on_slot(self, slot: int, argv: tuple[bytes, ...], idempotent: bool,
-                 reply: Any = None) -> Any:
+                 reply: Any = NOT_SENT) -> Any:
         give_up = None if self._timeout is None else time.monotonic() + self._timeout
         read = argv[0].upper() in READS
         asking: Addr | None = None
         attempt = moves = 0
         while True:
-            if reply is not None:
+            if reply is not NOT_SENT:
                 if not is_redirect(reply):
                     return reply
                 code = reply.code
@@ -252,7 +253,7 @@ class ClusterBackend:
                     if not self._pause(attempt, give_up):
                         return reply
                     attempt += 1
-                reply = None
+                reply = NOT_SENT
             epoch = self._epoch
             addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
             if addr is None:
@@ -306,7 +307,7 @@ class ClusterBackend:
             groups.setdefault(self._owner(slot, False)[0], []).append(index)
         replies: list[Any] = [None] * len(items)
         for addr, indexes in groups.items():
-            got: list[Any] = [None] * len(indexes)
+            got: list[Any] = [NOT_SENT] * len(indexes)
             if addr is not None and len(indexes) > 1:
                 try:
                     got = self._node(addr).execute_many(
@@ -316,7 +317,7 @@ class ClusterBackend:
                     if exc.sent and not idempotent:
                         raise
             for index, reply in zip(indexes, got, strict=True):
-                if reply is None or is_redirect(reply):
+                if reply is NOT_SENT or is_redirect(reply):
                     slot, argv = items[index]
                     replies[index] = self._on_slot(slot, argv, idempotent, reply)
                 else:

@@ -45,6 +45,7 @@ from . import routing
 from .routing import (
     ANY,
     ASKING,
+    NOT_SENT,
     READS,
     REFRESH_INTERVAL,
     SCAN,
@@ -236,7 +237,7 @@ class ClusterBackend:
         return await self._on_node(None, argv, idempotent)
 
     async def _on_slot(self, slot: int, argv: tuple[bytes, ...], idempotent: bool,
-                       reply: Any = None) -> Any:
+                       reply: Any = NOT_SENT) -> Any:
         """Run `argv` on the owner of `slot`, following redirections and failovers within
         ``timeout``; `reply`, when given, is a redirection already received for it."""
         give_up = None if self._timeout is None else trio.current_time() + self._timeout
@@ -244,7 +245,7 @@ class ClusterBackend:
         asking: Addr | None = None
         attempt = moves = 0
         while True:
-            if reply is not None:
+            if reply is not NOT_SENT:
                 if not is_redirect(reply):
                     return reply
                 code = reply.code
@@ -263,7 +264,7 @@ class ClusterBackend:
                     if not await self._pause(attempt, give_up):
                         return reply
                     attempt += 1
-                reply = None
+                reply = NOT_SENT
             epoch = self._epoch
             addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
             if addr is None:
@@ -352,7 +353,7 @@ class ClusterBackend:
         replies: list[Any] = [None] * len(items)
         errors: list[BaseException] = []
 
-        async def alone(index: int, reply: Any = None) -> None:
+        async def alone(index: int, reply: Any = NOT_SENT) -> None:
             slot, argv = items[index]
             replies[index] = await self._on_slot(slot, argv, idempotent, reply)
 
@@ -369,9 +370,9 @@ class ClusterBackend:
                     self._lost(addr, exc)
                     if exc.sent and not idempotent:
                         raise
-                    got = [None] * len(indexes)  # each goes alone, re-routed
+                    got = [NOT_SENT] * len(indexes)  # each goes alone, re-routed
                 for index, reply in zip(indexes, got, strict=True):
-                    if reply is None or is_redirect(reply):
+                    if reply is NOT_SENT or is_redirect(reply):
                         await alone(index, reply)
                     else:
                         replies[index] = reply

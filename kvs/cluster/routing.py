@@ -33,7 +33,7 @@ from .._url import Config
 from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
 from .slots import Addr, key_slot
 
-__all__ = ["ANY", "ASKING", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
+__all__ = ["ANY", "ASKING", "NOT_SENT", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
            "Segment", "ShardReader", "Split", "ToSlot", "crossslot", "is_redirect",
            "node_config", "one_slot", "pipeline_segments", "plan", "scan_cursor",
            "scan_reply"]
@@ -41,6 +41,7 @@ __all__ = ["ANY", "ASKING", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "F
 # Seconds between two refreshes of the slot map, at least.
 REFRESH_INTERVAL = 0.25
 ASKING = (b"ASKING",)
+NOT_SENT: Any = object()  # "no reply yet" (None is a reply: a missing key's)
 REDIRECTS = frozenset({"MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN"})
 # Commands a replica may answer (read_from="replica"): the idempotent ones that only read.
 READS = IDEMPOTENT - {b"SET", b"MSET", b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT",
