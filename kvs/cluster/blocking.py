@@ -32,6 +32,7 @@ from .routing import (
     ASKING,
     NOT_SENT,
     READS,
+    REDIRECTS,
     REFRESH_INTERVAL,
     SCAN,
     Fanout,
@@ -204,7 +205,22 @@ class ClusterBackend:
     def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
         route = routing.plan(argv)
         if type(route) is ToSlot:
-            return self._on_slot(route.slot, argv, idempotent)
+            slot = route.slot
+            index = self._map.slots[slot]
+            node = self._nodes.get(self._map.shards[index].primary) if index >= 0 else None
+            if node is None or self._read_from != "primary":
+                return self._on_slot(slot, argv, idempotent)
+            # The common case, kept short: the owner is known and connected.
+            try:
+                reply = node.execute(argv, idempotent=idempotent)
+            except ConnectionError as exc:
+                self._lost(self._map.shards[index].primary, exc)
+                if exc.sent and not idempotent:
+                    raise
+                return self._on_slot(slot, argv, idempotent)
+            if type(reply) is ReplyError and reply.code in REDIRECTS:
+                return self._on_slot(slot, argv, idempotent, reply)
+            return reply
         if type(route) is Split:
             return route.combine(self._batch(route.parts, idempotent))
         if type(route) is Fanout:

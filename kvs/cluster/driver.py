@@ -47,6 +47,7 @@ from .routing import (
     ASKING,
     NOT_SENT,
     READS,
+    REDIRECTS,
     REFRESH_INTERVAL,
     SCAN,
     Fanout,
@@ -219,7 +220,22 @@ class ClusterBackend:
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
         route = routing.plan(argv)
         if type(route) is ToSlot:
-            return await self._on_slot(route.slot, argv, idempotent)
+            slot = route.slot
+            index = self._map.slots[slot]
+            node = self._nodes.get(self._map.shards[index].primary) if index >= 0 else None
+            if node is None or self._read_from != "primary":
+                return await self._on_slot(slot, argv, idempotent)
+            # The common case, kept short: the owner is known and connected.
+            try:
+                reply = await node.execute(argv, idempotent=idempotent)
+            except ConnectionError as exc:
+                self._lost(self._map.shards[index].primary, exc)
+                if exc.sent and not idempotent:
+                    raise
+                return await self._on_slot(slot, argv, idempotent)
+            if type(reply) is ReplyError and reply.code in REDIRECTS:
+                return await self._on_slot(slot, argv, idempotent, reply)
+            return reply
         if type(route) is Split:
             replies = await self._batch(route.parts, idempotent)
             return route.combine(replies)
