@@ -14,8 +14,8 @@ a cluster is three servers, and on two CPUs a client sharing a CPU with them wou
 the scheduler.
 
 S9: each of 64 tasks runs ``count`` operations on its own 100 keys (``bench:s9:{task}:{i}``,
-spread over every slot), SET then GET of each key in turn, 100-byte values; the rate is operations per
-second, all tasks together.  S1 is 20,000 GETs of one key, one after the other.
+spread over every slot), SET then GET of each key in turn, 100-byte values; the rate is
+operations per second, all tasks together.  S1 is 20,000 GETs of one key, one after the other.
 """
 
 from __future__ import annotations

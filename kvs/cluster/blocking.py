@@ -13,7 +13,6 @@ one at a time (a lock) whatever the number of threads.
 from __future__ import annotations
 
 import contextlib
-import random
 import threading
 import time
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from .routing import (
     SCAN,
     Fanout,
     Split,
+    Topology,
     ToSlot,
     is_redirect,
     node_config,
@@ -66,25 +66,18 @@ class _Replica(RedisBackend):
         return conn
 
 
-class ClusterBackend:
+class ClusterBackend(Topology):
     """The blocking cluster backend (see the module comment)."""
 
     transactions = True
 
     def __init__(self, config: Config) -> None:
-        self._config = config
-        self.name = config.display
-        self._timeout = config.timeout
-        self._read_from = config.read_from
-        self._map = SlotMap()
+        super().__init__(config)
         self._nodes: dict[Addr, RedisBackend] = {}
         self._replicas: dict[Addr, RedisBackend] = {}
         self._lock = threading.Lock()  # the node tables and patches to the map
         self._refreshing = threading.Lock()
-        self._epoch = 0
         self._next_refresh = 0.0
-        self._closed = False
-        self.refreshes = 0
 
     def open(self) -> None:
         if not self._map.shards:
@@ -143,9 +136,8 @@ class ClusterBackend:
                 self._refresh(epoch, wait=False)
 
     def _load_map(self) -> SlotMap:
-        candidates = dict.fromkeys([*self._map.nodes(), *self._config.servers])
         errors: list[str] = []
-        for addr in candidates:
+        for addr in self._candidates():
             node = self._node(addr)
             try:
                 self.refreshes += 1
@@ -163,20 +155,7 @@ class ClusterBackend:
             if found.shards:
                 return found
             errors.append(f"{addr[0]}:{addr[1]}: no slot is assigned")
-        raise ConnectionError(f"no node of {self.name} gave the cluster's slots: "
-                              + "; ".join(errors), sent=False)
-
-    def _owner(self, slot: int, read: bool) -> tuple[Addr | None, bool]:
-        shard = self._map.shard(slot)
-        if shard is None:
-            return None, False
-        if read and shard.replicas and self._read_from != "primary":
-            return random.choice(shard.replicas), True
-        return shard.primary, False
-
-    def _any_primary(self) -> Addr:
-        primaries = self._map.primaries()
-        return primaries[0] if primaries else self._config.servers[0]
+        raise self._no_slots(errors)
 
     def _moved(self, target: tuple[int, Addr]) -> None:
         with self._lock:
@@ -224,10 +203,10 @@ class ClusterBackend:
         if type(route) is Split:
             return route.combine(self._batch(route.parts, idempotent))
         if type(route) is Fanout:
-            primaries = sorted(self._map.primaries() or self._config.servers)
+            primaries = self._every_primary()
             return route.combine([self._on_node(addr, argv, idempotent) for addr in primaries])
         if route is SCAN:
-            primaries = sorted(self._map.primaries() or self._config.servers)
+            primaries = self._every_primary()
             index, sub = routing.scan_cursor(argv)
             if index >= len(primaries):
                 return ReplyError("ERR invalid cursor")

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,6 +51,7 @@ from .routing import (
     SCAN,
     Fanout,
     Split,
+    Topology,
     ToSlot,
     is_redirect,
     node_config,
@@ -77,24 +77,17 @@ class _Replica(RedisBackend):
         return parser
 
 
-class ClusterBackend:
+class ClusterBackend(Topology):
     """The cluster backend (see the module comment)."""
 
     transactions = True
 
     def __init__(self, config: Config) -> None:
-        self._config = config
-        self.name = config.display
-        self._timeout = config.timeout
-        self._read_from = config.read_from
-        self._map = SlotMap()
+        super().__init__(config)
         self._nodes: dict[Addr, RedisBackend] = {}
         self._replicas: dict[Addr, RedisBackend] = {}
         self._refreshing = trio.Lock()
-        self._epoch = 0  # bumped by every refresh
         self._next_refresh = -math.inf
-        self._closed = False
-        self.refreshes = 0
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -163,9 +156,8 @@ class ClusterBackend:
     async def _load_map(self) -> SlotMap:
         """The map from the first node that answers: known primaries, then the other known
         nodes, then the seeds of the URL."""
-        candidates = dict.fromkeys([*self._map.nodes(), *self._config.servers])
         errors: list[str] = []
-        for addr in candidates:
+        for addr in self._candidates():
             node = self._node(addr)
             try:
                 self.refreshes += 1
@@ -183,8 +175,7 @@ class ClusterBackend:
             if found.shards:
                 return found
             errors.append(f"{addr[0]}:{addr[1]}: no slot is assigned")
-        raise ConnectionError(f"no node of {self.name} gave the cluster's slots: "
-                              + "; ".join(errors), sent=False)
+        raise self._no_slots(errors)
 
     def _lost(self, addr: Addr, exc: ConnectionError) -> None:
         """A connection to `addr` failed.  When the node could not even be reached, drop it
@@ -199,21 +190,6 @@ class ClusterBackend:
             node = table.pop(addr, None)
             if node is not None:
                 trio.lowlevel.spawn_system_task(node.aclose, name=f"kvs close {node.name}")
-
-    def _owner(self, slot: int, read: bool) -> tuple[Addr | None, bool]:
-        """The node for `slot` (and whether it is a replica)."""
-        shard = self._map.shard(slot)
-        if shard is None:
-            return None, False
-        if read and shard.replicas and self._read_from != "primary":
-            return random.choice(shard.replicas), True
-        return shard.primary, False
-
-    def _any_primary(self) -> Addr:
-        primaries = self._map.primaries()
-        if primaries:
-            return primaries[0]
-        return self._config.servers[0]
 
     # -- one command -------------------------------------------------------------------------
 
@@ -240,10 +216,10 @@ class ClusterBackend:
             replies = await self._batch(route.parts, idempotent)
             return route.combine(replies)
         if type(route) is Fanout:
-            primaries = sorted(self._map.primaries() or self._config.servers)
+            primaries = self._every_primary()
             return route.combine(await self._on_all(primaries, argv, idempotent))
         if route is SCAN:
-            primaries = sorted(self._map.primaries() or self._config.servers)
+            primaries = self._every_primary()
             index, sub = routing.scan_cursor(argv)
             if index >= len(primaries):
                 return ReplyError("ERR invalid cursor")

@@ -22,21 +22,22 @@ and CLUSTERDOWN.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from resp import ProtocolError as RespProtocolError
 from resp import ReplyError
 
-from .._errors import ResponseError
+from .._errors import ConnectionError, ResponseError
 from .._url import Config
 from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
-from .slots import Addr, key_slot
+from .slots import Addr, SlotMap, key_slot
 
 __all__ = ["ANY", "ASKING", "NOT_SENT", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
            "Segment", "ShardReader", "Split", "ToSlot", "crossslot", "is_redirect",
            "node_config", "one_slot", "pipeline_segments", "plan", "scan_cursor",
-           "scan_reply"]
+           "scan_reply", "Topology"]
 
 # Seconds between two refreshes of the slot map, at least.
 REFRESH_INTERVAL = 0.25
@@ -330,3 +331,44 @@ def scan_reply(reply: Any, index: int, primaries: int) -> Any:
     else:
         combined = 0
     return [b"%d" % combined, reply[1]]
+
+
+class Topology:
+    """What both cluster drivers keep and decide with no I/O: the slot map and which node
+    serves a slot, a keyless command, a fan-out, or a refresh.  ``_epoch`` counts the
+    refreshes, so that a caller that waited for someone else's refresh can tell."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self.name = config.display
+        self._timeout = config.timeout
+        self._read_from = config.read_from
+        self._map = SlotMap()
+        self._epoch = 0
+        self._closed = False
+        self.refreshes = 0  # CLUSTER SHARDS (or SLOTS) asked
+
+    def _owner(self, slot: int, read: bool) -> tuple[Addr | None, bool]:
+        """The node for `slot` (None: no known owner), and whether it is a replica."""
+        shard = self._map.shard(slot)
+        if shard is None:
+            return None, False
+        if read and shard.replicas and self._read_from != "primary":
+            return random.choice(shard.replicas), True
+        return shard.primary, False
+
+    def _any_primary(self) -> Addr:
+        primaries = self._map.primaries()
+        return primaries[0] if primaries else self._config.servers[0]
+
+    def _every_primary(self) -> list[Addr]:
+        """The primaries in a stable order (a SCAN cursor names one by its index)."""
+        return sorted(self._map.primaries() or self._config.servers)
+
+    def _candidates(self) -> list[Addr]:
+        """Where to ask for the map: the known primaries, the other known nodes, the seeds."""
+        return list(dict.fromkeys([*self._map.nodes(), *self._config.servers]))
+
+    def _no_slots(self, errors: list[str]) -> ConnectionError:
+        return ConnectionError(f"no node of {self.name} gave the cluster's slots: "
+                               + "; ".join(errors), sent=False)
