@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,22 @@ def _check_s9(results: list[list[Any]], n: int) -> None:
 
 # --- children -----------------------------------------------------------------------------
 
+async def _timed_trio_tasks(task: Callable[[int, int, list[Any]], Awaitable[None]], n: int,
+                            results: list[list[Any]]) -> float:
+    """Warm up (20 operations per task: every node's connection opens), then time `n`
+    operations in each of the 64 tasks."""
+    import trio
+
+    async with trio.open_nursery() as nursery:
+        for t in range(TASKS):
+            nursery.start_soon(task, t, 20, [])
+    start = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        for t in range(TASKS):
+            nursery.start_soon(task, t, n, results[t])
+    return time.perf_counter() - start
+
+
 def child_ours(workload: str, n: int, url: str) -> None:
     import trio
 
@@ -114,14 +130,7 @@ def child_ours(workload: str, n: int, url: str) -> None:
                     key = _key(t, i)
                     out.append(await get(key) if i % 2 else await set_(key, VALUE))
 
-            async with trio.open_nursery() as nursery:  # warm-up: every node's connection
-                for t in range(TASKS):
-                    nursery.start_soon(task, t, 20, [])
-            start = time.perf_counter()
-            async with trio.open_nursery() as nursery:
-                for t in range(TASKS):
-                    nursery.start_soon(task, t, n, results[t])
-            secs = time.perf_counter() - start
+            secs = await _timed_trio_tasks(task, n, results)
             _check_s9(results, n)
             _emit("ours-trio", S9, n, secs)
 
@@ -174,14 +183,7 @@ def child_glide(n: int, host: str, port: int) -> None:
                     out.append(await client.get(key) if i % 2
                                else await client.set(key, VALUE))
 
-            async with trio.open_nursery() as nursery:
-                for t in range(TASKS):
-                    nursery.start_soon(task, t, 20, [])
-            start = time.perf_counter()
-            async with trio.open_nursery() as nursery:
-                for t in range(TASKS):
-                    nursery.start_soon(task, t, n, results[t])
-            secs = time.perf_counter() - start
+            secs = await _timed_trio_tasks(task, n, results)
             _check_s9(results, n)
             _emit("glide-trio", S9, n, secs)
         finally:

@@ -215,6 +215,15 @@ class ClusterBackend(Topology):
         assert route is ANY
         return self._on_node(None, argv, idempotent)
 
+    def _no_owner(self, slot: int | None, attempt: int, give_up: float | None,
+                epoch: int) -> int:
+        """No node is known to own `slot`: wait, refresh the map, and count the attempt;
+        raise `kvs.ConnectionError` when ``timeout`` leaves no time for another."""
+        if not self._pause(attempt, give_up):
+            raise ConnectionError(f"no node of {self.name} serves slot {slot}", sent=False)
+        self._try_refresh(epoch)
+        return attempt + 1
+
     def _pause(self, attempt: int, give_up: float | None) -> bool:
         left = None if give_up is None else give_up - time.monotonic()
         delay = transient_delay(attempt, left=left)
@@ -252,11 +261,7 @@ class ClusterBackend(Topology):
             epoch = self._epoch
             addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
             if addr is None:
-                if not self._pause(attempt, give_up):
-                    raise ConnectionError(f"no node of {self.name} serves slot {slot}",
-                                          sent=False)
-                attempt += 1
-                self._try_refresh(epoch)
+                attempt = self._no_owner(slot, attempt, give_up, epoch)
                 continue
             try:
                 if asking is not None:
@@ -338,11 +343,7 @@ class ClusterBackend(Topology):
             epoch = self._epoch
             addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
             if addr is None:
-                if not self._pause(attempt, give_up):
-                    raise ConnectionError(f"no node of {self.name} serves slot {slot}",
-                                          sent=False)
-                attempt += 1
-                self._try_refresh(epoch)
+                attempt = self._no_owner(slot, attempt, give_up, epoch)
                 continue
             try:
                 raw = self._node(addr).transaction(argvs)

@@ -260,11 +260,7 @@ class ClusterBackend(Topology):
             epoch = self._epoch
             addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
             if addr is None:
-                if not await self._pause(attempt, give_up):
-                    raise ConnectionError(f"no node of {self.name} serves slot {slot}",
-                                          sent=False)
-                attempt += 1
-                await self._refresh(epoch)
+                attempt = await self._no_owner(slot, attempt, give_up, epoch)
                 continue
             try:
                 if asking is not None:
@@ -285,6 +281,15 @@ class ClusterBackend(Topology):
                 attempt += 1
                 if not exc.sent:
                     await self._try_refresh(epoch)
+
+    async def _no_owner(self, slot: int | None, attempt: int, give_up: float | None,
+                      epoch: int) -> int:
+        """No node is known to own `slot`: wait, refresh the map, and count the attempt;
+        raise `kvs.ConnectionError` when ``timeout`` leaves no time for another."""
+        if not await self._pause(attempt, give_up):
+            raise ConnectionError(f"no node of {self.name} serves slot {slot}", sent=False)
+        await self._refresh(epoch)
+        return attempt + 1
 
     async def _pause(self, attempt: int, give_up: float | None) -> bool:
         """Sleep before the next attempt; False when ``timeout`` leaves no time for one."""
@@ -403,11 +408,7 @@ class ClusterBackend(Topology):
             epoch = self._epoch
             addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
             if addr is None:
-                if not await self._pause(attempt, give_up):
-                    raise ConnectionError(f"no node of {self.name} serves slot {slot}",
-                                          sent=False)
-                attempt += 1
-                await self._refresh(epoch)
+                attempt = await self._no_owner(slot, attempt, give_up, epoch)
                 continue
             try:
                 raw = await self._node(addr).transaction(argvs)
