@@ -135,3 +135,26 @@ def test_incr_loop_survives_failover_sync(own_cluster: RedisCluster, how: str) -
                 thread.join()
         final = int(db.get(KEY) or -1)
     tally.check(final)
+
+
+async def test_replica_reads_survive_a_dead_replica(own_cluster: RedisCluster) -> None:
+    async with kvs.connect(own_cluster.url, read_from="replica") as db:
+        await db.set(KEY, "v")
+        primary = own_cluster.node_for_key(KEY)
+        primary.command("WAIT", 1, 2000)
+        assert await db.get(KEY) == "v"  # the replica's connection is open
+        own_cluster.replica_of(primary).kill()
+        with trio.fail_after(5):  # each read falls back to the primary, not to a timeout
+            assert [await db.get(KEY) for _ in range(20)] == ["v"] * 20
+
+
+def test_replica_reads_survive_a_dead_replica_sync(own_cluster: RedisCluster) -> None:
+    with kvs.sync.connect(own_cluster.url, read_from="replica") as db:
+        db.set(KEY, "v")
+        primary = own_cluster.node_for_key(KEY)
+        primary.command("WAIT", 1, 2000)
+        assert db.get(KEY) == "v"
+        own_cluster.replica_of(primary).kill()
+        started = time.monotonic()
+        assert [db.get(KEY) for _ in range(20)] == ["v"] * 20
+        assert time.monotonic() - started < 5

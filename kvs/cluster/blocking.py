@@ -275,6 +275,8 @@ class ClusterBackend(Topology):
                 self._lost(addr, exc)
                 if exc.sent and not idempotent:
                     raise
+                if replica:  # a replica failed: this read goes to the primary
+                    read = False
                 if not self._pause(attempt, give_up):
                     raise
                 attempt += 1
