@@ -137,8 +137,13 @@ async def _load(db: kvs.Client[str], keys: list[str], stop: trio.Event,
     while not stop.is_set():
         key = rng.choice(keys)
         try:
-            if rng.random() < 0.5:
+            draw = rng.random()
+            if draw < 0.3:
                 await db.get(key)
+                counts["reads"] += 1
+            elif draw < 0.5:  # two keys of the slot: TRYAGAIN while they are split
+                values = await db.mget([key, rng.choice(keys)])
+                assert all(value is not None for value in values)
                 counts["reads"] += 1
             else:
                 await db.incr(key)
