@@ -282,3 +282,15 @@ async def test_missing_keys_are_none_everywhere(cluster_url: str) -> None:
             p.get(f"absent:{i}")
         assert await p.execute() == [None] * 20
         assert await db.mget([f"absent:{i}" for i in range(20)]) == [None] * 20
+
+
+async def test_resp2_cluster(cluster_url: str) -> None:
+    async with kvs.connect(cluster_url, protocol=2) as db:
+        await db.mset({f"r2:{i}": i for i in range(30)})
+        assert await db.mget([f"r2:{i}" for i in range(30)]) == [str(i) for i in range(30)]
+        assert sorted([key async for key in db.scan_iter(match="r2:*")]) == \
+            sorted(f"r2:{i}" for i in range(30))
+        async with db.ssubscribe("{r2}:c") as sub:
+            assert await db.execute("SPUBLISH", "{r2}:c", "x") == 1
+            message = await sub.get(timeout=5)
+            assert message is not None and message.data == "x"
