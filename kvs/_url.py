@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_URL", "SCHEMES", "Config", "Driver", "load_driver", "mask_ur
 
 DEFAULT_URL = ":memory:"
 
-Backend = Literal["redis", "memcached", "memory", "sentinel"]
+Backend = Literal["redis", "memcached", "memory", "sentinel", "cluster"]
 
 
 class Driver(NamedTuple):
@@ -40,6 +40,8 @@ MEMORY = Driver("memory", "kvs.memory.driver:MemoryBackend",
                 "kvs.memory.blocking:MemoryBackend")
 SENTINEL = Driver("sentinel", "kvs.sentinel.driver:SentinelBackend",
                   "kvs.sentinel.blocking:SentinelBackend")
+CLUSTER = Driver("cluster", "kvs.cluster.driver:ClusterBackend",
+                 "kvs.cluster.blocking:ClusterBackend")
 
 # The one table from URL scheme to backend and drivers.
 SCHEMES: dict[str, Driver] = {
@@ -51,6 +53,8 @@ SCHEMES: dict[str, Driver] = {
     "memory": MEMORY,
     "redis+sentinel": SENTINEL,
     "rediss+sentinel": SENTINEL,
+    "redis+cluster": CLUSTER,
+    "rediss+cluster": CLUSTER,
 }
 DRIVERS: dict[Backend, Driver] = {driver.backend: driver for driver in SCHEMES.values()}
 
@@ -199,9 +203,9 @@ OPTIONS: dict[str, Callable[[str, object], Any]] = {
 # Options that make no sense off Redis are refused there rather than silently ignored.
 _REDIS_ONLY = {"db", "protocol", "client_name", "ssl_ca_file", "ssl_certfile", "ssl_keyfile",
                "ssl_insecure"}
-_REDIS_BACKENDS = {"redis", "sentinel"}
-# Options of one backend only.
-_BACKEND_ONLY = {"read_from": {"sentinel"}, "sentinel_username": {"sentinel"},
+_REDIS_BACKENDS = {"redis", "sentinel", "cluster"}
+# Options of some backends only.
+_BACKEND_ONLY = {"read_from": {"sentinel", "cluster"}, "sentinel_username": {"sentinel"},
                  "sentinel_password": {"sentinel"}}
 
 
@@ -265,7 +269,8 @@ def parse_url(url: object, **options: object) -> Config:
 
     Args:
         url: ``redis://``, ``rediss://``, ``unix://``, ``redis+unix://``, ``memcached://``,
-            ``redis+sentinel://``, ``rediss+sentinel://``, ``memory://NAME`` or ``:memory:``.
+            ``redis+sentinel://``, ``rediss+sentinel://``, ``redis+cluster://``,
+            ``rediss+cluster://``, ``memory://NAME`` or ``:memory:``.
         **options: the query options, as keywords (keywords win over the query string).
 
     Returns:
@@ -307,10 +312,18 @@ def parse_url(url: object, **options: object) -> Config:
                 if not db_path.isdigit():
                     raise _unsupported(url)
                 query.setdefault("db", db_path)
+        elif backend == "cluster":
+            if parts.path.strip("/"):
+                raise _unsupported(url)  # a cluster has database 0 only
+            base["servers"] = _servers(url, parts.netloc.rpartition("@")[2],
+                                       DEFAULT_PORTS["redis"])
+            base["host"], base["port"] = base["servers"][0]
+            base["tls"] = scheme == "rediss+cluster"
+            _credentials(url, parts, base)
         elif backend == "memcached":
             if parts.username or parts.password or parts.path.strip("/"):
                 raise _unsupported(url)
-            base["servers"] = _servers(url, parts.netloc)
+            base["servers"] = _servers(url, parts.netloc, DEFAULT_PORTS["memcached"])
         elif backend == "sentinel":
             _sentinel(url, parts, base, query)
             base["tls"] = scheme == "rediss+sentinel"
@@ -370,8 +383,7 @@ def _sentinel(url: str, parts: SplitResult, base: dict[str, Any],
         query.setdefault("db", db_path)
 
 
-def _servers(url: str, netloc: str,
-             default_port: int = DEFAULT_PORTS["memcached"]) -> tuple[tuple[str, int], ...]:
+def _servers(url: str, netloc: str, default_port: int) -> tuple[tuple[str, int], ...]:
     servers = []
     for item in netloc.split(","):
         match = _HOSTPORT.fullmatch(item)
@@ -402,4 +414,6 @@ def _finish(
         values[name] = parser(name, raw)
     if any(k.startswith("ssl_") for k in values) and not base.get("tls"):
         raise InvalidURL(f"TLS options need a rediss:// URL, not {mask_url(url)}")
+    if base["backend"] == "cluster" and values.get("db"):
+        raise InvalidURL(f"a cluster has database 0 only, not {mask_url(url)}")
     return Config(display=mask_url(url), **base, **values)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.clusters import RedisCluster
 from tests.faultproxy import FaultProxy
 from tests.servers import MemcachedServer, RedisServer, stop_all
 
@@ -101,3 +102,18 @@ def memcached_factory() -> Iterator[Callable[..., MemcachedServer]]:
 async def redis_proxy(redis_server: RedisServer, redis_url: str) -> AsyncIterator[FaultProxy]:
     async with FaultProxy(redis_server.host, redis_server.port) as proxy:
         yield proxy
+
+
+@pytest.fixture(scope="module")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A real cluster of three primaries and three replicas (``tests/clusters.py``),
+    shared by the tests of one module."""
+    with RedisCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: RedisCluster) -> str:
+    """The cluster's URL, after FLUSHALL on every primary."""
+    redis_cluster.flushall()
+    return redis_cluster.url

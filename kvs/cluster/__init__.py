@@ -1,0 +1,1 @@
+"""Redis Cluster: slot maths and routing (sans-IO, shared), the trio and blocking drivers."""

@@ -1,0 +1,423 @@
+"""Redis Cluster over blocking sockets: the trio driver's rules (`kvs.cluster.driver`) with a
+pool of connections per node (`kvs.redis.blocking.RedisBackend`), safe to share between
+threads.
+
+Routing, the splitting of multi-key commands and pipelines and the combining of their replies
+are the shared, sans-IO `kvs.cluster.routing`; what differs is only that a split command's
+parts, a pipeline's shares and a fan-out run node after node in the calling thread rather
+than all at once.  A ``MOVED`` patches the map and, when no other thread is refreshing and the
+last refresh is older than `REFRESH_INTERVAL`, the calling thread refreshes it; refreshes are
+one at a time (a lock) whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from resp import NEED_DATA, ReplyError, encode_command
+
+from .._errors import ConnectionError, ResponseError, TimeoutError, response_error
+from .._retry import transient_delay
+from .._url import Config
+from ..redis.blocking import DedicatedRedis, RedisBackend
+from ..sync.transport import BlockingConnection
+from . import routing
+from .routing import (
+    ANY,
+    ASKING,
+    NOT_SENT,
+    READS,
+    REDIRECTS,
+    REFRESH_INTERVAL,
+    SCAN,
+    Fanout,
+    Split,
+    Topology,
+    ToSlot,
+    is_redirect,
+    node_config,
+    one_slot,
+    pipeline_segments,
+)
+from .slots import Addr, SlotMap, redirection
+
+__all__ = ["ClusterBackend"]
+
+_READONLY = encode_command(b"READONLY")
+_ASKING = encode_command(*ASKING)
+
+
+class _Replica(RedisBackend):
+    """A replica's connections: ``READONLY`` after the handshake, so they answer reads."""
+
+    def _open(self, config: Config | None = None) -> BlockingConnection:
+        conn = super()._open(config)
+        try:
+            reply = conn.request(_READONLY, 1, NEED_DATA)[0]
+            if type(reply) is ReplyError:
+                raise response_error(reply)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+
+class ClusterBackend(Topology):
+    """The blocking cluster backend (see the module comment)."""
+
+    transactions = True
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self._nodes: dict[Addr, RedisBackend] = {}
+        self._replicas: dict[Addr, RedisBackend] = {}
+        self._lock = threading.Lock()  # the node tables and patches to the map
+        self._refreshing = threading.Lock()
+        self._next_refresh = 0.0
+
+    def open(self) -> None:
+        if not self._map.shards:
+            self._refresh(self._epoch, wait=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            nodes = [*self._nodes.values(), *self._replicas.values()]
+            self._nodes.clear()
+            self._replicas.clear()
+        for node in nodes:
+            node.close()
+
+    def _node(self, addr: Addr, replica: bool = False) -> RedisBackend:
+        table = self._replicas if replica else self._nodes
+        node = table.get(addr)
+        if node is None:
+            with self._lock:
+                if self._closed:
+                    raise ConnectionError(f"connection to {self.name} is closed")
+                node = table.get(addr)
+                if node is None:
+                    kind = _Replica if replica else RedisBackend
+                    node = table[addr] = kind(node_config(self._config, addr))
+        return node
+
+    # -- the slot map ------------------------------------------------------------------------
+
+    def _refresh(self, epoch: int, *, wait: bool = True) -> None:
+        with self._refreshing:
+            if self._epoch != epoch:
+                return
+            if wait:
+                pause = self._next_refresh - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+            try:
+                self._map = self._load_map()
+            finally:
+                self._epoch += 1
+                self._next_refresh = time.monotonic() + REFRESH_INTERVAL
+
+    def _try_refresh(self, epoch: int) -> None:
+        with contextlib.suppress(ConnectionError):
+            self._refresh(epoch)
+
+    def _refresh_soon(self) -> None:
+        """Refresh now in this thread, unless another one is or one ran just now."""
+        if self._closed or time.monotonic() < self._next_refresh:
+            return
+        epoch = self._epoch
+        if self._refreshing.acquire(blocking=False):
+            self._refreshing.release()
+            with contextlib.suppress(ConnectionError):
+                self._refresh(epoch, wait=False)
+
+    def _load_map(self) -> SlotMap:
+        errors: list[str] = []
+        for addr in self._candidates():
+            node = self._node(addr)
+            try:
+                self.refreshes += 1
+                reply = node.execute((b"CLUSTER", b"SHARDS"), idempotent=True)
+                parse = SlotMap.from_shards
+                if type(reply) is ReplyError and reply.code == "ERR":  # before Redis 7
+                    reply = node.execute((b"CLUSTER", b"SLOTS"), idempotent=True)
+                    parse = SlotMap.from_slots
+                if type(reply) is ReplyError:
+                    raise response_error(reply)
+                found = parse(reply, addr[0])
+            except (ConnectionError, TimeoutError, ResponseError) as exc:
+                errors.append(f"{addr[0]}:{addr[1]}: {exc}")
+                continue
+            if found.shards:
+                return found
+            errors.append(f"{addr[0]}:{addr[1]}: no slot is assigned")
+        raise self._no_slots(errors)
+
+    def _moved(self, target: tuple[int, Addr]) -> None:
+        with self._lock:
+            self._map.moved(target[0], target[1])
+        self._refresh_soon()
+
+    def _drop(self, addr: Addr) -> None:
+        with self._lock:
+            self._map.drop(addr)
+
+    def _lost(self, addr: Addr, exc: ConnectionError) -> None:
+        """As the trio driver's: drop `addr` from the map, and forget its pool when it could
+        not be reached at all."""
+        if exc.sent:
+            self._refresh_soon()
+            return
+        self._drop(addr)
+        with self._lock:
+            nodes = [table.pop(addr, None) for table in (self._nodes, self._replicas)]
+        for node in nodes:
+            if node is not None:
+                node.close()
+
+    # -- one command -------------------------------------------------------------------------
+
+    def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        route = routing.plan(argv)
+        if type(route) is ToSlot:
+            slot = route.slot
+            index = self._map.slots[slot]
+            node = self._nodes.get(self._map.shards[index].primary) if index >= 0 else None
+            if node is None or self._read_from != "primary":
+                return self._on_slot(slot, argv, idempotent)
+            # The common case, kept short: the owner is known and connected.
+            try:
+                reply = node.execute(argv, idempotent=idempotent)
+            except ConnectionError as exc:
+                self._lost(self._map.shards[index].primary, exc)
+                if exc.sent and not idempotent:
+                    raise
+                return self._on_slot(slot, argv, idempotent)
+            if type(reply) is ReplyError and reply.code in REDIRECTS:
+                return self._on_slot(slot, argv, idempotent, reply)
+            return reply
+        if type(route) is Split:
+            return route.combine(self._batch(route.parts, idempotent))
+        if type(route) is Fanout:
+            primaries = self._every_primary()
+            return route.combine([self._on_node(addr, argv, idempotent) for addr in primaries])
+        if route is SCAN:
+            primaries = self._every_primary()
+            index, sub = routing.scan_cursor(argv)
+            if index >= len(primaries):
+                return ReplyError("ERR invalid cursor")
+            reply = self._on_node(primaries[index], sub, idempotent)
+            return routing.scan_reply(reply, index, len(primaries))
+        assert route is ANY
+        return self._on_node(None, argv, idempotent)
+
+    def _no_owner(self, slot: int | None, attempt: int, give_up: float | None,
+                epoch: int) -> int:
+        """No node is known to own `slot`: wait, refresh the map, and count the attempt;
+        raise `kvs.ConnectionError` when ``timeout`` leaves no time for another."""
+        if not self._pause(attempt, give_up):
+            raise ConnectionError(f"no node of {self.name} serves slot {slot}", sent=False)
+        self._try_refresh(epoch)
+        return attempt + 1
+
+    def _pause(self, attempt: int, give_up: float | None) -> bool:
+        left = None if give_up is None else give_up - time.monotonic()
+        delay = transient_delay(attempt, left=left)
+        if delay is None:
+            return False
+        time.sleep(delay)
+        return True
+
+    def _on_slot(self, slot: int, argv: tuple[bytes, ...], idempotent: bool,
+                 reply: Any = NOT_SENT) -> Any:
+        give_up = None if self._timeout is None else time.monotonic() + self._timeout
+        read = argv[0].upper() in READS
+        asking: Addr | None = None
+        attempt = moves = 0
+        while True:
+            if reply is not NOT_SENT:
+                if not is_redirect(reply):
+                    return reply
+                code = reply.code
+                target = redirection(reply.message, "")
+                if code == "MOVED" and target is not None:
+                    self._moved(target)
+                    moves += 1
+                    if moves > 2:
+                        if not self._pause(attempt, give_up):
+                            return reply
+                        attempt += 1
+                elif code == "ASK" and target is not None:
+                    asking = target[1]
+                else:
+                    if not self._pause(attempt, give_up):
+                        return reply
+                    attempt += 1
+                reply = NOT_SENT
+            epoch = self._epoch
+            addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
+            if addr is None:
+                attempt = self._no_owner(slot, attempt, give_up, epoch)
+                continue
+            try:
+                if asking is not None:
+                    asking = None
+                    reply = self._node(addr)._pool.run(
+                        _ASKING + encode_command(*argv), 2, idempotent=idempotent,
+                        sentinel=NEED_DATA)[1]
+                else:
+                    reply = self._node(addr, replica).execute(argv, idempotent=idempotent)
+            except ConnectionError as exc:
+                self._lost(addr, exc)
+                if exc.sent and not idempotent:
+                    raise
+                if replica:  # a replica failed: this read goes to the primary
+                    read = False
+                if not self._pause(attempt, give_up):
+                    raise
+                attempt += 1
+                if not exc.sent:
+                    self._try_refresh(epoch)
+
+    def _on_node(self, addr: Addr | None, argv: tuple[bytes, ...], idempotent: bool) -> Any:
+        give_up = None if self._timeout is None else time.monotonic() + self._timeout
+        attempt = 0
+        while True:
+            epoch = self._epoch
+            target = self._any_primary() if addr is None else addr
+            try:
+                return self._node(target).execute(argv, idempotent=idempotent)
+            except ConnectionError as exc:
+                self._lost(target, exc)
+                if addr is not None or (exc.sent and not idempotent):
+                    raise
+                if not self._pause(attempt, give_up):
+                    raise
+                attempt += 1
+                self._try_refresh(epoch)
+
+    # -- many commands -----------------------------------------------------------------------
+
+    def _batch(self, items: Sequence[tuple[int, tuple[bytes, ...]]],
+               idempotent: bool) -> list[Any]:
+        groups: dict[Addr | None, list[int]] = {}
+        for index, (slot, _) in enumerate(items):
+            groups.setdefault(self._owner(slot, False)[0], []).append(index)
+        replies: list[Any] = [None] * len(items)
+        for addr, indexes in groups.items():
+            got: list[Any] = [NOT_SENT] * len(indexes)
+            if addr is not None and len(indexes) > 1:
+                try:
+                    got = self._node(addr).execute_many(
+                        [items[index][1] for index in indexes], idempotent=idempotent)
+                except ConnectionError as exc:
+                    self._lost(addr, exc)
+                    if exc.sent and not idempotent:
+                        raise
+            for index, reply in zip(indexes, got, strict=True):
+                if reply is NOT_SENT or is_redirect(reply):
+                    slot, argv = items[index]
+                    replies[index] = self._on_slot(slot, argv, idempotent, reply)
+                else:
+                    replies[index] = reply
+        return replies
+
+    def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                     idempotent: bool) -> list[Any]:
+        results: list[Any] = [None] * len(argvs)
+        for segment in pipeline_segments(argvs):
+            if segment.alone is not None:
+                position, argv = segment.alone
+                results[position] = self.execute(argv, idempotent=idempotent)
+                continue
+            segment.put(self._batch(segment.items, idempotent), results)
+        return results
+
+    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        slot = one_slot(argvs, "transaction")
+        give_up = None if self._timeout is None else time.monotonic() + self._timeout
+        attempt = 0
+        while True:
+            epoch = self._epoch
+            addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
+            if addr is None:
+                attempt = self._no_owner(slot, attempt, give_up, epoch)
+                continue
+            try:
+                raw = self._node(addr).transaction(argvs)
+            except ConnectionError as exc:
+                self._lost(addr, exc)
+                if exc.sent or not self._pause(attempt, give_up):
+                    self._refresh_soon()
+                    raise
+                attempt += 1
+                self._try_refresh(epoch)
+                continue
+            redirect = next((r for r in raw[1:-1] if is_redirect(r)), None)
+            if redirect is None or not isinstance(raw[-1], ReplyError):
+                return raw
+            target = redirection(redirect.message, "")
+            if redirect.code == "MOVED" and target is not None:
+                self._moved(target)
+            elif not self._pause(attempt, give_up):
+                return raw
+            attempt += 1
+
+    def dedicated(self) -> DedicatedCluster:
+        return DedicatedCluster(self)
+
+    # -- pub/sub ---------------------------------------------------------------------------
+
+    def subscriber(self) -> Any:
+        """A subscription's own connection (`kvs.cluster.blocking_subscriber`)."""
+        from .blocking_subscriber import ClusterSubscriber
+
+        return ClusterSubscriber(self)
+
+
+class DedicatedCluster:
+    """A WATCH block in a cluster: all its keys in one slot (CROSSSLOT otherwise, before any
+    I/O), on a pooled connection of that slot's owner."""
+
+    def __init__(self, backend: ClusterBackend) -> None:
+        self._backend = backend
+        self._slot: int | None = None
+        self._conn: DedicatedRedis | None = None
+
+    @property
+    def lost(self) -> bool:
+        return self._conn is not None and self._conn.lost
+
+    def _bind(self, argvs: Sequence[Sequence[bytes]]) -> DedicatedRedis:
+        self._slot = one_slot(argvs, "watch", self._slot)
+        if self._conn is None:
+            backend = self._backend
+            addr = None
+            if self._slot is not None:
+                addr = backend._owner(self._slot, False)[0]
+                if addr is None:
+                    backend._try_refresh(backend._epoch)
+                    addr = backend._owner(self._slot, False)[0]
+            self._conn = backend._node(addr or backend._any_primary()).dedicated()
+        return self._conn
+
+    def execute(self, argv: tuple[bytes, ...]) -> Any:
+        return self._bind([argv]).execute(argv)
+
+    def watch(self, keys: Sequence[bytes]) -> Any:
+        return self._bind([(b"WATCH", *keys)]).watch(keys)
+
+    def unwatch(self) -> Any:
+        return self._bind([]).unwatch()
+
+    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        return self._bind(argvs).transaction(argvs)
+
+    def release(self, *, clean: bool = False) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.release(clean=clean)

@@ -1,0 +1,494 @@
+"""Redis Cluster on trio: one multiplexed, auto-pipelined connection per node.
+
+Theory of operation
+-------------------
+Each node is a `kvs.redis.driver.RedisBackend` of its own (its reconnecting multiplexed
+connection, its handshake, its dedicated connections for blocking commands and WATCH), made
+on first use; replicas read with ``read_from`` get ``READONLY`` in their handshake.  The slot
+map (`kvs.cluster.slots.SlotMap`) says which primary owns each slot, and `kvs.cluster.routing`
+where each command goes.  A command goes to its slot's owner and, when the reply says it did
+not run there, again:
+
+- ``MOVED``: the map is patched at once (the command follows to the new owner) and a full
+  refresh is started in the background;
+- ``ASK``: ``ASKING`` and the command, once, on the named node, in one request so nothing
+  else comes between them on the shared connection;
+- ``TRYAGAIN``, ``CLUSTERDOWN``: sent again after a growing pause, within ``timeout``;
+- a connection that fails before the request was written (or a command safe to repeat):
+  the node is dropped from the map, the map refreshed from the other nodes, and the command
+  sent to the owner they name, within ``timeout``.  A command that may have run (INCR
+  written to a node that then died) raises `kvs.ConnectionError` and is never sent again.
+
+Refreshes run one at a time (a `trio.Lock`; a caller that waited for someone else's refresh
+does not start another) and at most once per `REFRESH_INTERVAL`.  Multi-key commands split by
+slot, and pipelines split by node: each node's share is one pipelined request, all nodes at
+once, the replies put back in the callers' order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import trio
+
+from resp import Parser, ReplyError, encode_command
+
+from .._errors import ConnectionError, ResponseError, TimeoutError, response_error
+from .._retry import transient_delay
+from .._url import Config
+from ..net.transport import Transport
+from ..redis.driver import DedicatedRedis, RedisBackend, _roundtrip
+from . import routing
+from .routing import (
+    ANY,
+    ASKING,
+    NOT_SENT,
+    READS,
+    REDIRECTS,
+    REFRESH_INTERVAL,
+    SCAN,
+    Fanout,
+    Split,
+    Topology,
+    ToSlot,
+    is_redirect,
+    node_config,
+    one_slot,
+    pipeline_segments,
+)
+from .slots import Addr, SlotMap, redirection
+
+__all__ = ["ClusterBackend"]
+
+_READONLY = encode_command(b"READONLY")
+_ASKING = encode_command(*ASKING)
+
+
+class _Replica(RedisBackend):
+    """A replica's connection: ``READONLY`` after the handshake, so it answers reads."""
+
+    async def _handshake(self, transport: Transport, config: Config) -> Parser:
+        parser = await super()._handshake(transport, config)
+        reply = await _roundtrip(transport, parser, _READONLY, self.name)
+        if type(reply) is ReplyError:
+            raise response_error(reply)
+        return parser
+
+
+class ClusterBackend(Topology):
+    """The cluster backend (see the module comment)."""
+
+    transactions = True
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self._nodes: dict[Addr, RedisBackend] = {}
+        self._replicas: dict[Addr, RedisBackend] = {}
+        self._refreshing = trio.Lock()
+        self._next_refresh = -math.inf
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if not self._map.shards:
+            await self._refresh(self._epoch, wait=False)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        nodes = [*self._nodes.values(), *self._replicas.values()]
+        self._nodes.clear()
+        self._replicas.clear()
+        for node in nodes:
+            await node.aclose()
+
+    def _node(self, addr: Addr) -> RedisBackend:
+        node = self._nodes.get(addr)
+        if node is None:
+            if self._closed:
+                raise ConnectionError(f"connection to {self.name} is closed")
+            node = self._nodes[addr] = RedisBackend(node_config(self._config, addr))
+        return node
+
+    def _replica(self, addr: Addr) -> RedisBackend:
+        node = self._replicas.get(addr)
+        if node is None:
+            if self._closed:
+                raise ConnectionError(f"connection to {self.name} is closed")
+            node = self._replicas[addr] = _Replica(node_config(self._config, addr))
+        return node
+
+    # -- the slot map ------------------------------------------------------------------------
+
+    async def _refresh(self, epoch: int, *, wait: bool = True) -> None:
+        """Load the slot map again, unless a refresh finished since `epoch` was read."""
+        async with self._refreshing:
+            if self._epoch != epoch:
+                return
+            if wait:
+                pause = self._next_refresh - trio.current_time()
+                if pause > 0:
+                    await trio.sleep(pause)
+            try:
+                self._map = await self._load_map()
+            finally:
+                self._epoch += 1
+                self._next_refresh = trio.current_time() + REFRESH_INTERVAL
+
+    async def _try_refresh(self, epoch: int) -> None:
+        """Refresh, if any node answers (the caller's next attempt says what is wrong)."""
+        with contextlib.suppress(ConnectionError):
+            await self._refresh(epoch)
+
+    def _refresh_soon(self) -> None:
+        """Start a refresh in the background (a MOVED: the map is already patched)."""
+        if self._refreshing.locked() or self._closed:
+            return
+        epoch = self._epoch
+
+        async def refresh() -> None:
+            with contextlib.suppress(Exception):  # the next command needing the map retries
+                await self._refresh(epoch)
+
+        trio.lowlevel.spawn_system_task(refresh, name=f"kvs cluster refresh {self.name}")
+
+    async def _load_map(self) -> SlotMap:
+        """The map from the first node that answers: known primaries, then the other known
+        nodes, then the seeds of the URL."""
+        errors: list[str] = []
+        for addr in self._candidates():
+            node = self._node(addr)
+            try:
+                self.refreshes += 1
+                reply = await node.execute((b"CLUSTER", b"SHARDS"), idempotent=True)
+                parse = SlotMap.from_shards
+                if type(reply) is ReplyError and reply.code == "ERR":  # before Redis 7
+                    reply = await node.execute((b"CLUSTER", b"SLOTS"), idempotent=True)
+                    parse = SlotMap.from_slots
+                if type(reply) is ReplyError:
+                    raise response_error(reply)
+                found = parse(reply, addr[0])
+            except (ConnectionError, TimeoutError, ResponseError) as exc:
+                errors.append(f"{addr[0]}:{addr[1]}: {exc}")
+                continue
+            if found.shards:
+                return found
+            errors.append(f"{addr[0]}:{addr[1]}: no slot is assigned")
+        raise self._no_slots(errors)
+
+    def _lost(self, addr: Addr, exc: ConnectionError) -> None:
+        """A connection to `addr` failed.  When the node could not even be reached, drop it
+        from the map until a refresh names it again, and forget its connection, so that the
+        next use opens a fresh one at once rather than after the backoff of its failures; a
+        connection that broke after a request only starts a refresh in the background."""
+        if exc.sent:  # it may be alive (one connection broke): ask the others, meanwhile
+            self._refresh_soon()
+            return
+        self._map.drop(addr)
+        for table in (self._nodes, self._replicas):
+            node = table.pop(addr, None)
+            if node is not None:
+                trio.lowlevel.spawn_system_task(node.aclose, name=f"kvs close {node.name}")
+
+    # -- one command -------------------------------------------------------------------------
+
+    async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        route = routing.plan(argv)
+        if type(route) is ToSlot:
+            slot = route.slot
+            index = self._map.slots[slot]
+            node = self._nodes.get(self._map.shards[index].primary) if index >= 0 else None
+            if node is None or self._read_from != "primary":
+                return await self._on_slot(slot, argv, idempotent)
+            # The common case, kept short: the owner is known and connected.
+            try:
+                reply = await node.execute(argv, idempotent=idempotent)
+            except ConnectionError as exc:
+                self._lost(self._map.shards[index].primary, exc)
+                if exc.sent and not idempotent:
+                    raise
+                return await self._on_slot(slot, argv, idempotent)
+            if type(reply) is ReplyError and reply.code in REDIRECTS:
+                return await self._on_slot(slot, argv, idempotent, reply)
+            return reply
+        if type(route) is Split:
+            replies = await self._batch(route.parts, idempotent)
+            return route.combine(replies)
+        if type(route) is Fanout:
+            primaries = self._every_primary()
+            return route.combine(await self._on_all(primaries, argv, idempotent))
+        if route is SCAN:
+            primaries = self._every_primary()
+            index, sub = routing.scan_cursor(argv)
+            if index >= len(primaries):
+                return ReplyError("ERR invalid cursor")
+            reply = await self._on_node(primaries[index], sub, idempotent)
+            return routing.scan_reply(reply, index, len(primaries))
+        assert route is ANY
+        return await self._on_node(None, argv, idempotent)
+
+    async def _on_slot(self, slot: int, argv: tuple[bytes, ...], idempotent: bool,
+                       reply: Any = NOT_SENT) -> Any:
+        """Run `argv` on the owner of `slot`, following redirections and failovers within
+        ``timeout``; `reply`, when given, is a redirection already received for it."""
+        give_up = None if self._timeout is None else trio.current_time() + self._timeout
+        read = argv[0].upper() in READS
+        asking: Addr | None = None
+        attempt = moves = 0
+        while True:
+            if reply is not NOT_SENT:
+                if not is_redirect(reply):
+                    return reply
+                code = reply.code
+                target = redirection(reply.message, "")
+                if code == "MOVED" and target is not None:
+                    self._map.moved(target[0], target[1])
+                    self._refresh_soon()
+                    moves += 1
+                    if moves > 2:  # the map keeps disagreeing: let the refresh land
+                        if not await self._pause(attempt, give_up):
+                            return reply
+                        attempt += 1
+                elif code == "ASK" and target is not None:
+                    asking = target[1]
+                else:  # TRYAGAIN, CLUSTERDOWN: wait a little
+                    if not await self._pause(attempt, give_up):
+                        return reply
+                    attempt += 1
+                reply = NOT_SENT
+            epoch = self._epoch
+            addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
+            if addr is None:
+                attempt = await self._no_owner(slot, attempt, give_up, epoch)
+                continue
+            try:
+                if asking is not None:
+                    asking = None
+                    node = self._node(addr)
+                    reply = (await node._link.request(_ASKING + encode_command(*argv), 2,
+                                                      idempotent=idempotent,
+                                                      timeout=self._timeout))[1]
+                else:
+                    node = self._replica(addr) if replica else self._node(addr)
+                    reply = await node.execute(argv, idempotent=idempotent)
+            except ConnectionError as exc:
+                self._lost(addr, exc)
+                if exc.sent and not idempotent:
+                    raise
+                if replica:  # a replica failed: this read goes to the primary
+                    read = False
+                if not await self._pause(attempt, give_up):
+                    raise
+                attempt += 1
+                if not exc.sent:
+                    await self._try_refresh(epoch)
+
+    async def _no_owner(self, slot: int | None, attempt: int, give_up: float | None,
+                      epoch: int) -> int:
+        """No node is known to own `slot`: wait, refresh the map, and count the attempt;
+        raise `kvs.ConnectionError` when ``timeout`` leaves no time for another."""
+        if not await self._pause(attempt, give_up):
+            raise ConnectionError(f"no node of {self.name} serves slot {slot}", sent=False)
+        await self._refresh(epoch)
+        return attempt + 1
+
+    async def _pause(self, attempt: int, give_up: float | None) -> bool:
+        """Sleep before the next attempt; False when ``timeout`` leaves no time for one."""
+        left = None if give_up is None else give_up - trio.current_time()
+        delay = transient_delay(attempt, left=left)
+        if delay is None:
+            return False
+        await trio.sleep(delay)
+        return True
+
+    async def _on_node(self, addr: Addr | None, argv: tuple[bytes, ...],
+                       idempotent: bool) -> Any:
+        """Run a command that has no slot on `addr` (None: any primary)."""
+        give_up = None if self._timeout is None else trio.current_time() + self._timeout
+        attempt = 0
+        while True:
+            epoch = self._epoch
+            target = self._any_primary() if addr is None else addr
+            try:
+                return await self._node(target).execute(argv, idempotent=idempotent)
+            except ConnectionError as exc:
+                self._lost(target, exc)
+                if addr is not None or (exc.sent and not idempotent):
+                    raise
+                if not await self._pause(attempt, give_up):
+                    raise
+                attempt += 1
+                await self._try_refresh(epoch)
+
+    async def _on_all(self, addrs: Sequence[Addr], argv: tuple[bytes, ...],
+                      idempotent: bool) -> list[Any]:
+        replies: list[Any] = [None] * len(addrs)
+        errors: list[BaseException] = []
+
+        async def one(index: int, addr: Addr) -> None:
+            try:
+                replies[index] = await self._on_node(addr, argv, idempotent)
+            except Exception as exc:
+                errors.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            for index, addr in enumerate(addrs):
+                nursery.start_soon(one, index, addr)
+        if errors:
+            raise errors[0]
+        return replies
+
+    # -- many commands -----------------------------------------------------------------------
+
+    async def _batch(self, items: Sequence[tuple[int, tuple[bytes, ...]]],
+                     idempotent: bool) -> list[Any]:
+        """Run commands of one slot each: every node's share as one pipeline, all nodes at
+        once; a redirected command follows alone.  The replies in the items' order."""
+        groups: dict[Addr | None, list[int]] = {}
+        for index, (slot, _) in enumerate(items):
+            addr, _ = self._owner(slot, False)
+            groups.setdefault(addr, []).append(index)
+        replies: list[Any] = [None] * len(items)
+        errors: list[BaseException] = []
+
+        async def alone(index: int, reply: Any = NOT_SENT) -> None:
+            slot, argv = items[index]
+            replies[index] = await self._on_slot(slot, argv, idempotent, reply)
+
+        async def share(addr: Addr | None, indexes: list[int]) -> None:
+            try:
+                if addr is None or len(indexes) == 1:
+                    for index in indexes:
+                        await alone(index)
+                    return
+                try:
+                    got = await self._node(addr).execute_many(
+                        [items[index][1] for index in indexes], idempotent=idempotent)
+                except ConnectionError as exc:
+                    self._lost(addr, exc)
+                    if exc.sent and not idempotent:
+                        raise
+                    got = [NOT_SENT] * len(indexes)  # each goes alone, re-routed
+                for index, reply in zip(indexes, got, strict=True):
+                    if reply is NOT_SENT or is_redirect(reply):
+                        await alone(index, reply)
+                    else:
+                        replies[index] = reply
+            except Exception as exc:
+                errors.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            for addr, indexes in groups.items():
+                nursery.start_soon(share, addr, indexes)
+        if errors:
+            raise errors[0]
+        return replies
+
+    async def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
+                           idempotent: bool) -> list[Any]:
+        """A pipeline: split by node, each node's share one request (all nodes at once), the
+        replies in order.  Commands of one slot keep their order; a command that covers the
+        whole keyspace (DBSIZE, KEYS, ...) waits for everything before it."""
+        results: list[Any] = [None] * len(argvs)
+        for segment in pipeline_segments(argvs):
+            if segment.alone is not None:
+                position, argv = segment.alone
+                results[position] = await self.execute(argv, idempotent=idempotent)
+                continue
+            replies = await self._batch(segment.items, idempotent)
+            segment.put(replies, results)
+        return results
+
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        """MULTI ... EXEC on the owner of the one slot of every key (CROSSSLOT otherwise,
+        before any I/O); refused as a whole by a redirection, it follows it."""
+        slot = one_slot(argvs, "transaction")
+        give_up = None if self._timeout is None else trio.current_time() + self._timeout
+        attempt = 0
+        while True:
+            epoch = self._epoch
+            addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
+            if addr is None:
+                attempt = await self._no_owner(slot, attempt, give_up, epoch)
+                continue
+            try:
+                raw = await self._node(addr).transaction(argvs)
+            except ConnectionError as exc:
+                self._lost(addr, exc)
+                if exc.sent or not await self._pause(attempt, give_up):
+                    self._refresh_soon()
+                    raise
+                attempt += 1
+                await self._refresh(epoch)
+                continue
+            redirect = next((r for r in raw[1:-1] if is_redirect(r)), None)
+            if redirect is None or not isinstance(raw[-1], ReplyError):
+                return raw
+            target = redirection(redirect.message, "")
+            if redirect.code == "MOVED" and target is not None:
+                self._map.moved(target[0], target[1])
+                self._refresh_soon()
+            elif not await self._pause(attempt, give_up):
+                return raw
+            attempt += 1
+
+    async def dedicated(self) -> DedicatedCluster:
+        """A WATCH block's connection, bound to a node by the block's first keys."""
+        await trio.lowlevel.checkpoint()
+        return DedicatedCluster(self)
+
+    # -- pub/sub ---------------------------------------------------------------------------
+
+    def subscriber(self) -> Any:
+        """A subscription's own connection (`kvs.cluster.subscriber`), not opened yet."""
+        from .subscriber import ClusterSubscriber
+
+        return ClusterSubscriber(self)
+
+
+class DedicatedCluster:
+    """A WATCH block in a cluster: every key it watches, reads or writes in one slot
+    (CROSSSLOT otherwise, before any I/O), on a connection of that slot's owner."""
+
+    def __init__(self, backend: ClusterBackend) -> None:
+        self._backend = backend
+        self._slot: int | None = None
+        self._conn: DedicatedRedis | None = None
+
+    @property
+    def lost(self) -> bool:
+        return self._conn is not None and self._conn.lost
+
+    async def _bind(self, argvs: Sequence[Sequence[bytes]]) -> DedicatedRedis:
+        self._slot = one_slot(argvs, "watch", self._slot)
+        if self._conn is None:
+            backend = self._backend
+            if self._slot is None:
+                addr = backend._any_primary()
+            else:
+                owner = backend._owner(self._slot, False)[0]
+                if owner is None:
+                    await backend._refresh(backend._epoch)
+                    owner = backend._owner(self._slot, False)[0]
+                addr = owner or backend._any_primary()
+            self._conn = await backend._node(addr).dedicated()
+        return self._conn
+
+    async def execute(self, argv: tuple[bytes, ...]) -> Any:
+        return await (await self._bind([argv])).execute(argv)
+
+    async def watch(self, keys: Sequence[bytes]) -> Any:
+        return await (await self._bind([(b"WATCH", *keys)])).watch(keys)
+
+    async def unwatch(self) -> Any:
+        return await (await self._bind([])).unwatch()
+
+    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
+        return await (await self._bind(argvs)).transaction(argvs)
+
+    async def release(self, *, clean: bool = False) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.release(clean=clean)

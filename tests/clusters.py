@@ -1,0 +1,188 @@
+"""A real Redis Cluster for the integration tests: six ``redis-server --cluster-enabled yes``
+processes on free loopback ports, each in a folder of its own, joined by ``redis-cli
+--cluster create ... --cluster-replicas 1`` into three primaries with a replica each.
+
+``start()`` returns once every node reports ``cluster_state:ok`` and all of them agree on
+the owner of every slot; ``close()`` stops every process and removes the folders::
+
+    with RedisCluster() as cluster:
+        print(cluster.url)                  # redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...
+        cluster.node_for_key("a").command("GET", "a")
+
+Nothing here imports ``kvs``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from types import TracebackType
+from typing import Any, Self
+
+from tests.servers import RedisReplyError, RedisServer, ServerError, free_port, stop_all
+
+__all__ = ["RedisCluster", "command_calls", "migrate_slot"]
+
+CLUSTER_TIMEOUT = 30.0
+
+
+class RedisCluster:
+    """Three primaries and three replicas (see the module comment).
+
+    Args:
+        node_timeout: ``cluster-node-timeout`` in milliseconds (how soon a dead primary is
+            replaced by its replica).
+    """
+
+    def __init__(self, *, node_timeout: int = 1000) -> None:
+        self.node_timeout = node_timeout
+        self.nodes: list[RedisServer] = []
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(node.address for node in self.nodes[:3])
+
+    def start(self) -> Self:
+        try:
+            for _ in range(6):
+                node = RedisServer(args=(
+                    "--cluster-enabled", "yes",
+                    "--cluster-config-file", "nodes.conf",
+                    "--cluster-node-timeout", str(self.node_timeout),
+                    # The bus port is the port + 10000 by default: too high for some ports.
+                    "--cluster-port", str(free_port()),
+                    "--repl-diskless-sync-delay", "0",
+                    # A replica is "online" in CLUSTER SHARDS once its offset moved: ping soon.
+                    "--repl-ping-replica-period", "1",
+                ))
+                self.nodes.append(node)
+                node.start()
+            cli = shutil.which("redis-cli")
+            if cli is None:
+                raise ServerError("redis-cli not found on PATH")
+            subprocess.run(
+                [cli, "--cluster", "create", *[node.address for node in self.nodes],
+                 "--cluster-replicas", "1", "--cluster-yes"],
+                check=True, capture_output=True, timeout=CLUSTER_TIMEOUT)
+            self.wait_ok()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def running(self) -> list[RedisServer]:
+        return [node for node in self.nodes if node.running]
+
+    def wait_ok(self, timeout: float = CLUSTER_TIMEOUT) -> None:
+        """Wait until every running node says ``cluster_state:ok``, they agree on the
+        owner of every slot, and each primary that owns slots has its replicas known."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            try:
+                states = [node.command("CLUSTER", "INFO").decode() for node in self.running()]
+                maps = [_slot_owners(node.command("CLUSTER", "SLOTS"))
+                        for node in self.running()]
+            except (OSError, RedisReplyError) as exc:
+                last = exc
+                time.sleep(0.05)
+                continue
+            ok = all("cluster_state:ok" in state for state in states)
+            if ok and all(m == maps[0] for m in maps) and len(maps[0]) == 3 \
+                    and self._online() == len(self.running()):
+                return
+            last = states
+            time.sleep(0.05)
+        raise ServerError(f"the cluster did not settle within {timeout}s: {last!r}")
+
+    def _online(self) -> int:
+        """How many nodes CLUSTER SHARDS reports online (replicas: done syncing)."""
+        count = 0
+        for shard in self.running()[0].command("CLUSTER", "SHARDS"):
+            nodes = dict(zip(shard[::2], shard[1::2], strict=True))[b"nodes"]
+            for node in nodes:
+                fields = dict(zip(node[::2], node[1::2], strict=True))
+                count += fields[b"health"] == b"online"
+        return count
+
+    def primaries(self) -> list[RedisServer]:
+        """The running nodes that are primaries owning slots, by their first slot."""
+        by_port = {node.port: node for node in self.running()}
+        owners = _slot_owners(self.running()[0].command("CLUSTER", "SLOTS"))
+        return [by_port[port] for _, port in sorted(owners.items())]
+
+    def node_for_slot(self, slot: int) -> RedisServer:
+        by_port = {node.port: node for node in self.running()}
+        for entry in self.running()[0].command("CLUSTER", "SLOTS"):
+            if entry[0] <= slot <= entry[1]:
+                return by_port[entry[2][1]]
+        raise ServerError(f"no node owns slot {slot}")
+
+    def node_for_key(self, key: str) -> RedisServer:
+        return self.node_for_slot(self.running()[0].command("CLUSTER", "KEYSLOT", key))
+
+    def replica_of(self, primary: RedisServer) -> RedisServer:
+        node_id = primary.command("CLUSTER", "MYID").decode()
+        for node in self.running():
+            if node is primary:
+                continue
+            info = node.command("INFO", "replication").decode()
+            if f"master_port:{primary.port}" in info:
+                return node
+        raise ServerError(f"no replica of {node_id} found")
+
+    def flushall(self) -> None:
+        for node in self.primaries():
+            node.command("FLUSHALL")
+
+    def close(self) -> None:
+        nodes, self.nodes = self.nodes, []
+        stop_all(nodes)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _slot_owners(reply: list[Any]) -> dict[int, int]:
+    """First slot of each range -> the port of its primary."""
+    return {entry[0]: entry[2][1] for entry in reply}
+
+
+def migrate_slot(cluster: RedisCluster, slot: int, target: RedisServer, *, batch: int = 5,
+                 pause: float = 0.0) -> int:
+    """Move `slot` to `target` as ``redis-cli --cluster reshard`` does: IMPORTING on the
+    target, MIGRATING on the owner, MIGRATE the keys a few at a time (`pause` seconds
+    between batches, while clients see ASK), then SETSLOT NODE on every primary.  Returns
+    how many keys moved."""
+    source = cluster.node_for_slot(slot)
+    if source is target:
+        raise ServerError(f"slot {slot} is already on {target.address}")
+    source_id = source.command("CLUSTER", "MYID").decode()
+    target_id = target.command("CLUSTER", "MYID").decode()
+    target.command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    source.command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+    moved = 0
+    while True:
+        keys = source.command("CLUSTER", "GETKEYSINSLOT", slot, batch)
+        if not keys:
+            break
+        source.command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *keys)
+        moved += len(keys)
+        time.sleep(pause)
+    for node in [target, source, *cluster.primaries()]:
+        node.command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+    return moved
+
+
+def command_calls(node: RedisServer, name: str) -> int:
+    """How many times `node` ran command `name` (INFO commandstats; ``cluster|shards``)."""
+    text = node.command("INFO", "commandstats").decode()
+    for line in text.splitlines():
+        if line.startswith(f"cmdstat_{name}:"):
+            return int(line.split("calls=", 1)[1].split(",", 1)[0])
+    return 0

@@ -1,0 +1,193 @@
+"""The blocking client (`kvs.sync`) on a real Redis Cluster: the main cases of the trio
+tests (tests/test_cluster.py) with threads in place of tasks."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import kvs
+import kvs.sync
+from kvs.cluster.slots import key_slot
+from tests.clusters import RedisCluster, command_calls, migrate_slot
+
+
+def test_keys_spread_and_the_whole_keyspace(redis_cluster: RedisCluster,
+                                            cluster_url: str) -> None:
+    keys = [f"s:{i}" for i in range(200)]
+    with kvs.sync.connect(cluster_url) as db:
+        for key in keys:
+            db.set(key, key)
+        assert db.dbsize() == 200
+        assert sorted(db.keys("s:*")) == sorted(keys)
+        assert sorted(db.scan_iter(match="s:*", count=9)) == sorted(keys)
+    sizes = [node.command("DBSIZE") for node in redis_cluster.primaries()]
+    assert all(size > 20 for size in sizes) and sum(sizes) == 200
+
+
+def test_split_commands_and_pipelines_keep_order(cluster_url: str) -> None:
+    keys = [f"m:{i}" for i in range(200)]
+    mapping = {key: str(i) for i, key in enumerate(keys)}
+    with kvs.sync.connect(cluster_url) as db:
+        assert db.mset(mapping) is True
+        shuffled = random.Random(2).sample(keys, 200)
+        assert db.mget(shuffled) == [mapping[key] for key in shuffled]
+        p = db.pipeline()
+        for key in shuffled:
+            p.incr(key).get(key)
+        p.mget(shuffled[:5]).dbsize()
+        results = p.execute()
+        for i, key in enumerate(shuffled):
+            value = int(mapping[key]) + 1
+            assert results[2 * i : 2 * i + 2] == [value, str(value)]
+        assert results[400] == [str(int(mapping[k]) + 1) for k in shuffled[:5]]
+        assert results[401] == 200
+        assert db.delete(*keys[:120]) == 120
+        assert db.exists(keys[0]) is False and db.exists(keys[150]) is True
+
+
+def test_crossslot_before_any_io_and_one_slot_blocks(cluster_url: str) -> None:
+    with kvs.sync.connect(cluster_url) as db:
+        with pytest.raises(kvs.ResponseError) as info:
+            db.transaction().set("a", 1).set("b", 2).execute()
+        assert info.value.code == "CROSSSLOT"
+        with pytest.raises(kvs.ResponseError) as info, db.watch("a", "b"):
+            pass
+        assert info.value.code == "CROSSSLOT"
+        tx = db.transaction()
+        tx.set("{t}a", 1).incr("{t}b")
+        assert tx.execute() == [True, 1]
+        with db.watch("{t}a") as w:
+            value = int(w.get("{t}a") or 0)
+            tx = w.transaction()
+            tx.set("{t}a", value + 1)
+            assert tx.execute() == [True]
+        assert db.get("{t}a") == "2"
+
+
+def test_slot_migration_under_threads(redis_cluster: RedisCluster, cluster_url: str) -> None:
+    tag = "smig"
+    slot = key_slot(tag.encode())
+    keys = [f"{{{tag}}}:{i}" for i in range(40)]
+    counts: dict[str, int] = {}
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    lock = threading.Lock()
+    with kvs.sync.connect(cluster_url) as db:
+        db.mset(dict.fromkeys(keys, 0))
+
+        def load(seed: int) -> None:
+            rng = random.Random(seed)
+            while not stop.is_set():
+                key = rng.choice(keys)
+                try:
+                    if rng.random() < 0.5:
+                        db.get(key)
+                    else:
+                        db.incr(key)
+                        with lock:
+                            counts[key] = counts.get(key, 0) + 1
+                except BaseException as exc:
+                    errors.append(exc)
+                    return
+
+        threads = [threading.Thread(target=load, args=(seed,)) for seed in range(16)]
+        for thread in threads:
+            thread.start()
+        try:
+            time.sleep(0.2)
+            source = redis_cluster.node_for_slot(slot)
+            target = next(n for n in redis_cluster.primaries() if n is not source)
+            migrate_slot(redis_cluster, slot, target, batch=3, pause=0.02)
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        assert not errors, errors[:3]
+        assert [int(v or -1) for v in db.mget(keys)] == [counts.get(k, 0) for k in keys]
+        assert redis_cluster.node_for_slot(slot) is target
+
+
+def test_moved_storm_refreshes_one_at_a_time(redis_cluster: RedisCluster,
+                                             cluster_url: str) -> None:
+    tag = "sstorm"
+    slot = key_slot(tag.encode())
+    with kvs.sync.connect(cluster_url) as db:
+        db.set(f"{{{tag}}}:k", "v")
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        migrate_slot(redis_cluster, slot, target)
+        time.sleep(0.3)  # past the rate limit of refreshes, so the storm may start one
+        nodes = redis_cluster.running()
+        before = sum(command_calls(node, "cluster|shards") for node in nodes)
+        results: list[Any] = []
+        threads = [threading.Thread(target=lambda: results.append(db.get(f"{{{tag}}}:k")))
+                   for _ in range(32)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        after = sum(command_calls(node, "cluster|shards") for node in nodes)
+    assert results == ["v"] * 32
+    assert 1 <= after - before <= 2
+
+
+def test_pubsub(cluster_url: str) -> None:
+    with kvs.sync.connect(cluster_url) as db, db.subscribe("snews") as sub, \
+            db.ssubscribe("{sh}:x") as ssub:
+        assert db.publish("snews", "hello") >= 1
+        message = sub.get(timeout=5)
+        assert message is not None and message.data == "hello"
+        assert db.execute("SPUBLISH", "{sh}:x", "hi") == 1
+        message = ssub.get(timeout=5)
+        assert message is not None and (message.kind, message.data) == ("smessage", "hi")
+
+
+def test_replica_reads(redis_cluster: RedisCluster, cluster_url: str) -> None:
+    with kvs.sync.connect(cluster_url) as db:
+        db.set("sr:1", "one")
+    primary = redis_cluster.node_for_key("sr:1")
+    primary.command("WAIT", 1, 2000)
+    replica = redis_cluster.replica_of(primary)
+    before = command_calls(replica, "get")
+    with kvs.sync.connect(cluster_url, read_from="prefer_replica") as db:
+        assert [db.get("sr:1") for _ in range(3)] == ["one"] * 3
+    assert command_calls(replica, "get") - before == 3
+
+
+def test_sharded_subscription_follows_its_slot(redis_cluster: RedisCluster,
+                                               cluster_url: str) -> None:
+    tag = "sshmove"
+    slot = key_slot(tag.encode())
+    channel = f"{{{tag}}}:c"
+    with kvs.sync.connect(cluster_url) as db, db.ssubscribe(channel) as sub:
+        assert db.execute("SPUBLISH", channel, "before") == 1
+        message = sub.get(timeout=5)
+        assert message is not None and message.data == "before"
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        migrate_slot(redis_cluster, slot, target)
+        seen: list[Any] = []
+        deadline = time.monotonic() + 10
+        while (not seen or seen[-1].data != "after") and time.monotonic() < deadline:
+            db.execute("SPUBLISH", channel, "after")
+            message = sub.get(timeout=0.2)
+            if message is not None:
+                seen.append(message)
+        assert [m.kind for m in seen][:1] == ["gap"]
+        assert seen[-1].data == "after" and seen[-1].kind == "smessage"
+
+
+def test_missing_keys_are_none_everywhere(cluster_url: str) -> None:
+    with kvs.sync.connect(cluster_url) as db:
+        assert db.get("absent") is None
+        p = db.pipeline()
+        for i in range(20):
+            p.get(f"absent:{i}")
+        assert p.execute() == [None] * 20
+        assert db.mget([f"absent:{i}" for i in range(20)]) == [None] * 20
