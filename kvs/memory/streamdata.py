@@ -114,15 +114,16 @@ class Node:
         self.ids: list[StreamID] = []
         self.live = 0
         # header and end byte; count, deleted, number of fields, the fields, terminator
-        self.size = 7 + 1 + 1 + _int_size(len(self.fields)) + 1 + 1 + sum(
+        # (each small integer is one byte and a one-byte back-length)
+        self.size = 7 + 2 + 2 + _int_size(len(self.fields)) + 1 + 2 + sum(
             _element_size(f) for f in self.fields)
 
     def add(self, sid: StreamID, flat: Sequence[bytes]) -> None:
         fields = flat[::2]
         same = len(fields) == len(self.fields) and all(
             a == b for a, b in zip(fields, self.fields, strict=True))
-        size = 1 + _int_size(_delta(sid[0] - self.master[0])) + 1 + _int_size(
-            _delta(sid[1] - self.master[1])) + 1
+        size = 2 + _int_size(_delta(sid[0] - self.master[0])) + 1 + _int_size(
+            _delta(sid[1] - self.master[1])) + 1  # flags, ms and seq differences
         pieces = len(fields) + 3
         if same:
             size += sum(_element_size(v) for v in flat[1::2])

@@ -50,7 +50,7 @@ _XINFO_HELP = [
 
 def _help(name: str, lines: list[str]) -> list[str]:
     return [f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", *lines,
-            "HELP", "    Print this help."]
+            "HELP", "    Prints this help."]
 
 
 def _check_subcommand(argv: Sequence[bytes], name: str, table: dict[bytes, int]) -> bytes:
