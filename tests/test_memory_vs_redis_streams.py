@@ -61,6 +61,8 @@ trim = _options(
     st.tuples(st.just(b"MINID"), st.sampled_from([b"=", b"~"]), ids),
     st.tuples(st.just(b"LIMIT"), numbers),
 )
+count_option = st.lists(st.tuples(st.just(b"COUNT"), numbers), max_size=1).map(
+    lambda p: [w for x in p for w in x])
 add_options = st.lists(st.sampled_from([(b"NOMKSTREAM",), ()]), max_size=1).map(
     lambda parts: [w for p in parts for w in p])
 read_options = _options(
@@ -78,13 +80,11 @@ EXACT = st.one_of(
     cmd(b"XADD", keys, good_ids, fields),
     cmd(b"SET", st.just(b"str"), st.just(b"x")),
     cmd(b"XLEN", keys),
-    cmd(b"XRANGE", keys, bounds, bounds, st.lists(st.tuples(st.just(b"COUNT"), numbers),
-                                                  max_size=1).map(lambda p: [w for x in p for w in x])),
+    cmd(b"XRANGE", keys, bounds, bounds, count_option),
     cmd(b"XREVRANGE", keys, bounds, bounds),
     cmd(b"XDEL", keys, some_ids),
     cmd(b"XTRIM", keys, trim),
-    cmd(b"XREAD", st.lists(st.tuples(st.just(b"COUNT"), numbers), max_size=1).map(
-        lambda p: [w for x in p for w in x]), st.just(b"STREAMS"), keys, st.one_of(ids, st.just(b"$"))),
+    cmd(b"XREAD", count_option, st.just(b"STREAMS"), keys, st.one_of(ids, st.just(b"$"))),
     cmd(b"XGROUP", st.sampled_from([b"CREATE", b"create"]), keys, groups,
         st.one_of(ids, st.just(b"$")),
         st.lists(st.sampled_from([(b"MKSTREAM",), (b"ENTRIESREAD", b"2"), (b"BAD",)]),

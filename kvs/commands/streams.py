@@ -55,7 +55,7 @@ def _id(op: str, value: object, what: str = "id") -> bytes:
 def _ids(op: str, values: object) -> list[bytes]:
     if isinstance(values, str | bytes | int) or not hasattr(values, "__iter__"):
         raise TypeError(f"{op}: ids must be a list of ids, not {type(values).__name__}")
-    found = [_id(op, v) for v in values]  # type: ignore[attr-defined]
+    found = [_id(op, v) for v in values]
     if not found:
         raise ValueError(f"{op}: at least one id is required")
     return found
@@ -180,13 +180,14 @@ def _streams_or_empty(reply: Any, decode: bool) -> dict[Any, list[tuple[Any, Any
 def _info(reply: Any, decode: bool, entry_fields: tuple[str, ...] = ()) -> dict[str, Any]:
     """An XINFO map: field names as str, ids and names as read, entries as tuples."""
     out: dict[str, Any] = {}
-    for name, value in _pairs(reply):
+    for name, raw in _pairs(reply):
         field = name.decode() if type(name) is bytes else str(name)
         if field in entry_fields:
-            value = None if value is None else _entry(value, decode)
-        elif type(value) is bytes:
-            value = value.decode() if decode else value
-        out[field] = value
+            out[field] = None if raw is None else _entry(raw, decode)
+        elif type(raw) is bytes:
+            out[field] = raw.decode() if decode else raw
+        else:
+            out[field] = raw
     return out
 
 

@@ -2,9 +2,10 @@
 
 Theory of operation: ``_data`` maps each key to its value, whose Python type is its Redis
 type: ``bytes`` (string), ``deque`` (list), ``dict`` (hash), ``set`` (set), ``ZSet`` (sorted
-set), ``Stream`` (stream, which unlike the others stays when emptied); `TYPE_NAMES` gives the name TYPE replies for each, and every type but ``bytes``
-(immutable, so shared) has a ``copy()`` that COPY uses.  A container is never empty in
-``_data``: the command that empties one deletes the key, as Redis does.
+set), ``Stream`` (stream); `TYPE_NAMES` gives the name TYPE replies for each, and every type
+but ``bytes`` (immutable, so shared) has a ``copy()`` that COPY uses.  A container is never
+empty in ``_data``: the command that empties one deletes the key, as Redis does; a stream is
+the exception, as in Redis (it keeps its last id and groups when its last entry goes).
 
 ``_expires`` maps a key that has a time to live to its deadline, in whole milliseconds on the
 store's clock; a key expires once the clock is *past* its deadline (at the deadline it is

@@ -272,8 +272,7 @@ class StreamGroupCommands(StreamCommands):
             else:
                 raise CommandError(f"ERR Unrecognized XCLAIM option '{_c(argv[j])}'")
             j += 1
-        if last_id > group.last_id:
-            group.last_id = last_id
+        group.last_id = max(group.last_id, last_id)
         if delivery == -1 or delivery < 0 or delivery > now:
             delivery = now
         consumer = None

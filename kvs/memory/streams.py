@@ -256,8 +256,7 @@ class StreamCommands(Keyspace):
         for sid in ids:
             if stream.delete(sid):
                 first = first or sid == stream.first_id
-                if sid > stream.max_deleted:
-                    stream.max_deleted = sid
+                stream.max_deleted = max(stream.max_deleted, sid)
                 deleted += 1
         if deleted:
             if not stream.order:
@@ -446,7 +445,8 @@ class StreamCommands(Keyspace):
             if history:
                 reply[key] = _history(stream, consumer, start, count, now)
             else:
-                reply[key] = _deliver(stream, group, consumer, start, count, noack, now)
+                reply[key] = _deliver(stream, group, consumer, start, count=count,
+                                          noack=noack, now=now)
         if reply:
             return reply
         if timeout is not None:
@@ -481,8 +481,8 @@ def _history(stream: Stream, consumer: Consumer, start: StreamID, count: int,
     return out
 
 
-def _deliver(stream: Stream, group: Group, consumer: Consumer, start: StreamID, count: int,
-             noack: bool, now: int) -> list[Any]:
+def _deliver(stream: Stream, group: Group, consumer: Consumer, start: StreamID, *,
+             count: int, noack: bool, now: int) -> list[Any]:
     """XREADGROUP with ``>``: new entries, recorded as pending unless `noack`."""
     ids = stream.range(start, MAX_ID, count)
     entries = stream.entries
