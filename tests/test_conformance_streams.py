@@ -240,3 +240,10 @@ def test_resp2_shapes_decode_like_resp3() -> None:
     assert info.decode(row3, True) == info.decode(row2, True) == [{"name": "g", "lag": None}]
     with pytest.raises(kvs.ProtocolError):
         streams.xrange("s").decode(b"nope", True)
+
+
+async def test_stream_queue_example_on_redis(redis_url: str) -> None:
+    from tests.test_examples import check_stream_queue
+
+    async with kvs.connect(redis_url) as db:
+        await check_stream_queue(db)

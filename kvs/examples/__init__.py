@@ -6,11 +6,14 @@ with what it returned (through `show`), and returns a small summary dict:
 - `sessions.session_cache`: a web session store with expiry (set ex, get, ttl, expire, delete);
 - `page_views.page_views`: page-view counters and a ranking (incr, mget, sorted in Python);
 - `task_queue.task_queue`: a FIFO job queue between a producer and a worker task (rpush, lpop);
+- `stream_queue.stream_queue`: a reliable job queue on a stream with a consumer group, a
+  worker that crashes holding a job and the job reclaimed (xadd, xreadgroup, xack,
+  xautoclaim);
 - `rate_limit.rate_limiter`: a fixed-window limit of 10 hits (incr, expire on the first hit);
 - `query_cache.query_cache`: cache-aside for a slow query, invalidated on update.
 
-They use only the operations every backend shares, except the queue, which needs lists: on
-Memcached it raises `kvs.UnsupportedOperation` and the demo says it is skipped.  Every key
+They use only the operations every backend shares, except the queues, which need lists and
+streams: on Memcached they raise `kvs.UnsupportedOperation` and the demo says they are skipped.  Every key
 starts with ``kvs-demo:`` and each example deletes its keys first, so reruns on a shared
 server start clean.
 
@@ -55,12 +58,14 @@ def examples() -> list[tuple[str, Example]]:
     from .query_cache import query_cache
     from .rate_limit import rate_limiter
     from .sessions import session_cache
+    from .stream_queue import stream_queue
     from .task_queue import task_queue
 
     return [
         ("Session cache with expiry", session_cache),
         ("Page-view counter and ranking", page_views),
         ("Task queue (FIFO, producer and worker)", task_queue),
+        ("Reliable queue on a stream (consumer group, crash, reclaim)", stream_queue),
         ("Rate limiter (10 per window)", rate_limiter),
         ("Cache-aside for a slow query", query_cache),
     ]
