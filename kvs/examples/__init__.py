@@ -65,9 +65,9 @@ def examples() -> list[tuple[str, Example]]:
         ("Session cache with expiry", session_cache),
         ("Page-view counter and ranking", page_views),
         ("Task queue (FIFO, producer and worker)", task_queue),
-        ("Reliable queue on a stream (consumer group, crash, reclaim)", stream_queue),
         ("Rate limiter (10 per window)", rate_limiter),
         ("Cache-aside for a slow query", query_cache),
+        ("Reliable queue on a stream (consumer group, crash, reclaim)", stream_queue),
     ]
 
 
