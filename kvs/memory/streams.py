@@ -15,6 +15,7 @@ COUNT of 1000 added when none was given (Redis's default for a blocked read).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,8 @@ __all__ = ["INVALID_ID", "StreamCommands", "interval_id", "parse_id"]
 INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
 _SPACE = b" \t\n\v\f\r"
 _BLOCKED_COUNT = 1000  # the COUNT of a blocked XREAD without one
+# The common spelling of an id, parsed at once (string2ll's canonical digits, both parts).
+_PLAIN_ID = re.compile(rb"(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})")
 
 
 def _string2ull(text: bytes) -> int | None:
@@ -74,6 +77,11 @@ def parse_id(arg: bytes, missing_seq: int = 0, *, strict: bool = False,
 
     Returns the id and whether its sequence was given (False only for ``ms-*``).
     """
+    plain = _PLAIN_ID.fullmatch(arg)
+    if plain is not None:
+        ms, seq = int(plain[1]), int(plain[2])
+        if ms < 2**63 and seq < 2**63:  # string2ll's range: no strtoull subtleties
+            return (ms, seq), True
     if len(arg) > 127:
         raise CommandError(INVALID_ID)
     text = arg.split(b"\0", 1)[0]
@@ -485,23 +493,31 @@ def _deliver(stream: Stream, group: Group, consumer: Consumer, start: StreamID, 
              count: int, noack: bool, now: int) -> list[Any]:
     """XREADGROUP with ``>``: new entries, recorded as pending unless `noack`."""
     ids = stream.range(start, MAX_ID, count)
+    if not ids:
+        return []
     entries = stream.entries
-    out: list[Any] = []
+    if group.entries_read is not None and not stream.has_tombstones(ids[0]):
+        # no deleted entry ahead: the counter simply counts (Redis's per-entry rule, at once)
+        group.entries_read += sum(sid > group.last_id for sid in ids)
+        group.last_id = max(group.last_id, ids[-1])
+    else:
+        for sid in ids:
+            if sid > group.last_id:
+                stream.advance(group, sid)
+    out: list[Any] = [[format_id(sid), list(entries[sid])] for sid in ids]
+    if noack:
+        return out
+    pel, own = group.pel, consumer.pel
     for sid in ids:
-        if sid > group.last_id:
-            stream.advance(group, sid)
-        out.append([format_id(sid), list(entries[sid])])
-        if noack:
-            continue
-        nack = group.pel.get(sid)
+        nack = pel.get(sid)
         if nack is None:
-            nack = group.pel[sid] = consumer.pel[sid] = Nack(consumer, now)
+            pel[sid] = own[sid] = Nack(consumer, now)
         else:
             if nack.consumer is not None:
                 nack.consumer.pel.pop(sid, None)
             nack.consumer = consumer
             nack.time = now
             nack.count = 1
-            consumer.pel[sid] = nack
+            own[sid] = nack
     return out
 
