@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -82,7 +83,7 @@ def child_aioredis(port: int, entries: int) -> None:
             await client.xadd(KEY, {b"payload": VALUE})
         read = 0
         while True:
-            got = await client.xreadgroup(GROUP, "c", {KEY: ">"}, count=100)
+            got: Any = await client.xreadgroup(GROUP, "c", {KEY: ">"}, count=100)
             if not got:
                 break
             batch = got[0][1]

@@ -13,9 +13,9 @@ with what it returned (through `show`), and returns a small summary dict:
 - `query_cache.query_cache`: cache-aside for a slow query, invalidated on update.
 
 They use only the operations every backend shares, except the queues, which need lists and
-streams: on Memcached they raise `kvs.UnsupportedOperation` and the demo says they are skipped.  Every key
-starts with ``kvs-demo:`` and each example deletes its keys first, so reruns on a shared
-server start clean.
+streams: on Memcached they raise `kvs.UnsupportedOperation` and the demo says they are
+skipped.  Every key starts with ``kvs-demo:`` and each example deletes its keys first, so
+reruns on a shared server start clean.
 
 Example:
     >>> import trio, kvs

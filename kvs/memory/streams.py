@@ -79,9 +79,9 @@ def parse_id(arg: bytes, missing_seq: int = 0, *, strict: bool = False,
     """
     plain = _PLAIN_ID.fullmatch(arg)
     if plain is not None:
-        ms, seq = int(plain[1]), int(plain[2])
-        if ms < 2**63 and seq < 2**63:  # string2ll's range: no strtoull subtleties
-            return (ms, seq), True
+        quick = int(plain[1]), int(plain[2])
+        if quick[0] < 2**63 and quick[1] < 2**63:  # string2ll's range: no strtoull subtleties
+            return quick, True
     if len(arg) > 127:
         raise CommandError(INVALID_ID)
     text = arg.split(b"\0", 1)[0]
