@@ -5,41 +5,15 @@ which refuses them before any I/O; and the same calls through `kvs.sync`.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
-
 import pytest
 import trio
 
 import kvs
 import kvs.sync
 from kvs.commands import streams
+from tests.test_conformance_types import backend, db, url
 
-BACKENDS = ["memory", "redis-resp3", "redis-resp2", "memcached"]
-_names = itertools.count()
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
-
-
-@pytest.fixture
-def url(backend: str, request: pytest.FixtureRequest) -> str:
-    if backend == "memory":
-        return f"memory://streams-{next(_names)}"
-    if backend == "memcached":
-        value: str = request.getfixturevalue("memcached_url")
-        return value
-    redis_url: str = request.getfixturevalue("redis_url")
-    return f"{redis_url}?protocol={backend[-1]}"
-
-
-@pytest.fixture
-async def db(url: str) -> AsyncIterator[kvs.Client[str]]:
-    async with kvs.connect(url) as client:
-        yield client
+__all__ = ["backend", "db", "url"]  # the fixtures, shared with test_conformance_types
 
 
 async def test_entries_and_ranges(db: kvs.Client[str], backend: str) -> None:

@@ -33,7 +33,7 @@ IDEMPOTENT = frozenset({
     b"ZMSCORE", b"ZCARD", b"ZCOUNT", b"ZRANK", b"ZREVRANK", b"ZSCAN", b"XRANGE", b"XREVRANGE",
     b"XLEN", b"PING", b"ECHO", b"TIME", b"INFO", b"LASTSAVE", b"MEMORY", b"OBJECT", b"PFCOUNT",
     b"GETBIT", b"BITCOUNT", b"BITPOS", b"GEOPOS", b"GEODIST", b"GEOHASH", b"SET", b"MSET",
-    b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT",
+    b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT", b"XREAD", b"XPENDING", b"XINFO",
 })
 
 
