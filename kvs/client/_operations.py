@@ -522,9 +522,8 @@ class Operations(Generic[R]):
                 `approximate` (the default), by whole internal nodes, at most `limit` entries.
             nomkstream: do not create a missing stream; the result is None then.
 
-        Example:
-            >>> await client.xadd("jobs", {"task": "resize", "size": 64})  # doctest: +SKIP
-            '1700000000000-0'
+        Example: ``await db.xadd("jobs", {"task": "resize"}, maxlen=10_000)`` returns an id such
+        as ``"1700000000000-0"``.
         """
         call: Call[R | None] = _streams.xadd(key, fields, id=id, maxlen=maxlen, minid=minid, approximate=approximate, nomkstream=nomkstream, limit=limit)
         return await self._run(call)
@@ -1413,9 +1412,8 @@ class QueuedOperations:
                 `approximate` (the default), by whole internal nodes, at most `limit` entries.
             nomkstream: do not create a missing stream; the result is None then.
 
-        Example:
-            >>> await client.xadd("jobs", {"task": "resize", "size": 64})  # doctest: +SKIP
-            '1700000000000-0'
+        Example: ``await db.xadd("jobs", {"task": "resize"}, maxlen=10_000)`` returns an id such
+        as ``"1700000000000-0"``.
         """
         return self._queue(_streams.xadd(key, fields, id=id, maxlen=maxlen, minid=minid, approximate=approximate, nomkstream=nomkstream, limit=limit))
 

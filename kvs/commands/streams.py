@@ -282,9 +282,8 @@ def xadd(key: Key, fields: ValueMapping, *, id: StreamId = "*", maxlen: int | No
             `approximate` (the default), by whole internal nodes, at most `limit` entries.
         nomkstream: do not create a missing stream; the result is None then.
 
-    Example:
-        >>> await client.xadd("jobs", {"task": "resize", "size": 64})  # doctest: +SKIP
-        '1700000000000-0'
+    Example: ``await db.xadd("jobs", {"task": "resize"}, maxlen=10_000)`` returns an id such
+    as ``"1700000000000-0"``.
     """
     if not isinstance(fields, Mapping):
         raise TypeError(f"xadd: fields must be a mapping, not {type(fields).__name__}")
