@@ -221,3 +221,30 @@ async def test_stream_queue_example_on_redis(redis_url: str) -> None:
 
     async with kvs.connect(redis_url) as db:
         await check_stream_queue(db)
+
+
+async def test_in_pipelines_and_transactions(db: kvs.Client[str], backend: str) -> None:
+    if backend == "memcached":
+        with pytest.raises(kvs.UnsupportedOperation, match="memcached"):
+            await db.pipeline().xadd("p", {"f": 1}).execute()
+        return
+    replies = await (db.pipeline().xadd("p", {"f": 1}, id="1-0").xadd("p", {"f": 2}, id="2-0")
+                     .xrange("p").xlen("p").execute())
+    assert replies == ["1-0", "2-0", [("1-0", {"f": "1"}), ("2-0", {"f": "2"})], 2]
+    replies = await (db.transaction().xgroup_create("p", "g", id="0")
+                     .xreadgroup("g", "c", {"p": ">"}, count=1).xpending("p", "g").execute())
+    assert replies[1] == {"p": [("1-0", {"f": "1"})]}
+    assert replies[2]["pending"] == 1
+
+
+async def test_memcached_refuses_every_stream_operation(memcached_url: str) -> None:
+    from kvs.commands import OPERATIONS
+    from tests.test_command_keys import _sample_call
+
+    names = [name for name in OPERATIONS if name.startswith("x")]
+    assert len(names) == 20
+    async with kvs.connect(memcached_url) as db:
+        for name in names:
+            call = _sample_call(name)
+            with pytest.raises(kvs.UnsupportedOperation, match="memcached"):
+                await db.execute(*call.argv)
