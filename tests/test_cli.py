@@ -27,6 +27,7 @@ HEADINGS = (
     "== 3. Task queue (FIFO, producer and worker) ==",
     "== 4. Rate limiter (10 per window) ==",
     "== 5. Cache-aside for a slow query ==",
+    "== 6. Reliable queue on a stream (consumer group, crash, reclaim) ==",
 )
 
 
@@ -282,13 +283,14 @@ def _section(out: str, number: int) -> str:
     return after.split(HEADINGS[number])[0] if number < len(HEADINGS) else after
 
 
-def test_demo_on_memcached_skips_the_queue(memcached_url: str,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_on_memcached_skips_the_queues(memcached_url: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("kvs.memcached.driver", reason="memcached backend not built yet")
     assert main(["--url", memcached_url, "demo"]) == 0
     out = capsys.readouterr().out
     assert "skipped on this backend" in _section(out, 3)
-    assert out.count("skipped") == 1
+    assert "skipped on this backend" in _section(out, 6)
+    assert out.count("skipped") == 2
     assert "refused" in out
 
 

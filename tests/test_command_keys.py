@@ -97,6 +97,17 @@ def test_commands_without_keys_and_unknown_ones() -> None:
     assert argv_keys([b"object", b"encoding", b"k"]) == [b"k"]  # case-insensitive, containers
 
 
+class Kw(dict[str, Any]):
+    """Keyword arguments ending a sample (for keyword-only options)."""
+
+
+def _sample_call(name: str) -> Any:
+    *args, last = OPERATION_SAMPLES[name] or (None,)
+    if isinstance(last, Kw):
+        return OPERATIONS[name](*args, **last)
+    return OPERATIONS[name](*OPERATION_SAMPLES[name])
+
+
 # Arguments for every operation (a new operation must add a line).
 OPERATION_SAMPLES: dict[str, tuple[Any, ...]] = {
     "get": ("k",), "set": ("k", "v"), "delete": ("a", "b"), "exists": ("k",), "keys": ("*",),
@@ -141,13 +152,22 @@ OPERATION_SAMPLES: dict[str, tuple[Any, ...]] = {
     "script_load": ("return 1",), "script_exists": ("0" * 40,), "script_flush": (),
     "function_load": ("#!lua name=l\n",), "function_list": (), "function_delete": ("l",),
     "function_flush": (), "fcall": ("f", ["k1", "k2"], ["a"]), "fcall_ro": ("f", ["k"]),
+    # streams
+    "xadd": ("s", {"f": 1}), "xlen": ("s",), "xrange": ("s",), "xrevrange": ("s",),
+    "xdel": ("s", "1-1"), "xtrim": ("s", Kw(maxlen=5)), "xread": ({"s": "0", "t": "$"},),
+    "xgroup_create": ("s", "g"), "xgroup_destroy": ("s", "g"),
+    "xgroup_createconsumer": ("s", "g", "c"), "xgroup_delconsumer": ("s", "g", "c"),
+    "xgroup_setid": ("s", "g", "0"), "xreadgroup": ("g", "c", {"s": ">", "t": "0"}),
+    "xack": ("s", "g", "1-1"), "xpending": ("s", "g"), "xclaim": ("s", "g", "c", 0, ["1-1"]),
+    "xautoclaim": ("s", "g", "c", 0), "xinfo_stream": ("s",), "xinfo_groups": ("s",),
+    "xinfo_consumers": ("s", "g"),
 }
 
 
 def test_each_operation_names_its_keys_as_the_command_table_does() -> None:
     assert set(OPERATION_SAMPLES) == set(OPERATIONS)
-    for name, fn in OPERATIONS.items():
-        call = fn(*OPERATION_SAMPLES[name])
+    for name in OPERATIONS:
+        call = _sample_call(name)
         assert keys_of(call) == argv_keys(call.argv), name
     assert keys_of(OPERATIONS["mset"]({"a": 1, "b": 2})) == [b"a", b"b"]
     assert keys_of(OPERATIONS["delete"]("a", "b")) == [b"a", b"b"]
@@ -159,8 +179,8 @@ def test_each_operation_names_its_keys_as_the_command_table_does() -> None:
 
 def test_each_operation_names_its_keys_as_the_server_does(server_keys: Any) -> None:
     _, getkeys = server_keys
-    for name, fn in OPERATIONS.items():
-        call = fn(*OPERATION_SAMPLES[name])
+    for name in OPERATIONS:
+        call = _sample_call(name)
         expected = getkeys(list(call.argv))
         if expected is not None:
             assert keys_of(call) == expected, name

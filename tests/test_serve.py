@@ -54,8 +54,11 @@ async def test_redis_cli_one_shot() -> None:
         assert await cli(server.port, "HGETALL", "h") == "f\nv\n"
         assert (await cli(server.port, "LPUSH", "greeting", "x")).startswith("WRONGTYPE")
         assert await cli(server.port, "ZADD", "z", "1", "m") == "1\n"
-        assert (await cli(server.port, "XADD", "s", "*", "f", "v")).startswith(
-            "ERR unknown command 'XADD'")
+        assert (await cli(server.port, "GEOADD", "g", "13.36", "38.11", "p")).startswith(
+            "ERR unknown command 'GEOADD'")
+        assert await cli(server.port, "XADD", "s", "1-1", "f", "v") == "1-1\n"
+        assert await cli(server.port, "-2", "XREAD", "STREAMS", "s", "0") == "s\n1-1\nf\nv\n"
+        assert await cli(server.port, "-2", "XREAD", "STREAMS", "s", "$") == "\n"
         info = await cli(server.port, "INFO", "server")
         assert "redis_version:7.0.0" in info
 

@@ -33,7 +33,7 @@ IDEMPOTENT = frozenset({
     b"ZMSCORE", b"ZCARD", b"ZCOUNT", b"ZRANK", b"ZREVRANK", b"ZSCAN", b"XRANGE", b"XREVRANGE",
     b"XLEN", b"PING", b"ECHO", b"TIME", b"INFO", b"LASTSAVE", b"MEMORY", b"OBJECT", b"PFCOUNT",
     b"GETBIT", b"BITCOUNT", b"BITPOS", b"GEOPOS", b"GEODIST", b"GEOHASH", b"SET", b"MSET",
-    b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT",
+    b"EXPIRE", b"PEXPIRE", b"EXPIREAT", b"PEXPIREAT", b"XREAD", b"XPENDING", b"XINFO",
     b"EVAL_RO", b"EVALSHA_RO", b"FCALL_RO",  # read-only scripts: the server refuses writes
 })
 
@@ -56,11 +56,30 @@ CONNECTION_STATE = frozenset({
 SPECIAL = BLOCKING | CONNECTION_STATE | {b"XREAD", b"XREADGROUP", b"CLIENT"}
 
 
+def _xread_block(argv: tuple[bytes, ...]) -> bytes | None:
+    """The BLOCK argument of XREAD/XREADGROUP, read among the options before STREAMS (a key
+    or an id spelled "block" is no option), or None."""
+    i, n = 1, len(argv)
+    while i < n:
+        word = argv[i].upper()
+        if word == b"STREAMS":
+            return None
+        if word in (b"BLOCK", b"COUNT") and i + 1 < n:
+            if word == b"BLOCK":
+                return argv[i + 1]
+            i += 2
+        elif word == b"GROUP":
+            i += 3
+        else:
+            i += 1
+    return None
+
+
 def is_blocking(argv: tuple[bytes, ...]) -> bool:
     """Whether the command may block its connection (BLPOP, XREAD ... BLOCK, ...)."""
     name = argv[0].upper()
     if name in (b"XREAD", b"XREADGROUP"):
-        return any(arg.upper() == b"BLOCK" for arg in argv[1:])
+        return _xread_block(argv) is not None
     return name in BLOCKING
 
 
@@ -79,9 +98,7 @@ def blocking_seconds(argv: tuple[bytes, ...]) -> float | None:
     if name in (b"BLMPOP", b"BZMPOP"):
         raw = argv[1] if len(argv) > 1 else None
     elif name in (b"XREAD", b"XREADGROUP"):
-        for i, arg in enumerate(argv[:-1]):
-            if arg.upper() == b"BLOCK":
-                raw, scale = argv[i + 1], 0.001
+        raw, scale = _xread_block(argv), 0.001
     elif name in (b"WAIT", b"WAITAOF"):
         raw, scale = argv[-1], 0.001
     elif len(argv) > 1:

@@ -6,7 +6,8 @@ import datetime
 from collections.abc import Iterable, Mapping
 
 __all__ = ["Duration", "Key", "Keys", "LexBound", "RangeBound", "ScoreBound", "ScoreMapping",
-           "Seconds", "Value", "ValueMapping", "Values", "When", "Weights"]
+           "Seconds", "StreamId", "StreamIds", "Streams", "Value", "ValueMapping", "Values", "When",
+           "Weights"]
 
 Key = str | bytes
 Keys = Iterable[Key]
@@ -29,3 +30,8 @@ ScoreBound = float | str | bytes
 LexBound = str | bytes
 # ZRANGE's start and stop: ranks (int), score bounds (byscore) or lex bounds (bylex).
 RangeBound = int | float | str | bytes
+# A stream id or range bound: "ms-seq", "ms", "-", "+", "(ms-seq", "$", ">", or an int (ms).
+StreamId = str | bytes | int
+StreamIds = Iterable[StreamId]
+# XREAD's streams: key -> the id to read after (checked at run time, as ValueMapping).
+Streams = Mapping[str, object] | Mapping[bytes, object] | Mapping[Key, object]

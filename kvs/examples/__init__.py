@@ -6,15 +6,18 @@ with what it returned (through `show`), and returns a small summary dict:
 - `sessions.session_cache`: a web session store with expiry (set ex, get, ttl, expire, delete);
 - `page_views.page_views`: page-view counters and a ranking (incr, mget, sorted in Python);
 - `task_queue.task_queue`: a FIFO job queue between a producer and a worker task (rpush, lpop);
+- `stream_queue.stream_queue`: a reliable job queue on a stream with a consumer group, a
+  worker that crashes holding a job and the job reclaimed (xadd, xreadgroup, xack,
+  xautoclaim);
 - `rate_limit.rate_limiter`: a fixed-window limit of 10 hits (one Lua script: incr, and
   expire on the first hit; ``SET NX EX`` then incr where scripts are unavailable);
 - `query_cache.query_cache`: cache-aside for a slow query, invalidated on update.
 
-They use only the operations every backend shares, except the queue, which needs lists: on
-Memcached it raises `kvs.UnsupportedOperation` and the demo says it is skipped.  Every key
-starts with ``kvs-demo:``; each example deletes its keys first, and `run_demo` removes every
-key the examples used when it ends (even after a failure), so a shared server is left as it
-was.
+They use only the operations every backend shares, except the queues, which need lists and
+streams: on Memcached they raise `kvs.UnsupportedOperation` and the demo says they are
+skipped.  Every key starts with ``kvs-demo:``; each example deletes its keys first, and
+`run_demo` removes every key the examples used when it ends (even after a failure), so a
+shared server is left as it was.
 
 Example:
     >>> import trio, kvs
@@ -57,6 +60,7 @@ def examples() -> list[tuple[str, Example]]:
     from .query_cache import query_cache
     from .rate_limit import rate_limiter
     from .sessions import session_cache
+    from .stream_queue import stream_queue
     from .task_queue import task_queue
 
     return [
@@ -65,6 +69,7 @@ def examples() -> list[tuple[str, Example]]:
         ("Task queue (FIFO, producer and worker)", task_queue),
         ("Rate limiter (10 per window)", rate_limiter),
         ("Cache-aside for a slow query", query_cache),
+        ("Reliable queue on a stream (consumer group, crash, reclaim)", stream_queue),
     ]
 
 

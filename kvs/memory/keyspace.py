@@ -2,9 +2,10 @@
 
 Theory of operation: ``_data`` maps each key to its value, whose Python type is its Redis
 type: ``bytes`` (string), ``deque`` (list), ``dict`` (hash), ``set`` (set), ``ZSet`` (sorted
-set); `TYPE_NAMES` gives the name TYPE replies for each, and every type but ``bytes``
-(immutable, so shared) has a ``copy()`` that COPY uses.  A container is never empty in
-``_data``: the command that empties one deletes the key, as Redis does.
+set), ``Stream`` (stream); `TYPE_NAMES` gives the name TYPE replies for each, and every type
+but ``bytes`` (immutable, so shared) has a ``copy()`` that COPY uses.  A container is never
+empty in ``_data``: the command that empties one deletes the key, as Redis does; a stream is
+the exception, as in Redis (it keeps its last id and groups when its last entry goes).
 
 ``_expires`` maps a key that has a time to live to its deadline, in whole milliseconds on the
 store's clock; a key expires once the clock is *past* its deadline (at the deadline it is
@@ -29,6 +30,7 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from kvs.memory.numbers import INT64_MAX, parse_int
+from kvs.memory.streamdata import Stream
 from kvs.memory.zindex import ZSet
 
 __all__ = [
@@ -45,7 +47,7 @@ __all__ = [
     "type_name",
 ]
 
-Value = bytes | deque[bytes] | dict[bytes, bytes] | set[bytes] | ZSet
+Value = bytes | deque[bytes] | dict[bytes, bytes] | set[bytes] | ZSet | Stream
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
@@ -62,7 +64,7 @@ _SWEEP_LIMIT = 64  # keys removed at most by one sweep
 
 # The name TYPE gives each Python type a value can have.
 TYPE_NAMES: dict[type, str] = {
-    bytes: "string", deque: "list", dict: "hash", set: "set", ZSet: "zset",
+    bytes: "string", deque: "list", dict: "hash", set: "set", ZSet: "zset", Stream: "stream",
 }
 
 

@@ -16,7 +16,8 @@ keeps WATCH's touched keys).
 
 The keyspace and expiry live in ``keyspace``, the commands in one module per family
 (``keys``, ``strings``, ``lists``, ``hashes``, ``sets``, ``zsets`` and ``zsetops`` over the
-ordered index of ``zindex``, ``hll``, and SCAN with its cursors in ``scan``), the glob matcher
+ordered index of ``zindex``, ``hll``, ``streams`` and ``streamgroups`` over the
+``streamdata`` value, and SCAN with its cursors in ``scan``), the glob matcher
 of KEYS in ``glob`` and Redis's number parsing and ``long double`` arithmetic in ``numbers``.
 
 `get_store` returns the process-wide store for a URL, so that every client of ``:memory:``
@@ -41,6 +42,7 @@ from kvs.memory.pubsub import Broker, PubSubCommands
 from kvs.memory.scan import ScanCommands
 from kvs.memory.scripting import SCRIPTING_COMMANDS, ScriptingCommands
 from kvs.memory.sets import SetCommands
+from kvs.memory.streamgroups import StreamGroupCommands
 from kvs.memory.strings import StringCommands
 from kvs.memory.transactions import Entry, TransactionCommands, Watcher
 from kvs.memory.zsetops import ZSetOpCommands
@@ -79,12 +81,18 @@ COMMANDS: dict[str, int] = {
     "ZDIFFSTORE": -4, "ZUNION": -3, "ZINTER": -3, "ZDIFF": -3, "ZINTERCARD": -3,
     "PFADD": -2, "PFCOUNT": -2, "PFMERGE": -2,
     "PUBLISH": 3, "SPUBLISH": 3, "PUBSUB": -2,  # kvs.memory.pubsub
+    # streams (kvs.memory.streams, kvs.memory.streamgroups)
+    "XADD": -5, "XLEN": 2, "XRANGE": -4, "XREVRANGE": -4, "XDEL": -3, "XTRIM": -4,
+    "XSETID": -3, "XREAD": -4, "XREADGROUP": -7, "XGROUP": -2, "XACK": -4, "XPENDING": -3,
+    "XCLAIM": -6, "XAUTOCLAIM": -6, "XINFO": -2,
     **SCRIPTING_COMMANDS,  # kvs.memory.scripting
 }  # fmt: skip
 
 # The commands that read the clock even when no key has a deadline: they may set one.
 _TIMED = frozenset(
-    ("SET", "SETEX", "PSETEX", "GETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT")
+    ("SET", "SETEX", "PSETEX", "GETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT",
+     # streams: automatic ids, delivery and idle times
+     "XADD", "XREADGROUP", "XGROUP", "XPENDING", "XCLAIM", "XAUTOCLAIM", "XINFO")
 )
 
 DEFAULT_NAME = ":memory:"
@@ -101,6 +109,7 @@ class Store(
     ZSetCommands,
     ZSetOpCommands,
     HllCommands,
+    StreamGroupCommands,
     PubSubCommands,
     TransactionCommands,
     ScriptingCommands,

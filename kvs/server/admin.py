@@ -215,6 +215,8 @@ def encoding(value: Any) -> bytes:
         return b"listpack" if small else b"hashtable"
     if isinstance(value, set):
         return b"intset" if len(value) <= 512 and all(map(_is_long, value)) else b"hashtable"
+    if type(value).__name__ == "Stream":
+        return b"stream"
     return b"quicklist"  # lists: Redis 7.0 encodes every list as a quicklist
 
 

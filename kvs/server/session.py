@@ -82,7 +82,8 @@ def unknown_command(argv: list[bytes]) -> bytes:
 # EXEC aborted by WATCH, LMPOP/ZMPOP with nothing to pop, and the blocking pops and reads
 # on timeout.  LPOP/RPOP with a count are in `_null_array` below.
 _NULL_ARRAY = frozenset({b"EXEC", b"LMPOP", b"ZMPOP", b"BLPOP", b"BRPOP", b"BLMPOP",
-                         b"BZPOPMIN", b"BZPOPMAX", b"BZMPOP", b"XREAD", b"XREADGROUP"})
+                         b"BZPOPMIN", b"BZPOPMAX", b"BZMPOP", b"XREAD", b"XREADGROUP",
+                         b"XRANGE", b"XREVRANGE"})  # XRANGE ... COUNT 0
 
 
 # Commands whose RESP3 reply is a list of [member, score] (or [field, value]) pairs, which
@@ -98,6 +99,8 @@ def _as_resp2(value: Any, argv: list[bytes]) -> Any:
     flattens them, doubles as bulk strings in Redis's ``%.17g``."""
     if type(value) is float:
         return b"%.17g" % value
+    if type(value) is dict and argv[0].upper() in (b"XREAD", b"XREADGROUP"):
+        return [[key, entries] for key, entries in value.items()]  # not a flat map in RESP2
     if type(value) is list:
         if (argv[0].upper() in _PAIRS_FLAT_IN_RESP2 and value
                 and all(type(item) is list and len(item) == 2 for item in value)):

@@ -18,6 +18,7 @@ from ...commands import pubsub as _pubsub
 from ...commands import scripting as _scripting
 from ...commands import server as _server
 from ...commands import sets as _sets
+from ...commands import streams as _streams
 from ...commands import strings as _strings
 from ...commands import zsets as _zsets
 from ...commands.types import (
@@ -29,6 +30,9 @@ from ...commands.types import (
     ScoreBound,
     ScoreMapping,
     Seconds,
+    StreamId,
+    StreamIds,
+    Streams,
     Value,
     ValueMapping,
     Values,
@@ -599,6 +603,218 @@ class Operations(Generic[R]):
         runs the whole scan.
         """
         call: Call[tuple[int, list[R]]] = _sets.sscan(key, cursor, match=match, count=count)
+        return self._run(call)
+
+    def xadd(self, key: Key, fields: ValueMapping, *, id: StreamId = '*', maxlen: int | None = None, minid: StreamId | None = None, approximate: bool = True, nomkstream: bool = False, limit: int | None = None) -> R | None:
+        """Append an entry to the stream at `key`; return its id.
+
+        Args:
+            fields: the entry's fields and values (not empty).
+            id: ``"*"`` (the server picks it), ``"ms-*"``, or an explicit ``"ms-seq"``.
+            maxlen, minid: trim the stream after adding (one of them), exactly or, with
+                `approximate` (the default), by whole internal nodes, at most `limit` entries.
+            nomkstream: do not create a missing stream; the result is None then.
+
+        Example: ``db.xadd("jobs", {"task": "resize"}, maxlen=10_000)`` returns an id such
+        as ``"1700000000000-0"``.
+        """
+        call: Call[R | None] = _streams.xadd(key, fields, id=id, maxlen=maxlen, minid=minid, approximate=approximate, nomkstream=nomkstream, limit=limit)
+        return self._run(call)
+
+    def xlen(self, key: Key) -> int:
+        """The number of entries of the stream (0 when missing)."""
+        call: Call[int] = _streams.xlen(key)
+        return self._run(call)
+
+    def xrange(self, key: Key, min: StreamId = '-', max: StreamId = '+', count: int | None = None) -> list[tuple[R, dict[R, R]]]:
+        """The entries from `min` to `max` (inclusive; ``"(id"`` excludes), oldest first,
+        at most `count`.
+        """
+        call: Call[list[tuple[R, dict[R, R]]]] = _streams.xrange(key, min, max, count)
+        return self._run(call)
+
+    def xrevrange(self, key: Key, max: StreamId = '+', min: StreamId = '-', count: int | None = None) -> list[tuple[R, dict[R, R]]]:
+        """The entries from `max` down to `min`, newest first, at most `count`."""
+        call: Call[list[tuple[R, dict[R, R]]]] = _streams.xrevrange(key, max, min, count)
+        return self._run(call)
+
+    def xdel(self, key: Key, *ids: StreamId) -> int:
+        """Delete entries by id; return how many were there."""
+        call: Call[int] = _streams.xdel(key, *ids)
+        return self._run(call)
+
+    def xtrim(self, key: Key, *, maxlen: int | None = None, minid: StreamId | None = None, approximate: bool = True, limit: int | None = None) -> int:
+        """Trim the stream to `maxlen` entries or to ids from `minid` (one of them); with
+        `approximate`, only whole internal nodes go (at most `limit` entries).  Returns how
+        many entries were removed.
+        """
+        call: Call[int] = _streams.xtrim(key, maxlen=maxlen, minid=minid, approximate=approximate, limit=limit)
+        return self._run(call)
+
+    @overload
+    def xread(self, streams: Streams, *, count: int | None = None, block: None = None) -> dict[R, list[tuple[R, dict[R, R]]]]: ...
+
+    @overload
+    def xread(self, streams: Streams, *, count: int | None = None, block: int) -> dict[R, list[tuple[R, dict[R, R]]]] | None: ...
+
+    @overload
+    def xread(self, streams: Streams, *, count: int | None = None, block: int | None = None) -> dict[R, list[tuple[R, dict[R, R]]]] | None: ...
+
+    def xread(self, streams: Streams, *, count: int | None = None, block: int | None = None) -> dict[R, list[tuple[R, dict[R, R]]]] | None:
+        """Read entries after the given ids from one or more streams.
+
+        Args:
+            streams: key -> the last id seen (``"$"``: only entries added from now on).
+            count: at most this many entries per stream.
+            block: wait up to this many milliseconds (0: for ever) for an entry, on a
+                connection of its own.
+
+        Returns:
+            key -> its entries, for the streams that had some; ``{}`` when none had (without
+            `block`), None when `block` ran out.
+        """
+        call: Call[dict[R, list[tuple[R, dict[R, R]]]] | None] = _streams.xread(streams, count=count, block=block)
+        return self._run(call)
+
+    def xgroup_create(self, key: Key, group: Key, id: StreamId = '$', mkstream: bool = False, entries_read: int | None = None) -> bool:
+        """Create consumer group `group` starting after `id` (``"$"``: the last entry);
+        `mkstream` creates a missing stream.  True; an existing group raises
+        `kvs.ResponseError` (BUSYGROUP).
+        """
+        call: Call[bool] = _streams.xgroup_create(key, group, id, mkstream, entries_read)
+        return self._run(call)
+
+    def xgroup_destroy(self, key: Key, group: Key) -> bool:
+        """Delete a consumer group and its pending entries; True when it existed."""
+        call: Call[bool] = _streams.xgroup_destroy(key, group)
+        return self._run(call)
+
+    def xgroup_createconsumer(self, key: Key, group: Key, consumer: Key) -> bool:
+        """Create a consumer in a group; True when it is new."""
+        call: Call[bool] = _streams.xgroup_createconsumer(key, group, consumer)
+        return self._run(call)
+
+    def xgroup_delconsumer(self, key: Key, group: Key, consumer: Key) -> int:
+        """Delete a consumer; return how many pending entries it had (they are dropped)."""
+        call: Call[int] = _streams.xgroup_delconsumer(key, group, consumer)
+        return self._run(call)
+
+    def xgroup_setid(self, key: Key, group: Key, id: StreamId, entries_read: int | None = None) -> bool:
+        """Set a group's last delivered id (``"$"``: the last entry); True."""
+        call: Call[bool] = _streams.xgroup_setid(key, group, id, entries_read)
+        return self._run(call)
+
+    @overload
+    def xreadgroup(self, group: Key, consumer: Key, streams: Streams, *, count: int | None = None, block: None = None, noack: bool = False) -> dict[R, list[tuple[R, dict[R, R] | None]]]: ...
+
+    @overload
+    def xreadgroup(self, group: Key, consumer: Key, streams: Streams, *, count: int | None = None, block: int, noack: bool = False) -> dict[R, list[tuple[R, dict[R, R] | None]]] | None: ...
+
+    @overload
+    def xreadgroup(self, group: Key, consumer: Key, streams: Streams, *, count: int | None = None, block: int | None = None, noack: bool = False) -> dict[R, list[tuple[R, dict[R, R] | None]]] | None: ...
+
+    def xreadgroup(self, group: Key, consumer: Key, streams: Streams, *, count: int | None = None, block: int | None = None, noack: bool = False) -> dict[R, list[tuple[R, dict[R, R] | None]]] | None:
+        """Read as `consumer` of `group`: with id ``">"``, entries never delivered to the group
+        (recorded as pending for `consumer` unless `noack`); with another id, the consumer's
+        own pending entries after it (fields None for an entry deleted since).
+
+        Never retried once it may have reached the server: it changes the group's state.
+        Returns what `xread` returns.
+        """
+        call: Call[dict[R, list[tuple[R, dict[R, R] | None]]] | None] = _streams.xreadgroup(group, consumer, streams, count=count, block=block, noack=noack)
+        return self._run(call)
+
+    def xack(self, key: Key, group: Key, *ids: StreamId) -> int:
+        """Acknowledge entries (remove them from the group's pending list); return how many
+        were pending.
+        """
+        call: Call[int] = _streams.xack(key, group, *ids)
+        return self._run(call)
+
+    @overload
+    def xpending(self, key: Key, group: Key, min: None = None, max: None = None, count: None = None, *, consumer: None = None, idle: None = None) -> dict[str, Any]: ...
+
+    @overload
+    def xpending(self, key: Key, group: Key, min: StreamId, max: StreamId, count: int, *, consumer: Key | None = None, idle: int | None = None) -> list[dict[str, Any]]: ...
+
+    @overload
+    def xpending(self, key: Key, group: Key, min: StreamId | None = None, max: StreamId | None = None, count: int | None = None, *, consumer: Key | None = None, idle: int | None = None) -> dict[str, Any] | list[dict[str, Any]]: ...
+
+    def xpending(self, key: Key, group: Key, min: StreamId | None = None, max: StreamId | None = None, count: int | None = None, *, consumer: Key | None = None, idle: int | None = None) -> dict[str, Any] | list[dict[str, Any]]:
+        """The pending entries of a group.
+
+        Without a range, a summary: ``{"pending": n, "min": id, "max": id, "consumers":
+        [{"name": ..., "pending": n}, ...]}``.  With `min`, `max` and `count` (and optionally
+        one `consumer`'s, and only those idle for at least `idle` ms), up to `count` dicts
+        ``{"message_id", "consumer", "time_since_delivered", "times_delivered"}``.
+        """
+        call: Call[dict[str, Any] | list[dict[str, Any]]] = _streams.xpending(key, group, min, max, count, consumer=consumer, idle=idle)
+        return self._run(call)
+
+    @overload
+    def xclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, ids: StreamIds, *, idle: int | None = None, time: int | None = None, retrycount: int | None = None, force: bool = False, justid: Literal[False] = False) -> list[tuple[R, dict[R, R]]]: ...
+
+    @overload
+    def xclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, ids: StreamIds, *, idle: int | None = None, time: int | None = None, retrycount: int | None = None, force: bool = False, justid: Literal[True]) -> list[R]: ...
+
+    @overload
+    def xclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, ids: StreamIds, *, idle: int | None = None, time: int | None = None, retrycount: int | None = None, force: bool = False, justid: bool = False) -> list[tuple[R, dict[R, R]]] | list[R]: ...
+
+    def xclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, ids: StreamIds, *, idle: int | None = None, time: int | None = None, retrycount: int | None = None, force: bool = False, justid: bool = False) -> list[tuple[R, dict[R, R]]] | list[R]:
+        """Give `consumer` the pending entries `ids` idle for at least `min_idle_time` ms.
+
+        Args:
+            idle, time: set the entries' idle time (ms) or last delivery (Unix ms).
+            retrycount: set their delivery count (otherwise it grows by one, but with `justid`).
+            force: claim ids that exist in the stream even if no one has them pending.
+            justid: return the ids only.
+
+        Returns:
+            The claimed entries (ids with `justid`); ids deleted from the stream are dropped
+            from the pending list and left out.
+        """
+        call: Call[list[tuple[R, dict[R, R]]] | list[R]] = _streams.xclaim(key, group, consumer, min_idle_time, ids, idle=idle, time=time, retrycount=retrycount, force=force, justid=justid)
+        return self._run(call)
+
+    @overload
+    def xautoclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, start: StreamId = '0-0', *, count: int | None = None, justid: Literal[False] = False) -> tuple[R, list[tuple[R, dict[R, R]]], list[R]]: ...
+
+    @overload
+    def xautoclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, start: StreamId = '0-0', *, count: int | None = None, justid: Literal[True]) -> tuple[R, list[R], list[R]]: ...
+
+    @overload
+    def xautoclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, start: StreamId = '0-0', *, count: int | None = None, justid: bool = False) -> tuple[R, list[Any], list[R]]: ...
+
+    def xautoclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, start: StreamId = '0-0', *, count: int | None = None, justid: bool = False) -> tuple[R, list[Any], list[R]]:
+        """Claim for `consumer` up to `count` (default 100) pending entries idle for at least
+        `min_idle_time` ms, scanning the pending list from `start`.
+
+        Returns:
+            ``(cursor, claimed, deleted)``: the id to start the next call from (``"0-0"`` when
+            the scan is done), the claimed entries (ids with `justid`), and the ids that were
+            pending but deleted from the stream (now dropped from the pending list).
+        """
+        call: Call[tuple[R, list[Any], list[R]]] = _streams.xautoclaim(key, group, consumer, min_idle_time, start, count=count, justid=justid)
+        return self._run(call)
+
+    def xinfo_stream(self, key: Key, full: bool = False) -> dict[str, Any]:
+        """XINFO STREAM: the stream's length, ids, counters and first and last entries as
+        ``(id, fields)``; with `full`, every entry, group, pending entry and consumer.  Field
+        names are Redis's (``"entries-added"``, ``"recorded-first-entry-id"``, ...).
+        """
+        call: Call[dict[str, Any]] = _streams.xinfo_stream(key, full)
+        return self._run(call)
+
+    def xinfo_groups(self, key: Key) -> list[dict[str, Any]]:
+        """XINFO GROUPS: one dict per group (``name``, ``consumers``, ``pending``,
+        ``last-delivered-id``, ``entries-read``, ``lag``).
+        """
+        call: Call[list[dict[str, Any]]] = _streams.xinfo_groups(key)
+        return self._run(call)
+
+    def xinfo_consumers(self, key: Key, group: Key) -> list[dict[str, Any]]:
+        """XINFO CONSUMERS: one dict per consumer (``name``, ``pending``, ``idle`` ms)."""
+        call: Call[list[dict[str, Any]]] = _streams.xinfo_consumers(key, group)
         return self._run(call)
 
     @overload
@@ -1355,6 +1571,153 @@ class QueuedOperations:
         runs the whole scan.
         """
         return self._queue(_sets.sscan(key, cursor, match=match, count=count))
+
+    def xadd(self, key: Key, fields: ValueMapping, *, id: StreamId = '*', maxlen: int | None = None, minid: StreamId | None = None, approximate: bool = True, nomkstream: bool = False, limit: int | None = None) -> Self:
+        """Append an entry to the stream at `key`; return its id.
+
+        Args:
+            fields: the entry's fields and values (not empty).
+            id: ``"*"`` (the server picks it), ``"ms-*"``, or an explicit ``"ms-seq"``.
+            maxlen, minid: trim the stream after adding (one of them), exactly or, with
+                `approximate` (the default), by whole internal nodes, at most `limit` entries.
+            nomkstream: do not create a missing stream; the result is None then.
+
+        Example: ``db.xadd("jobs", {"task": "resize"}, maxlen=10_000)`` returns an id such
+        as ``"1700000000000-0"``.
+        """
+        return self._queue(_streams.xadd(key, fields, id=id, maxlen=maxlen, minid=minid, approximate=approximate, nomkstream=nomkstream, limit=limit))
+
+    def xlen(self, key: Key) -> Self:
+        """The number of entries of the stream (0 when missing)."""
+        return self._queue(_streams.xlen(key))
+
+    def xrange(self, key: Key, min: StreamId = '-', max: StreamId = '+', count: int | None = None) -> Self:
+        """The entries from `min` to `max` (inclusive; ``"(id"`` excludes), oldest first,
+        at most `count`.
+        """
+        return self._queue(_streams.xrange(key, min, max, count))
+
+    def xrevrange(self, key: Key, max: StreamId = '+', min: StreamId = '-', count: int | None = None) -> Self:
+        """The entries from `max` down to `min`, newest first, at most `count`."""
+        return self._queue(_streams.xrevrange(key, max, min, count))
+
+    def xdel(self, key: Key, *ids: StreamId) -> Self:
+        """Delete entries by id; return how many were there."""
+        return self._queue(_streams.xdel(key, *ids))
+
+    def xtrim(self, key: Key, *, maxlen: int | None = None, minid: StreamId | None = None, approximate: bool = True, limit: int | None = None) -> Self:
+        """Trim the stream to `maxlen` entries or to ids from `minid` (one of them); with
+        `approximate`, only whole internal nodes go (at most `limit` entries).  Returns how
+        many entries were removed.
+        """
+        return self._queue(_streams.xtrim(key, maxlen=maxlen, minid=minid, approximate=approximate, limit=limit))
+
+    def xread(self, streams: Streams, *, count: int | None = None, block: int | None = None) -> Self:
+        """Read entries after the given ids from one or more streams.
+
+        Args:
+            streams: key -> the last id seen (``"$"``: only entries added from now on).
+            count: at most this many entries per stream.
+            block: wait up to this many milliseconds (0: for ever) for an entry, on a
+                connection of its own.
+
+        Returns:
+            key -> its entries, for the streams that had some; ``{}`` when none had (without
+            `block`), None when `block` ran out.
+        """
+        return self._queue(_streams.xread(streams, count=count, block=block))
+
+    def xgroup_create(self, key: Key, group: Key, id: StreamId = '$', mkstream: bool = False, entries_read: int | None = None) -> Self:
+        """Create consumer group `group` starting after `id` (``"$"``: the last entry);
+        `mkstream` creates a missing stream.  True; an existing group raises
+        `kvs.ResponseError` (BUSYGROUP).
+        """
+        return self._queue(_streams.xgroup_create(key, group, id, mkstream, entries_read))
+
+    def xgroup_destroy(self, key: Key, group: Key) -> Self:
+        """Delete a consumer group and its pending entries; True when it existed."""
+        return self._queue(_streams.xgroup_destroy(key, group))
+
+    def xgroup_createconsumer(self, key: Key, group: Key, consumer: Key) -> Self:
+        """Create a consumer in a group; True when it is new."""
+        return self._queue(_streams.xgroup_createconsumer(key, group, consumer))
+
+    def xgroup_delconsumer(self, key: Key, group: Key, consumer: Key) -> Self:
+        """Delete a consumer; return how many pending entries it had (they are dropped)."""
+        return self._queue(_streams.xgroup_delconsumer(key, group, consumer))
+
+    def xgroup_setid(self, key: Key, group: Key, id: StreamId, entries_read: int | None = None) -> Self:
+        """Set a group's last delivered id (``"$"``: the last entry); True."""
+        return self._queue(_streams.xgroup_setid(key, group, id, entries_read))
+
+    def xreadgroup(self, group: Key, consumer: Key, streams: Streams, *, count: int | None = None, block: int | None = None, noack: bool = False) -> Self:
+        """Read as `consumer` of `group`: with id ``">"``, entries never delivered to the group
+        (recorded as pending for `consumer` unless `noack`); with another id, the consumer's
+        own pending entries after it (fields None for an entry deleted since).
+
+        Never retried once it may have reached the server: it changes the group's state.
+        Returns what `xread` returns.
+        """
+        return self._queue(_streams.xreadgroup(group, consumer, streams, count=count, block=block, noack=noack))
+
+    def xack(self, key: Key, group: Key, *ids: StreamId) -> Self:
+        """Acknowledge entries (remove them from the group's pending list); return how many
+        were pending.
+        """
+        return self._queue(_streams.xack(key, group, *ids))
+
+    def xpending(self, key: Key, group: Key, min: StreamId | None = None, max: StreamId | None = None, count: int | None = None, *, consumer: Key | None = None, idle: int | None = None) -> Self:
+        """The pending entries of a group.
+
+        Without a range, a summary: ``{"pending": n, "min": id, "max": id, "consumers":
+        [{"name": ..., "pending": n}, ...]}``.  With `min`, `max` and `count` (and optionally
+        one `consumer`'s, and only those idle for at least `idle` ms), up to `count` dicts
+        ``{"message_id", "consumer", "time_since_delivered", "times_delivered"}``.
+        """
+        return self._queue(_streams.xpending(key, group, min, max, count, consumer=consumer, idle=idle))
+
+    def xclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, ids: StreamIds, *, idle: int | None = None, time: int | None = None, retrycount: int | None = None, force: bool = False, justid: bool = False) -> Self:
+        """Give `consumer` the pending entries `ids` idle for at least `min_idle_time` ms.
+
+        Args:
+            idle, time: set the entries' idle time (ms) or last delivery (Unix ms).
+            retrycount: set their delivery count (otherwise it grows by one, but with `justid`).
+            force: claim ids that exist in the stream even if no one has them pending.
+            justid: return the ids only.
+
+        Returns:
+            The claimed entries (ids with `justid`); ids deleted from the stream are dropped
+            from the pending list and left out.
+        """
+        return self._queue(_streams.xclaim(key, group, consumer, min_idle_time, ids, idle=idle, time=time, retrycount=retrycount, force=force, justid=justid))
+
+    def xautoclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, start: StreamId = '0-0', *, count: int | None = None, justid: bool = False) -> Self:
+        """Claim for `consumer` up to `count` (default 100) pending entries idle for at least
+        `min_idle_time` ms, scanning the pending list from `start`.
+
+        Returns:
+            ``(cursor, claimed, deleted)``: the id to start the next call from (``"0-0"`` when
+            the scan is done), the claimed entries (ids with `justid`), and the ids that were
+            pending but deleted from the stream (now dropped from the pending list).
+        """
+        return self._queue(_streams.xautoclaim(key, group, consumer, min_idle_time, start, count=count, justid=justid))
+
+    def xinfo_stream(self, key: Key, full: bool = False) -> Self:
+        """XINFO STREAM: the stream's length, ids, counters and first and last entries as
+        ``(id, fields)``; with `full`, every entry, group, pending entry and consumer.  Field
+        names are Redis's (``"entries-added"``, ``"recorded-first-entry-id"``, ...).
+        """
+        return self._queue(_streams.xinfo_stream(key, full))
+
+    def xinfo_groups(self, key: Key) -> Self:
+        """XINFO GROUPS: one dict per group (``name``, ``consumers``, ``pending``,
+        ``last-delivered-id``, ``entries-read``, ``lag``).
+        """
+        return self._queue(_streams.xinfo_groups(key))
+
+    def xinfo_consumers(self, key: Key, group: Key) -> Self:
+        """XINFO CONSUMERS: one dict per consumer (``name``, ``pending``, ``idle`` ms)."""
+        return self._queue(_streams.xinfo_consumers(key, group))
 
     def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> Self:
         """Store `value` at `key`.
