@@ -158,6 +158,16 @@ def _text_or_none(name: str, raw: object) -> str | None:
     return raw or None
 
 
+def _secret(name: str, raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise TypeError(f"connect: {name} must be a str, not {type(raw).__name__}")
+    if "\r" in raw or "\n" in raw:
+        raise InvalidURL(f"invalid {name}: it contains a line break")
+    return raw or None
+
+
 # option name -> parser(name, raw) -> value.  Query strings and keywords share it.
 OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "timeout": _positive_float_or_none,
@@ -172,11 +182,17 @@ OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "ssl_certfile": _text_or_none,
     "ssl_keyfile": _text_or_none,
     "ssl_insecure": _bool,
+    "username": _secret,
+    "password": _secret,
 }
+
+# Options taken as keywords only: a credential in a query string would show in
+# `Config.display` (only the userinfo is masked), so it goes in the userinfo or a keyword.
+_KEYWORD_ONLY = {"username", "password"}
 
 # Options that make no sense off Redis are refused there rather than silently ignored.
 _REDIS_ONLY = {"db", "protocol", "client_name", "ssl_ca_file", "ssl_certfile", "ssl_keyfile",
-               "ssl_insecure"}
+               "ssl_insecure", "username", "password"}
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -235,7 +251,8 @@ def parse_url(url: object, **options: object) -> Config:
     Args:
         url: ``redis://``, ``rediss://``, ``unix://``, ``redis+unix://``, ``memcached://``,
             ``memory://NAME`` or ``:memory:``.
-        **options: the query options, as keywords (keywords win over the query string).
+        **options: the query options, as keywords (keywords win over the query string), and
+            ``username`` / ``password`` (keywords win over the URL's user information).
 
     Returns:
         The frozen configuration.
@@ -336,6 +353,9 @@ def _finish(
     query: Mapping[str, str],
     options: Mapping[str, object],
 ) -> Config:
+    for name in _KEYWORD_ONLY.intersection(query):
+        raise InvalidURL(f"option {name!r} is not taken from a query string: put it in the "
+                         f"URL's user information or pass {name}= ({mask_url(url)})")
     merged: dict[str, object] = {**query, **options}
     values: dict[str, Any] = {}
     for name, raw in merged.items():
@@ -347,4 +367,5 @@ def _finish(
         values[name] = parser(name, raw)
     if any(k.startswith("ssl_") for k in values) and not base.get("tls"):
         raise InvalidURL(f"TLS options need a rediss:// URL, not {mask_url(url)}")
-    return Config(display=mask_url(url), **base, **values)
+    # Keywords win over the query string, and over the URL's credentials (as in redis-py).
+    return Config(display=mask_url(url), **{**base, **values})
