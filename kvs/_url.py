@@ -354,8 +354,9 @@ def _finish(
     options: Mapping[str, object],
 ) -> Config:
     for name in _KEYWORD_ONLY.intersection(query):
+        # (the URL is not shown: its query holds the secret)
         raise InvalidURL(f"option {name!r} is not taken from a query string: put it in the "
-                         f"URL's user information or pass {name}= ({mask_url(url)})")
+                         f"URL's user information or pass {name}=")
     merged: dict[str, object] = {**query, **options}
     values: dict[str, Any] = {}
     for name, raw in merged.items():
