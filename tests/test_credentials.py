@@ -46,7 +46,7 @@ def test_credentials_are_refused_off_redis(url: str) -> None:
 
 def test_a_credential_must_be_text_on_one_line() -> None:
     with pytest.raises(TypeError, match="password must be a str"):
-        parse_url("redis://host", password=b"pw")  # type: ignore[typeddict-item]
+        parse_url("redis://host", password=b"pw")
     with pytest.raises(kvs.InvalidURL, match="line break"):
         parse_url("redis://host", password="pw\r\nFLUSHALL")
 
