@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import select
 import socket
 import ssl
@@ -35,6 +36,8 @@ from ..sync.transport import BlockingConnection
 from .frames import SubscriptionReader
 
 __all__ = ["RedisSubscriber"]
+
+_log = logging.getLogger("kvs.pubsub")
 
 _PING = encode_command("PING")
 _BUFFER = 65536
@@ -169,12 +172,16 @@ class RedisSubscriber:
             time.sleep(delay)
             try:
                 self._connect()
-            except (ConnectionError, KvsTimeoutError, ProtocolError):
+            except (ConnectionError, KvsTimeoutError, ProtocolError) as exc:
                 self._failures += 1
+                _log.warning("subscription to %s: cannot reconnect (%d failed in a row): %s",
+                             self.name, self._failures, exc)
                 continue
             self._failures = 0
             self.reconnects += 1
             self._gap = True
+            _log.warning("subscription to %s reconnected: what was published while it was "
+                         "away is lost (a gap)", self.name)
             return True
         return False
 

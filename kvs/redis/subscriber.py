@@ -27,6 +27,7 @@ resubscription never interleave on the wire).
 from __future__ import annotations
 
 import collections
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,6 +46,8 @@ from ..net.transport import Transport
 from .frames import SubscriptionReader
 
 __all__ = ["RedisSubscriber"]
+
+_log = logging.getLogger("kvs.pubsub")
 
 _PING = encode_command("PING")
 _BUFFER = 65536
@@ -185,12 +188,16 @@ class RedisSubscriber:
             await trio.sleep(backoff_delay(self._failures))
             try:
                 await self._connect()
-            except (ConnectionError, TimeoutError, ProtocolError):
+            except (ConnectionError, TimeoutError, ProtocolError) as exc:
                 self._failures += 1
+                _log.warning("subscription to %s: cannot reconnect (%d failed in a row): %s",
+                             self.name, self._failures, exc)
                 continue
             self._failures = 0
             self.reconnects += 1
             self._gap = True
+            _log.warning("subscription to %s reconnected: what was published while it was "
+                         "away is lost (a gap)", self.name)
             return
 
     async def _connect(self) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import select
 import socket
 import ssl
@@ -38,6 +39,8 @@ from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import backoff_delay, may_retry
 
 __all__ = ["BlockingConnection", "Pool", "open_socket", "warn_if_in_trio"]
+
+_log = logging.getLogger("kvs.net")
 
 RECEIVE_SIZE = 256 * 1024
 
@@ -283,6 +286,8 @@ class Pool:
                 break
             if conn.idle_ok() and self._healthy(conn):
                 return conn
+            _log.info("dropped an idle connection to %s: closed by the server, out of step, "
+                      "or no answer to a health check", self.name)
             conn.close()
         if self._closed:
             raise ConnectionError(f"connection to {self.name} is closed")
@@ -292,12 +297,22 @@ class Pool:
             time.sleep(backoff_delay(failures))
         try:
             conn = self._opener()
-        except ConnectionError:
+        except ConnectionError as exc:
             with self._lock:
                 self._failures += 1
+                failures = self._failures
+            _log.warning("cannot connect to %s (%d failed in a row): %s", self.name, failures,
+                         exc)
+            raise
+        except Exception as exc:  # a refusal (a wrong password ...): not counted
+            _log.warning("cannot connect to %s: %s", self.name, exc)
             raise
         with self._lock:
-            self._failures = 0
+            failures, self._failures = self._failures, 0
+        if failures:
+            _log.info("connected to %s again", self.name)
+        else:
+            _log.debug("opened a connection to %s", self.name)
         return conn
 
     def _healthy(self, conn: BlockingConnection) -> bool:
@@ -340,10 +355,13 @@ class Pool:
                 replies = conn.request(payload, count, sentinel, extra_timeout=extra_timeout)
             except ConnectionError as exc:
                 conn.close()
+                _log.warning("%s", exc)
                 if self._closed or not may_retry(sent=exc.sent, idempotent=idempotent,
                                                  attempt=attempt, retries=self._retries):
                     raise
                 attempt += 1
+                _log.info("retrying a request to %s (retry %d of %d)", self.name, attempt,
+                          self._retries)
                 continue
             except BaseException:
                 conn.close()  # a timeout or a protocol error leaves it in an unknown state
