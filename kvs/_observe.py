@@ -13,13 +13,9 @@ An observer that raises does not break the command it watched: its exception is 
 
 from __future__ import annotations
 
-import logging
 from typing import Any, NamedTuple
 
 __all__ = ["CommandEvent", "Observer", "finish", "start"]
-
-_log = logging.getLogger("kvs.observe")
-
 
 class CommandEvent(NamedTuple):
     """One command, as an `Observer` hears of it when it ends."""
@@ -59,7 +55,7 @@ def start(observer: Observer, command: str, url: str) -> Any:
     try:
         return observer.started(command, url)
     except Exception:
-        _log.exception("observer %r failed in started(%s)", observer, command)
+        _failed(observer, "started", command)
         return None
 
 
@@ -67,4 +63,11 @@ def finish(observer: Observer, token: Any, event: CommandEvent) -> None:
     try:
         observer.finished(token, event)
     except Exception:
-        _log.exception("observer %r failed in finished(%s)", observer, event.command)
+        _failed(observer, "finished", event.command)
+
+
+def _failed(observer: Observer, method: str, command: str) -> None:
+    from ._log import get_logger  # here: `import kvs` does not import logging
+
+    get_logger("kvs.observe").exception("observer %r failed in %s(%s)", observer, method,
+                                        command)

@@ -123,3 +123,17 @@ async def test_a_pubsub_gap_is_logged_sync(locked: RedisServer,
     logged = _messages(records, "kvs.pubsub")
     assert any(m.startswith("WARNING subscription to redis://:***@") and "gap" in m
                for m in logged), logged
+
+
+def test_an_application_without_logging_set_up_sees_nothing() -> None:
+    import subprocess
+    import sys
+
+    code = ("import kvs, kvs.sync\n"
+            "try:\n"
+            "    kvs.sync.connect('redis://:zq9-pass-word@127.0.0.1:1', retries=0).open()\n"
+            "except kvs.ConnectionError:\n"
+            "    print('refused')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert (result.stdout, result.stderr) == ("refused\n", "")

@@ -57,7 +57,6 @@ tasks outlives any one of them; they catch everything and report it through inva
 from __future__ import annotations
 
 import collections
-import logging
 import math
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -68,12 +67,13 @@ import trio
 from resp import NEED_DATA, Push
 
 from .._errors import ConnectionError, ProtocolError, TimeoutError
+from .._log import get_logger
 from .errors import translate
 from .transport import Transport
 
 __all__ = ["MultiplexedConnection", "PushHandler", "ReplyParser"]
 
-_log = logging.getLogger("kvs.net")
+_log = get_logger("kvs.net")
 
 RECEIVE_SIZE = 256 * 1024
 YIELD_EVERY = 16

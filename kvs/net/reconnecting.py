@@ -8,19 +8,19 @@ allows it, so a non-idempotent command runs at most once.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
 
 from .._errors import ConnectionError
+from .._log import get_logger
 from .._retry import backoff_delay, may_retry
 from .multiplexed import MultiplexedConnection
 
 __all__ = ["ReconnectingConnection"]
 
-_log = logging.getLogger("kvs.net")
+_log = get_logger("kvs.net")
 
 
 class ReconnectingConnection:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import logging
 import select
 import socket
 import ssl
@@ -29,6 +28,7 @@ from resp import ProtocolError as RespProtocolError
 
 from .._errors import ConnectionError, ProtocolError, response_error
 from .._errors import TimeoutError as KvsTimeoutError
+from .._log import get_logger
 from .._retry import backoff_delay
 from .._url import Config
 from ..commands.pubsub import GAP, Holdings, Message, is_confirmation
@@ -37,7 +37,7 @@ from .frames import SubscriptionReader
 
 __all__ = ["RedisSubscriber"]
 
-_log = logging.getLogger("kvs.pubsub")
+_log = get_logger("kvs.pubsub")
 
 _PING = encode_command("PING")
 _BUFFER = 65536

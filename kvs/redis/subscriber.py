@@ -27,7 +27,6 @@ resubscription never interleave on the wire).
 from __future__ import annotations
 
 import collections
-import logging
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -38,6 +37,7 @@ from resp import NEED_DATA, Parser, ReplyError, encode_command
 from resp import ProtocolError as RespProtocolError
 
 from .._errors import ConnectionError, ProtocolError, TimeoutError, response_error
+from .._log import get_logger
 from .._retry import backoff_delay
 from .._url import Config
 from ..commands.pubsub import GAP, Holdings, Message, is_confirmation
@@ -47,7 +47,7 @@ from .frames import SubscriptionReader
 
 __all__ = ["RedisSubscriber"]
 
-_log = logging.getLogger("kvs.pubsub")
+_log = get_logger("kvs.pubsub")
 
 _PING = encode_command("PING")
 _BUFFER = 65536

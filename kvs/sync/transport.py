@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import logging
 import select
 import socket
 import ssl
@@ -36,11 +35,12 @@ from typing import Any, Protocol
 
 from .._errors import ConnectionError, KvsError, ProtocolError
 from .._errors import TimeoutError as KvsTimeoutError
+from .._log import get_logger
 from .._retry import backoff_delay, may_retry
 
 __all__ = ["BlockingConnection", "Pool", "open_socket", "warn_if_in_trio"]
 
-_log = logging.getLogger("kvs.net")
+_log = get_logger("kvs.net")
 
 RECEIVE_SIZE = 256 * 1024
 
