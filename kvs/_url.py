@@ -362,7 +362,8 @@ def _finish(
     for name, raw in merged.items():
         parser = OPTIONS.get(name)
         if parser is None:
-            raise InvalidURL(f"unknown option {name!r} for {mask_url(url)}")
+            # the URL without its query: a misspelt ?password= would show its value
+            raise InvalidURL(f"unknown option {name!r} for {mask_url(url.partition('?')[0])}")
         if name in _REDIS_ONLY and base["backend"] != "redis":
             raise InvalidURL(f"option {name!r} applies only to Redis URLs, not {mask_url(url)}")
         values[name] = parser(name, raw)

@@ -38,6 +38,12 @@ def test_credentials_are_not_taken_from_a_query_string(name: str) -> None:
     assert "zq9secret" not in str(info.value)
 
 
+def test_a_misspelt_credential_in_a_query_string_is_not_shown() -> None:
+    with pytest.raises(kvs.InvalidURL, match="unknown option 'pasword'") as info:
+        parse_url("redis://host/0?pasword=zq9secret")
+    assert "zq9secret" not in str(info.value)
+
+
 @pytest.mark.parametrize("url", [":memory:", "memcached://host"])
 def test_credentials_are_refused_off_redis(url: str) -> None:
     with pytest.raises(kvs.InvalidURL, match="only to Redis"):
