@@ -135,4 +135,7 @@ def test_the_typed_options_are_the_options_a_url_takes() -> None:
 
     # A new option goes in both tables: kvs._url.OPTIONS parses it, kvs._options.Options
     # types it for the user's checker (decode is a named parameter of connect).
-    assert set(Options.__annotations__) | {"decode"} == set(OPTIONS)
+    typed, parsed = set(Options.__annotations__) | {"decode"}, set(OPTIONS)
+    assert typed == parsed, (
+        f"add {sorted(parsed - typed)} to kvs._options.Options (typed for users' checkers), "
+        f"or drop {sorted(typed - parsed)} from it")
