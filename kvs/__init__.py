@@ -16,7 +16,9 @@ until a client opens.
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Literal, Unpack, overload
+
+from resp import __version__ as _resp_version
 
 from ._errors import (
     ConnectionError,
@@ -28,6 +30,8 @@ from ._errors import (
     UnsupportedOperation,
     WatchError,
 )
+from ._observe import CommandEvent, Observer
+from ._options import Options
 from ._url import parse_url
 from .client import Client
 from .client.pipeline import Pipeline, Transaction, Watch
@@ -39,10 +43,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Client",
+    "CommandEvent",
     "ConnectionError",
     "InvalidURL",
     "KvsError",
     "Message",
+    "Observer",
+    "Options",
     "Pipeline",
     "ProtocolError",
     "ResponseError",
@@ -57,18 +64,22 @@ __all__ = [
     "serve",
 ]
 
-__version__ = "0.1.0"
+__version__ = _resp_version  # one version for the whole package (set in resp)
 
 
 @overload
-def connect(url: str, *, decode: Literal[False], **options: object) -> Client[bytes]: ...
+def connect(url: str, *, decode: Literal[False], observer: Observer | None = None,
+            **options: Unpack[Options]) -> Client[bytes]: ...
 @overload
-def connect(url: str, *, decode: Literal[True] = ..., **options: object) -> Client[str]: ...
+def connect(url: str, *, decode: Literal[True] = ..., observer: Observer | None = None,
+            **options: Unpack[Options]) -> Client[str]: ...
 @overload
-def connect(url: str, *, decode: bool, **options: object) -> Client[str] | Client[bytes]: ...
+def connect(url: str, *, decode: bool, observer: Observer | None = None,
+            **options: Unpack[Options]) -> Client[str] | Client[bytes]: ...
 
 
-def connect(url: str, **options: object) -> Client[str] | Client[bytes]:
+def connect(url: str, *, decode: bool | None = None, observer: Observer | None = None,
+            **options: Unpack[Options]) -> Client[str] | Client[bytes]:
     """Return a client for `url`; open it with ``async with``.
 
     The client reads `str` (UTF-8), or `bytes` with ``decode=False``: ``kvs.connect(url)`` is
@@ -79,19 +90,30 @@ def connect(url: str, **options: object) -> Client[str] | Client[bytes]:
             ``unix:///path.sock[?db=N]`` or ``redis+unix://``, ``memcached://host[:port][,...]``,
             ``redis+sentinel://host:port[,...]/SERVICE[/db]`` (docs/sentinel.md),
             ``:memory:`` or ``memory://NAME``.  Query options such as ``?timeout=2``.
-        **options: the same options as keywords: ``timeout``, ``connect_timeout``, ``db``,
-            ``protocol``, ``client_name``, ``decode``, ``retries``, ``ssl_ca_file``,
-            ``ssl_certfile``, ``ssl_keyfile``, ``ssl_insecure``; for Sentinel also
-            ``read_from``, ``sentinel_username``, ``sentinel_password``.
+        decode: False: values are read as `bytes` (also ``?decode=false``).
+        observer: a `kvs.Observer` told of every command's start and end (metrics, tracing;
+            see docs/observability.md).
+        **options: the query options as keywords (`kvs.Options` lists them, typed):
+            ``timeout``, ``connect_timeout``, ``health_check_interval``, ``db``,
+            ``protocol``, ``client_name``, ``retries``, ``ssl_ca_file``, ``ssl_certfile``,
+            ``ssl_keyfile``, ``ssl_insecure``; and ``username`` / ``password`` beside the URL;
+            for Sentinel and Cluster ``read_from``, for Sentinel ``sentinel_username`` and
+            ``sentinel_password``.
+            A keyword wins over the URL's query and user information.
+
+    Example::
+
+        kvs.connect("redis://cache:6379/0", timeout=2, password=os.environ["REDIS_PW"])
 
     Raises:
         kvs.InvalidURL: the URL or an option is not valid (checked before any I/O).
         TypeError: an option has the wrong type.
     """
-    config = parse_url(url, **options)
+    config = parse_url(url, **options) if decode is None else \
+        parse_url(url, decode=decode, **options)
     if config.decode:
-        return Client[str](config)
-    return Client[bytes](config)
+        return Client[str](config, observer=observer)
+    return Client[bytes](config, observer=observer)
 
 
 def serve(

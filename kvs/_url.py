@@ -181,6 +181,16 @@ def _read_from(name: str, raw: object) -> str:
     return raw
 
 
+def _secret(name: str, raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise TypeError(f"connect: {name} must be a str, not {type(raw).__name__}")
+    if "\r" in raw or "\n" in raw:
+        raise InvalidURL(f"invalid {name}: it contains a line break")
+    return raw or None
+
+
 # option name -> parser(name, raw) -> value.  Query strings and keywords share it.
 OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "timeout": _positive_float_or_none,
@@ -198,11 +208,17 @@ OPTIONS: dict[str, Callable[[str, object], Any]] = {
     "read_from": _read_from,
     "sentinel_username": _text_or_none,
     "sentinel_password": _text_or_none,
+    "username": _secret,
+    "password": _secret,
 }
+
+# Options taken as keywords only: a credential in a query string would show in
+# `Config.display` (only the userinfo is masked), so it goes in the userinfo or a keyword.
+_KEYWORD_ONLY = {"username", "password"}
 
 # Options that make no sense off Redis are refused there rather than silently ignored.
 _REDIS_ONLY = {"db", "protocol", "client_name", "ssl_ca_file", "ssl_certfile", "ssl_keyfile",
-               "ssl_insecure"}
+               "ssl_insecure", "username", "password"}
 _REDIS_BACKENDS = {"redis", "sentinel", "cluster"}
 # Options of some backends only.
 _BACKEND_ONLY = {"read_from": {"sentinel", "cluster"}, "sentinel_username": {"sentinel"},
@@ -271,7 +287,8 @@ def parse_url(url: object, **options: object) -> Config:
         url: ``redis://``, ``rediss://``, ``unix://``, ``redis+unix://``, ``memcached://``,
             ``redis+sentinel://``, ``rediss+sentinel://``, ``redis+cluster://``,
             ``rediss+cluster://``, ``memory://NAME`` or ``:memory:``.
-        **options: the query options, as keywords (keywords win over the query string).
+        **options: the query options, as keywords (keywords win over the query string), and
+            ``username`` / ``password`` (keywords win over the URL's user information).
 
     Returns:
         The frozen configuration.
@@ -401,12 +418,17 @@ def _finish(
     query: Mapping[str, str],
     options: Mapping[str, object],
 ) -> Config:
+    for name in _KEYWORD_ONLY.intersection(query):
+        # (the URL is not shown: its query holds the secret)
+        raise InvalidURL(f"option {name!r} is not taken from a query string: put it in the "
+                         f"URL's user information or pass {name}=")
     merged: dict[str, object] = {**query, **options}
     values: dict[str, Any] = {}
     for name, raw in merged.items():
         parser = OPTIONS.get(name)
         if parser is None:
-            raise InvalidURL(f"unknown option {name!r} for {mask_url(url)}")
+            # the URL without its query: a misspelt ?password= would show its value
+            raise InvalidURL(f"unknown option {name!r} for {mask_url(url.partition('?')[0])}")
         if name in _REDIS_ONLY and base["backend"] not in _REDIS_BACKENDS:
             raise InvalidURL(f"option {name!r} applies only to Redis URLs, not {mask_url(url)}")
         if name in _BACKEND_ONLY and base["backend"] not in _BACKEND_ONLY[name]:
@@ -416,4 +438,5 @@ def _finish(
         raise InvalidURL(f"TLS options need a rediss:// URL, not {mask_url(url)}")
     if base["backend"] == "cluster" and values.get("db"):
         raise InvalidURL(f"a cluster has database 0 only, not {mask_url(url)}")
-    return Config(display=mask_url(url), **base, **values)
+    # Keywords win over the query string, and over the URL's credentials (as in redis-py).
+    return Config(display=mask_url(url), **{**base, **values})

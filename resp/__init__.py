@@ -17,6 +17,8 @@ Example:
     b'*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n'
 """
 
+__version__ = "0.1.0"  # the package's one version (pyproject.toml reads it from here)
+
 from resp._encoder import encode_command, encode_reply
 from resp._parser import Parser
 from resp._types import NEED_DATA, NeedData, ProtocolError, Push, ReplyError, Verbatim
@@ -29,6 +31,7 @@ __all__ = [
     "Push",
     "ReplyError",
     "Verbatim",
+    "__version__",
     "encode_command",
     "encode_reply",
 ]

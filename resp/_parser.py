@@ -198,6 +198,8 @@ class Parser:
         A connection whose parser is not empty between requests is out of step with its
         server (the server sent more than was asked), so it must not be reused.
         """
+        if not self._slow:  # the clean state: only whole replies or unread bytes remain
+            return bool(self._queue) or self._pos < len(self._buf)
         return bool(self._queue or self._chunks or self._stack or self._attrs
                     or self._pos < len(self._buf) or self._bulk_len >= 0
                     or self._wait != _WAIT_NONE or self._error is not None)
@@ -245,6 +247,10 @@ class Parser:
             return queue.popleft()
         if self._slow:
             return self._next_slow()
+        if self._pos >= len(self._buf):
+            # Nothing buffered: the clean state stays clean, so the bytes fed next become
+            # the buffer as they are (the lone request's read-after-write).
+            return NEED_DATA
         try:
             return self._parse()
         except ProtocolError as exc:

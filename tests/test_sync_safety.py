@@ -230,6 +230,22 @@ def test_a_blocking_call_inside_trio_run_warns_once(fixture: str, request: pytes
         trio.run(inside)
 
 
+def test_the_cheap_trio_detection_agrees_with_trio_in_and_out_of_a_run() -> None:
+    inside = transport._trio_detector(trio)
+    assert inside is not None
+    assert inside.__name__ == "inside"  # the fast path: trio's run context was found
+    seen: list[tuple[bool, bool]] = [(inside(), trio.lowlevel.in_trio_run())]
+
+    async def main() -> None:
+        seen.append((inside(), trio.lowlevel.in_trio_run()))
+        seen.append(await trio.to_thread.run_sync(
+            lambda: (inside(), trio.lowlevel.in_trio_run())))  # another thread: outside
+
+    trio.run(main)
+    seen.append((inside(), trio.lowlevel.in_trio_run()))
+    assert seen == [(False, False), (True, True), (False, False), (False, False)]
+
+
 def test_a_real_server_loading_its_dataset(redis_server_factory: Callable[..., Any]) -> None:
     server = redis_server_factory(args=(
         "--enable-debug-command", "yes",

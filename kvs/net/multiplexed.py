@@ -67,10 +67,13 @@ import trio
 from resp import NEED_DATA, Push
 
 from .._errors import ConnectionError, ProtocolError, TimeoutError
+from .._log import get_logger
 from .errors import translate
 from .transport import Transport
 
 __all__ = ["MultiplexedConnection", "PushHandler", "ReplyParser"]
+
+_log = get_logger("kvs.net")
 
 RECEIVE_SIZE = 256 * 1024
 YIELD_EVERY = 16
@@ -122,6 +125,7 @@ class MultiplexedConnection:
         self._writer_task: trio.lowlevel.Task | None = None
         self._writer_parked = False
         self._error: ConnectionError | None = None
+        self._closing = False  # aclose() was called: the break is the client's, not news
         self._scope = trio.CancelScope()
         self._done = trio.Event()
         self._root = trio.lowlevel.current_root_task()
@@ -158,6 +162,11 @@ class MultiplexedConnection:
     @property
     def broken(self) -> bool:
         return self._error is not None
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the connection broke (the first error), or None while it works."""
+        return None if self._error is None else self._error.__cause__
 
     async def request(self, payload: bytes, count: int = 1,
                       timeout: float | None = None) -> list[Any]:
@@ -251,6 +260,7 @@ class MultiplexedConnection:
 
     async def aclose(self) -> None:
         """Close the stream; requests still waiting get `kvs.ConnectionError`."""
+        self._closing = True
         self._fail(ConnectionError(f"connection to {self.name} closed by the client"))
         await self._done.wait()
 
@@ -420,6 +430,8 @@ class MultiplexedConnection:
         if self._error is not None:
             return
         message = str(error)
+        if not self._closing:
+            _log.warning("%s", message)
         self._error = ConnectionError(message, sent=False)
         self._error.__cause__ = error
         self._scope.cancel()

@@ -14,10 +14,13 @@ from typing import Any
 import trio
 
 from .._errors import ConnectionError
+from .._log import get_logger
 from .._retry import backoff_delay, may_retry
 from .multiplexed import MultiplexedConnection
 
 __all__ = ["ReconnectingConnection"]
+
+_log = get_logger("kvs.net")
 
 
 class ReconnectingConnection:
@@ -44,12 +47,25 @@ class ReconnectingConnection:
                 return pipe
             if self._closed:
                 raise ConnectionError(f"connection to {self.name} is closed")
-            await trio.sleep(backoff_delay(self._failures))
+            old = pipe
+            delay = backoff_delay(self._failures)
+            if old is not None and self._failures == 0:
+                _log.info("reconnecting to %s: %s", self.name, old.error)
+            await trio.sleep(delay)
             try:
                 pipe = await self._opener()
-            except ConnectionError:
+            except ConnectionError as exc:
                 self._failures += 1
+                _log.warning("cannot connect to %s (%d failed in a row): %s", self.name,
+                             self._failures, exc)
                 raise
+            except Exception as exc:  # a refusal (a wrong password ...): not counted
+                _log.warning("cannot connect to %s: %s", self.name, exc)
+                raise
+            if self._failures or old is not None:
+                _log.info("connected to %s again", self.name)
+            else:
+                _log.debug("connected to %s", self.name)
             self._failures = 0
             self._pipe = pipe
             return pipe
@@ -71,6 +87,8 @@ class ReconnectingConnection:
                         retries=self._retries):
                     raise
                 attempt += 1
+                _log.info("retrying a request to %s (retry %d of %d) after: %s", self.name,
+                          attempt, self._retries, exc)
 
     async def aclose(self) -> None:
         self._closed = True

@@ -122,8 +122,8 @@ class RedisSubscriber(SubscriberState):
             time.sleep(delay)
             try:
                 self._connect()
-            except (ConnectionError, KvsTimeoutError, ProtocolError):
-                self.failures += 1
+            except (ConnectionError, KvsTimeoutError, ProtocolError) as exc:
+                self.reconnect_failed(exc)
                 continue
             self.reconnected()
             return True

@@ -135,8 +135,8 @@ class RedisSubscriber(SubscriberState):
             await trio.sleep(self.backoff())
             try:
                 await self._connect()
-            except (ConnectionError, TimeoutError, ProtocolError):
-                self.failures += 1
+            except (ConnectionError, TimeoutError, ProtocolError) as exc:
+                self.reconnect_failed(exc)
                 continue
             self.reconnected()
             return

@@ -29,10 +29,13 @@ from resp import NEED_DATA, NeedData, ReplyError, encode_command
 from resp import ProtocolError as RespProtocolError
 
 from .._errors import ConnectionError, ProtocolError, response_error
+from .._log import get_logger
 from .._retry import backoff_delay
 from .._url import Config
 from ..commands.pubsub import GAP, Holdings, Message, is_confirmation
 from .frames import SubscriptionReader
+
+_log = get_logger("kvs.pubsub")
 
 __all__ = ["BUFFER", "PING", "SubscriberState"]
 
@@ -164,7 +167,14 @@ class SubscriberState:
         """How long to wait before the next connection attempt."""
         return backoff_delay(self.failures)
 
+    def reconnect_failed(self, exc: Exception) -> None:
+        self.failures += 1
+        _log.warning("subscription to %s: cannot reconnect (%d failed in a row): %s",
+                     self.name, self.failures, exc)
+
     def reconnected(self) -> None:
         self.failures = 0
         self.reconnects += 1
         self.gap = True
+        _log.warning("subscription to %s reconnected: what was published while it was "
+                     "away is lost (a gap)", self.name)

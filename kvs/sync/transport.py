@@ -35,9 +35,12 @@ from typing import Any, Protocol
 
 from .._errors import ConnectionError, KvsError, ProtocolError
 from .._errors import TimeoutError as KvsTimeoutError
+from .._log import get_logger
 from .._retry import backoff_delay, may_retry
 
 __all__ = ["BlockingConnection", "Pool", "open_socket", "translated", "warn_if_in_trio"]
+
+_log = get_logger("kvs.net")
 
 RECEIVE_SIZE = 256 * 1024
 
@@ -50,24 +53,54 @@ class _Parser(Protocol):
 
 
 _warned_trio = False
+_inside_trio: Callable[[], bool] | None = None  # set once trio is imported
+
+
+def _trio_detector(trio: Any) -> Callable[[], bool] | None:
+    """Whether this thread runs ``trio.run``, as cheaply as the installed trio allows (None
+    while trio is still being imported).
+
+    ``trio.lowlevel.in_trio_run()`` is ``hasattr`` on a thread-local, which costs a caught
+    AttributeError (~0.65 us) on every call made outside a run, the common case.  The same
+    question asked of that thread-local's ``__dict__`` costs ~0.08 us; where trio's run
+    context is not where it is looked for, the public function answers (and the tests check
+    that both give the same answer in and out of a run).
+    """
+    context = getattr(getattr(getattr(trio, "_core", None), "_run", None),
+                      "GLOBAL_RUN_CONTEXT", None)
+    if isinstance(context, threading.local):
+        def inside() -> bool:
+            return "runner" in context.__dict__
+        return inside
+    lowlevel = getattr(trio, "lowlevel", None)
+    if lowlevel is None:
+        return None
+    in_trio_run: Callable[[], bool] | None = getattr(lowlevel, "in_trio_run", None)
+    if in_trio_run is not None:
+        return in_trio_run
+
+    def has_root_task() -> bool:  # trio < 0.26
+        try:
+            return lowlevel.current_root_task() is not None
+        except RuntimeError:
+            return False
+    return has_root_task
 
 
 def warn_if_in_trio() -> None:
     """Warn once per process when a blocking call runs on a thread inside `trio.run`."""
-    global _warned_trio
+    global _warned_trio, _inside_trio
     if _warned_trio:
         return
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return
-    try:
-        inside = trio.lowlevel.in_trio_run()  # trio >= 0.26: a thread-local look-up
-    except AttributeError:
-        try:
-            inside = trio.lowlevel.current_root_task() is not None
-        except RuntimeError:
-            inside = False
-    if not inside:
+    inside = _inside_trio
+    if inside is None:
+        trio = sys.modules.get("trio")
+        if trio is None:
+            return
+        inside = _inside_trio = _trio_detector(trio)
+        if inside is None:
+            return
+    if not inside():
         return  # trio is imported, but this thread is not running it
     _warned_trio = True
     warnings.warn("kvs.sync blocks: this call runs inside trio.run and stops the event loop "
@@ -130,7 +163,12 @@ class BlockingConnection:
         self._view = memoryview(self._buffer)
         self._timeout: float | None = sock.gettimeout()
         self.stale = False  # the server sent a reply nobody asked for: never lend it again
+        # When it was last lent (or opened): its idle time is counted from there, a little
+        # longer than the truth, so a health check is never later than it should be, and
+        # returning it reads no clock.
         self.idle_since = time.monotonic()
+        self._poller = select.poll()  # made once: `idle_ok` runs before every lending
+        self._poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
 
     def settimeout(self, timeout: float | None) -> None:
         self._timeout = timeout
@@ -223,9 +261,7 @@ class BlockingConnection:
         try:
             if self.stale or self.sock.fileno() < 0:
                 return False
-            poller = select.poll()
-            poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
-            return not poller.poll(0)
+            return not self._poller.poll(0)
         except (OSError, ValueError):
             return False
 
@@ -265,6 +301,8 @@ class Pool:
                 break
             if conn.idle_ok() and self._healthy(conn):
                 return conn
+            _log.info("dropped an idle connection to %s: closed by the server, out of step, "
+                      "or no answer to a health check", self.name)
             conn.close()
         if self._closed:
             raise ConnectionError(f"connection to {self.name} is closed")
@@ -274,22 +312,38 @@ class Pool:
             time.sleep(backoff_delay(failures))
         try:
             conn = self._opener()
-        except ConnectionError:
+        except ConnectionError as exc:
             with self._lock:
                 self._failures += 1
+                failures = self._failures
+            _log.warning("cannot connect to %s (%d failed in a row): %s", self.name, failures,
+                         exc)
+            raise
+        except Exception as exc:  # a refusal (a wrong password ...): not counted
+            _log.warning("cannot connect to %s: %s", self.name, exc)
             raise
         with self._lock:
-            self._failures = 0
+            failures, self._failures = self._failures, 0
+        if failures:
+            _log.info("connected to %s again", self.name)
+        else:
+            _log.debug("opened a connection to %s", self.name)
         return conn
 
     def _healthy(self, conn: BlockingConnection) -> bool:
         check = self._health_check
-        if check is None or time.monotonic() - conn.idle_since < self._health_check_interval:
+        if check is None:
+            return True
+        now = time.monotonic()  # the one clock read of a call
+        if now - conn.idle_since < self._health_check_interval:
+            conn.idle_since = now
             return True
         try:
-            return check(conn)
+            healthy = check(conn)
         except KvsError:
             return False
+        conn.idle_since = time.monotonic()
+        return healthy
 
     def put(self, conn: BlockingConnection) -> None:
         """Take back a connection whose caller is done; one out of step is closed."""
@@ -297,7 +351,6 @@ class Pool:
                 or conn.parser.buffered):
             conn.close()
         else:
-            conn.idle_since = time.monotonic()
             self._idle.append(conn)
 
     def run(self, payload: bytes, count: int, *, idempotent: bool, sentinel: object,
@@ -317,10 +370,13 @@ class Pool:
                 replies = conn.request(payload, count, sentinel, extra_timeout=extra_timeout)
             except ConnectionError as exc:
                 conn.close()
+                _log.warning("%s", exc)
                 if self._closed or not may_retry(sent=exc.sent, idempotent=idempotent,
                                                  attempt=attempt, retries=self._retries):
                     raise
                 attempt += 1
+                _log.info("retrying a request to %s (retry %d of %d)", self.name, attempt,
+                          self._retries)
                 continue
             except BaseException:
                 conn.close()  # a timeout or a protocol error leaves it in an unknown state

@@ -13,12 +13,14 @@ one transport understands: the operations come from `kvs.commands`, the transpor
 from __future__ import annotations
 
 from collections.abc import Iterator, Callable
+from time import perf_counter
 from types import TracebackType
 from typing import Self, TypeVar
 
 from resp import ReplyError
 
 from ..._errors import UnsupportedOperation, WatchError, response_error
+from ..._observe import CommandEvent, Observer, finish, start
 from .._open import Backend, close_backend, open_backend
 from ..._url import Config
 from ...commands import Call
@@ -47,11 +49,14 @@ class Client(Operations[R]):
     `bytes` with ``decode=False``.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, observer: Observer | None = None) -> None:
         self._config = config
         self._decode = config.decode
         self._backend: Backend | None = None
         self._closed = False
+        self._observer = observer
+        if observer is not None:  # only then: a client without one runs the plain `_run`
+            self._run = self._observed_run  # type: ignore[method-assign]
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._backend else "not open"
@@ -206,6 +211,25 @@ class Client(Operations[R]):
             TypeError: `script` is not str or bytes.
         """
         return Script[R](self, script)
+
+    def _observed_run(self, call: Call[T]) -> T:
+        """`_run`, reported to the observer: its start, and its end with how long it took
+        and how it ended."""
+        observer = self._observer
+        if observer is None or not call.argv:
+            return Client._run(self, call)
+        name = call.argv[0].decode("utf-8", "replace").upper()
+        url = self._config.display
+        token = start(observer, name, url)
+        began = perf_counter()
+        try:
+            result = Client._run(self, call)
+        except BaseException as exc:
+            finish(observer, token, CommandEvent(name, url, perf_counter() - began,
+                                                 type(exc).__name__, exc))
+            raise
+        finish(observer, token, CommandEvent(name, url, perf_counter() - began, "ok", None))
+        return result
 
     # -- pub/sub: each subscription on a connection of its own -------------------------------
 
