@@ -85,6 +85,7 @@ class TransactionCommands(Keyspace):
 
     _watchers: dict[bytes, set[Watcher]]
     _lock: Any
+    hold: Callable[[], Any]  # kvs.memory.blocked
 
     def _resolve(self, argv: Sequence[bytes]) -> Entry | ReplyError:
         raise NotImplementedError
@@ -127,8 +128,9 @@ class TransactionCommands(Keyspace):
             self._forget(watcher)
             if aborted:
                 return None
-            return ["OK" if entry is _UNWATCH_QUEUED else self.execute(argv)
-                    for entry, argv in queued]
+            with self.hold():  # blocked clients are served once the whole queue ran
+                return ["OK" if entry is _UNWATCH_QUEUED else self.execute(argv)
+                        for entry, argv in queued]
 
     def _apply_watched(self, handler: Callable[[Sequence[bytes]], Any],
                        argv: Sequence[bytes]) -> Any:
