@@ -58,8 +58,10 @@ def container(name: str, subcommands: dict[bytes, tuple[Handler, int]]) -> Handl
 def client_line(session: Session, now: float) -> str:
     """One line of CLIENT LIST, with Redis 7.0's fields (buffers not tracked are 0)."""
     name = _text(session.name or b"")
+    flags = "b" if session.blocked is not None else "N"
     return (f"id={session.id} addr={session.peer} laddr={session.local} fd=-1 name={name} "
-            f"age={int(now - session.created)} idle={int(now - session.active)} flags=N db=0 "
+            f"age={int(now - session.created)} idle={int(now - session.active)} flags={flags} "
+            "db=0 "
             f"sub=0 psub=0 ssub=0 multi=-1 qbuf={session.reader.buffered} qbuf-free=0 "
             "argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r "
             f"cmd={session.last_command} user=default redir=-1 resp={session.protocol}")

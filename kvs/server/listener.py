@@ -8,7 +8,12 @@ this module only moves bytes.  A client that breaks its connection, or a bug met
 serving it, ends that client's task only: the listener and every other client go on.
 
 Store commands never wait, so they run inline in the client's task; the next receive is
-the checkpoint that lets the other clients run.
+the checkpoint that lets the other clients run.  A blocking command that has to wait
+(``session.blocked``) parks the client's task on its waiter (`kvs.memory.driver.wait`) while
+a second task keeps reading the socket: bytes that arrive are held for later, and the
+client closing its connection cancels the wait, which removes its waiter from the store
+(unless it was served at that very moment: then, as in Redis, the element went to a client
+that left).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from urllib.parse import quote
 import trio
 
 from .._url import mask_url, parse_url
-from ..memory.store import get_store
+from ..memory.driver import TrioWaiter, wait
+from ..memory.store import Store, get_store
 from .session import Session
 from .state import ServerState
 
@@ -92,6 +98,7 @@ async def _client(state: ServerState, stream: trio.SocketStream) -> None:
     # wait (the checkpoint that lets other clients run) per read, and none for a write the
     # kernel takes at once.  That halves the scheduler's work per request.
     fd = sock.fileno()
+    session.new_waiter = TrioWaiter
     try:
         while not session.closing:
             await trio.lowlevel.wait_readable(fd)
@@ -101,7 +108,13 @@ async def _client(state: ServerState, stream: trio.SocketStream) -> None:
                 continue
             if not data:
                 break
-            out = session.receive(data)
+            out: bytes | None = session.receive(data)
+            while session.blocked is not None:
+                if out:
+                    await _send(fd, out)
+                out = await _blocked(session, state.store, fd)
+                if out is None:
+                    return  # the client left while blocked
             if out:
                 await _send(fd, out)
     except OSError:
@@ -111,6 +124,43 @@ async def _client(state: ServerState, stream: trio.SocketStream) -> None:
     finally:
         session.close()
         await trio.aclose_forcefully(stream)
+
+
+async def _blocked(session: Session, store: Store, fd: int) -> bytes | None:
+    """Wait for the session's blocked command while watching its socket; the replies then
+    due, or None when the client closed the connection meanwhile."""
+    waiter = session.blocked
+    assert isinstance(waiter, TrioWaiter)
+    left = False
+    reply: object = None
+    async with trio.open_nursery() as nursery:
+
+        async def watch() -> None:
+            nonlocal left
+            while True:
+                await trio.lowlevel.wait_readable(fd)
+                try:
+                    data = os.read(fd, _RECEIVE)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    left = True
+                    nursery.cancel_scope.cancel()
+                    return
+                session.hold(data)
+                if session.closing:  # over the query buffer limit
+                    left = True
+                    nursery.cancel_scope.cancel()
+                    return
+
+        nursery.start_soon(watch)
+        reply = await wait(store, waiter)
+        nursery.cancel_scope.cancel()
+    if left:
+        return None
+    return session.unblock(reply)
 
 
 async def _unix_listener(path: str) -> trio.SocketListener:

@@ -17,6 +17,14 @@ in the client's protocol (2 until HELLO 3).
 
 What a connection mode needs later (MULTI queues, pub/sub, blocked clients) hooks in at
 `_run`: a mode is a state of the session that decides, before dispatch, what a command does.
+
+Blocked clients: a blocking command (BLPOP ...) outside MULTI goes to
+``Store.execute_or_wait`` with a waiter from ``new_waiter`` (the listener's, a trio task's;
+without one a blocking command answers at once, as in MULTI).  When it has to wait,
+`receive` stops there: ``blocked`` holds the waiter, the replies so far are returned, and
+later bytes are kept unread (`hold`) until the listener, once the waiter is served or
+timed out, calls `unblock` with its reply: that reply, and those of the commands that came
+after it, in order.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from typing import Any
 from resp import ReplyError, encode_reply
 
 from .._errors import UnsupportedOperation
+from ..commands.traits import BLOCKING
+from ..memory.blocked import Waiter
 from ..memory.numbers import parse_int
 from ..memory.store import COMMANDS as STORE_COMMANDS
 from ..memory.transactions import SESSION_COMMANDS as TRANSACTION_COMMANDS
@@ -45,6 +55,7 @@ _INT64 = 2**63
 _OK = b"+OK\r\n"
 _NOAUTH = b"-NOAUTH Authentication required.\r\n"
 _NO_AUTH_NEEDED = frozenset({b"AUTH", b"HELLO", b"QUIT", b"RESET"})
+_MAY_BLOCK = frozenset(BLOCKING | {b"XREAD", b"XREADGROUP"})
 
 # The store's commands: upper-case name -> (arity, lower-case name).
 _STORE: dict[bytes, tuple[int, str]] = {
@@ -152,6 +163,11 @@ class Session:
         self.transaction = TransactionSession(self.store)
         self.created = self.active = state.clock()
         self.last_command = "NULL"
+        # Blocking commands: how to make a waiter (None: never block), and the one waiting.
+        self.new_waiter: Callable[[], Waiter] | None = None
+        self.blocked: Waiter | None = None
+        self._blocked_argv: list[bytes] = []
+        self._blocked_start = 0
         state.clients[self.id] = self
         state.connections_received += 1
 
@@ -163,12 +179,30 @@ class Session:
         """
         if self.closing:
             return b""
+        self.hold(data)
+        if self.blocked is not None:
+            return b""
+        return self._drain([])
+
+    def hold(self, data: bytes) -> None:
+        """Keep bytes that arrive while the client is blocked, unread until `unblock`."""
+        self.state.net_input += len(data)
+        self.reader.feed(data)
+        if self.blocked is not None and self.reader.buffered > self.state.query_buffer_limit:
+            self.closing = True
+
+    def unblock(self, reply: Any) -> bytes:
+        """The blocked command's `reply` (its waiter's), then the replies to the commands
+        that came after it, as `receive` returns them."""
+        self.blocked = None
+        out = [self._reply(self._blocked_argv, reply, self._blocked_start)]
+        self._blocked_argv = []
+        return self._drain(out)
+
+    def _drain(self, out: list[bytes]) -> bytes:
         state = self.state
-        state.net_input += len(data)
         reader = self.reader
-        reader.feed(data)
-        out: list[bytes] = []
-        while not self.closing:
+        while not self.closing and self.blocked is None:
             try:
                 argv = reader.next_command()
             except RequestError as exc:
@@ -178,7 +212,9 @@ class Session:
                 break
             if argv is None:
                 break
-            out.append(self._run(argv))
+            reply = self._run(argv)
+            if reply:
+                out.append(reply)
         if reader.buffered > state.query_buffer_limit:
             self.closing = True  # Redis closes such a client without a reply
         self.active = state.clock()
@@ -188,6 +224,9 @@ class Session:
 
     def close(self) -> None:
         """Forget this client (the listener calls it when the connection ends)."""
+        if self.blocked is not None:
+            self.store.forget(self.blocked)
+            self.blocked = None
         self.transaction.close()
         self.state.clients.pop(self.id, None)
 
@@ -221,10 +260,24 @@ class Session:
             self.last_command = lower
             start = time.perf_counter_ns()
             try:
-                value = self.transaction.execute(argv)
+                if (upper in _MAY_BLOCK and self.new_waiter is not None
+                        and not self.transaction.in_multi):
+                    waiter = self.new_waiter()
+                    value = self.store.execute_or_wait(argv, waiter)
+                    if value is waiter:
+                        self.blocked = waiter
+                        self._blocked_argv = argv
+                        self._blocked_start = start
+                        return b""
+                else:
+                    value = self.transaction.execute(argv)
             except UnsupportedOperation:
                 state.count_error("ERR")
                 return unknown_command(argv)
+        return self._reply(argv, value, start)
+
+    def _reply(self, argv: list[bytes], value: Any, start: int) -> bytes:
+        state = self.state
         stats = state.commands.get(self.last_command)
         if stats is None:
             stats = state.stats_for(self.last_command)
