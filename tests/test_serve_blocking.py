@@ -16,6 +16,7 @@ import trio
 
 import kvs
 from kvs.memory.store import Store, get_store
+from kvs.server import Server
 from kvs.server.session import Session
 from kvs.server.state import ServerState
 
@@ -25,6 +26,11 @@ REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 
 def _name() -> str:
     return f"memory://serve-blocking-{os.getpid()}-{next(_names)}"
+
+
+def _port(server: Server) -> int:
+    assert server.port is not None
+    return server.port
 
 
 async def until_blocked(store: Store, count: int) -> None:
@@ -40,7 +46,7 @@ async def test_redis_py_blocked_in_blpop_is_woken_by_an_in_process_push() -> Non
             kvs.connect(server.url) as remote:
 
         def blpop() -> Any:
-            client = redis.Redis(host="127.0.0.1", port=server.port)
+            client = redis.Redis(host="127.0.0.1", port=_port(server))
             try:
                 return client.blpop(["jobs"], timeout=5)
             finally:
@@ -87,7 +93,7 @@ async def test_commands_pipelined_after_a_blocked_one_are_answered_after_it() ->
     name = _name()
     store = get_store(name)
     async with kvs.serve(name) as server, kvs.connect(name) as local:
-        sock = await trio.open_tcp_stream("127.0.0.1", server.port)
+        sock = await trio.open_tcp_stream("127.0.0.1", _port(server))
         async with sock:
             await sock.send_all(b"BLPOP q 5\r\nPING\r\nBLPOP nothing 0.01\r\n")
             await until_blocked(store, 1)
@@ -106,7 +112,7 @@ async def test_a_client_leaving_while_blocked_removes_its_waiter() -> None:
     store = get_store(name)
     async with kvs.serve(name) as server, kvs.connect(name) as local:
         for _ in range(5):
-            sock = await trio.open_tcp_stream("127.0.0.1", server.port)
+            sock = await trio.open_tcp_stream("127.0.0.1", _port(server))
             await sock.send_all(b"BLPOP q 0\r\n")
             await until_blocked(store, 1)
             await sock.aclose()
@@ -128,16 +134,17 @@ async def test_resp3_and_resp2_shapes_of_blocking_replies() -> None:
     async with kvs.serve(name) as server, kvs.connect(name) as local:
         await local.zadd("z", {"m": 2.5})
         await local.rpush("l", "a")
-        client = redis.Redis(host="127.0.0.1", port=server.port, protocol=3)
+        client = redis.Redis(host="127.0.0.1", port=_port(server), protocol=3)
         try:
             assert await trio.to_thread.run_sync(client.bzpopmax, "z", 1) == [b"z", b"m", 2.5]
             assert await trio.to_thread.run_sync(client.blpop, ["nothing"], 0.01) is None
         finally:
             client.close()
-        client2 = redis.Redis(host="127.0.0.1", port=server.port)
+        client2 = redis.Redis(host="127.0.0.1", port=_port(server))
         try:
             assert await trio.to_thread.run_sync(
-                lambda: client2.execute_command("BLMPOP", 1, 1, "l", "LEFT")) == [
+                lambda: client2.execute_command(  # type: ignore[no-untyped-call]
+                    "BLMPOP", 1, 1, "l", "LEFT")) == [
                     b"l", [b"a"]]
         finally:
             client2.close()
