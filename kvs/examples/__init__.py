@@ -5,11 +5,14 @@ with what it returned (through `show`), and returns a small summary dict:
 
 - `sessions.session_cache`: a web session store with expiry (set ex, get, ttl, expire, delete);
 - `page_views.page_views`: page-view counters and a ranking (incr, mget, sorted in Python);
-- `task_queue.task_queue`: a FIFO job queue between a producer and a worker task (rpush, lpop);
+- `task_queue.task_queue`: a FIFO job queue between a producer and a worker task (rpush,
+  blpop);
+- `reliable_queue.reliable_queue`: a queue that survives a worker crash (blmove to a
+  processing list, lrem when done, a reaper that moves a dead worker's jobs back);
 - `rate_limit.rate_limiter`: a fixed-window limit of 10 hits (incr, expire on the first hit);
 - `query_cache.query_cache`: cache-aside for a slow query, invalidated on update.
 
-They use only the operations every backend shares, except the queue, which needs lists: on
+They use only the operations every backend shares, except the queues, which need lists: on
 Memcached it raises `kvs.UnsupportedOperation` and the demo says it is skipped.  Every key
 starts with ``kvs-demo:`` and each example deletes its keys first, so reruns on a shared
 server start clean.
@@ -54,6 +57,7 @@ def examples() -> list[tuple[str, Example]]:
     from .page_views import page_views
     from .query_cache import query_cache
     from .rate_limit import rate_limiter
+    from .reliable_queue import reliable_queue
     from .sessions import session_cache
     from .task_queue import task_queue
 
@@ -63,6 +67,7 @@ def examples() -> list[tuple[str, Example]]:
         ("Task queue (FIFO, producer and worker)", task_queue),
         ("Rate limiter (10 per window)", rate_limiter),
         ("Cache-aside for a slow query", query_cache),
+        ("Reliable queue (a worker crashes, its job is not lost)", reliable_queue),
     ]
 
 
