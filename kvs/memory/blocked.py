@@ -202,19 +202,22 @@ class BlockedClients(Keyspace):
                     queue = waiting.get(key)
                     if not queue:
                         continue
-                    for waiter in list(queue):
-                        if self._lookup(key) is None:
-                            break
-                        if waiter.served:
-                            continue
+                    # Longest-waiting first; a served waiter leaves the queue, one that
+                    # cannot be served stays and the next is tried.
+                    i = 0
+                    while i < len(queue) and self._lookup(key) is not None:
+                        waiter = queue[i]
                         blocked, reply = self._attempt(waiter.retry)
                         if blocked is not None or (
                                 type(reply) is ReplyError and reply.code == "WRONGTYPE"):
+                            i += 1
                             continue
                         waiter.reply = reply
                         waiter.served = True
                         self._unqueue(waiter)
                         waiter.wake()
+                        if key not in waiting:
+                            break
         finally:
             self._hold -= 1
 

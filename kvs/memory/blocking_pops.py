@@ -31,20 +31,37 @@ def parse_timeout(arg: bytes, now_ms: int = 0) -> float | None:
     (truncated: 0.0005 is 0, for ever), refuses a negative result, and a value that does not
     fit in 64 bits comes out negative in C.
     """
-    value = parse_long_double(arg)
-    if value is None:
-        raise CommandError(_NOT_FLOAT)
-    scaled = value * 1000
-    if not -(2**63) < scaled < 2**63:
-        raise CommandError(_NEGATIVE)
-    ms = int(scaled)
-    if ms < 0:
-        raise CommandError(_NEGATIVE)
+    ms = _TIMEOUTS.get(arg)
+    if ms is None:
+        ms = _timeout_ms(arg)
+        if len(_TIMEOUTS) >= 1024:  # callers use a few timeouts over and over
+            _TIMEOUTS.clear()
+        _TIMEOUTS[arg] = ms
+    if type(ms) is str:
+        raise CommandError(ms)
+    assert type(ms) is int
     if ms == 0:
         return None
     if ms > INT64_MAX - now_ms:
         raise CommandError(_OUT_OF_RANGE)
     return ms / 1000
+
+
+_TIMEOUTS: dict[bytes, int | str] = {}  # argument -> milliseconds, or the error
+
+
+def _timeout_ms(arg: bytes) -> int | str:
+    whole = parse_int(arg)
+    if whole is not None and abs(whole) < 2**52:
+        return whole * 1000 if whole >= 0 else _NEGATIVE
+    value = parse_long_double(arg)
+    if value is None:
+        return _NOT_FLOAT
+    scaled = value * 1000
+    if not -(2**63) < scaled < 2**63:
+        return _NEGATIVE
+    ms = int(scaled)
+    return _NEGATIVE if ms < 0 else ms
 
 
 def _side(arg: bytes, words: tuple[bytes, bytes]) -> bool:
