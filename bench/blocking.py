@@ -120,6 +120,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--contender")
     parser.add_argument("--port", type=int)
+    parser.add_argument("--client-cpu", type=int, default=1,
+                        help="the CPU the contenders run on; -1: not pinned")
     args = parser.parse_args()
     if args.contender:
         print(child(args.contender, args.port, args.items))
@@ -136,9 +138,13 @@ def main() -> None:
                 for name in CONTENDERS:
                     out = subprocess.run(pinned(
                         [sys.executable, __file__, "--contender", name, "--port", str(port),
-                         "--items", str(args.items)], 1), capture_output=True, text=True,
+                         "--items", str(args.items)],
+                        None if args.client_cpu < 0 else args.client_cpu),
+                        capture_output=True, text=True,
                         check=True)
                     rates[name].append(float(out.stdout.split()[-1]))
+                    print(f"  {name}: {rates[name][-1]:,.0f} items/s "
+                          f"(load {os.getloadavg()[0]:.2f})", flush=True)
         finally:
             server.terminate()
             server.wait()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kvs.memory.keyspace import SYNTAX, CommandError, Keyspace, option
+from kvs.memory.lists import mpop_args
 from kvs.memory.numbers import INT64_MAX, parse_int, parse_long_double
 from kvs.memory.waiting import WouldBlock
 
@@ -71,29 +72,6 @@ def _side(arg: bytes, words: tuple[bytes, bytes]) -> bool:
     return word == words[0]
 
 
-def _mpop_args(argv: Sequence[bytes], words: tuple[bytes, bytes]) -> tuple[
-        Sequence[bytes], bool, int]:
-    """BLMPOP/BZMPOP timeout numkeys key... where [COUNT n]: keys, first word?, count."""
-    numkeys = parse_int(argv[2])
-    if numkeys is None or numkeys < 1:
-        raise CommandError("ERR numkeys should be greater than 0")
-    where = numkeys + 3
-    if where >= len(argv):
-        raise CommandError(SYNTAX)
-    first = _side(argv[where], words)
-    count = -1
-    i = where + 1
-    while i < len(argv):
-        if count != -1 or option(argv[i]) != b"COUNT" or i + 1 >= len(argv):
-            raise CommandError(SYNTAX)
-        parsed = parse_int(argv[i + 1])
-        if parsed is None or parsed < 1:
-            raise CommandError("ERR count should be greater than 0")
-        count = parsed
-        i += 2
-    return argv[3:where], first, max(count, 1)
-
-
 class BlockingPopCommands(Keyspace):
     """Blocking pops over the list and sorted-set commands of the store."""
 
@@ -132,7 +110,7 @@ class BlockingPopCommands(Keyspace):
         return self._bpop(argv, argv[1:-1], False, None, timeout)
 
     def _cmd_blmpop(self, argv: Sequence[bytes]) -> Any:
-        keys, left, count = _mpop_args(argv, (b"LEFT", b"RIGHT"))
+        keys, left, count = mpop_args(argv, 2, (b"LEFT", b"RIGHT"))
         timeout = self._timeout(argv[1])
         return self._bpop(argv, keys, left, count, timeout)
 
@@ -172,6 +150,6 @@ class BlockingPopCommands(Keyspace):
         return self._bzpop(argv, argv[1:-1], True, None, timeout)
 
     def _cmd_bzmpop(self, argv: Sequence[bytes]) -> Any:
-        keys, top_first, count = _mpop_args(argv, (b"MIN", b"MAX"))
+        keys, top_first, count = mpop_args(argv, 2, (b"MIN", b"MAX"))
         timeout = self._timeout(argv[1])
         return self._bzpop(argv, keys, not top_first, count, timeout)
