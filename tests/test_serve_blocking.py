@@ -152,6 +152,8 @@ async def test_resp3_and_resp2_shapes_of_blocking_replies() -> None:
 
 def test_a_session_without_waiters_answers_blocking_commands_at_once() -> None:
     session = Session(ServerState(Store()))
-    assert session.receive(b"BLPOP q 0\r\nMULTI\r\nBLPOP q 0\r\nEXEC\r\n").startswith(
-        b"*-1\r\n+OK\r\n+QUEUED\r\n*1\r\n")
+    assert session.receive(b"BLPOP q 0\r\nMULTI\r\nBLPOP q 0\r\nZADD z 1 m\r\n"
+                           b"ZRANGE z 0 -1 WITHSCORES\r\nEXEC\r\n") == (
+        b"*-1\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n"
+        b"*3\r\n*-1\r\n:1\r\n*2\r\n$1\r\nm\r\n$1\r\n1\r\n")  # as Redis over RESP2
     assert session.blocked is None

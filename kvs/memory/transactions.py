@@ -197,6 +197,11 @@ class Session:
         """Whether a MULTI is open."""
         return self._queue is not None
 
+    @property
+    def queued(self) -> list[Sequence[bytes]]:
+        """The commands queued since MULTI (empty outside MULTI)."""
+        return [argv for _, argv in self._queue or ()]
+
     def execute(self, argv: Sequence[bytes]) -> Any:
         """Run one command of this connection and return its raw reply, as Redis would.
 

@@ -119,6 +119,19 @@ def _null_array(argv: list[bytes]) -> bool:
     return name in _NULL_ARRAY or (name in (b"LPOP", b"RPOP") and len(argv) == 3)
 
 
+def _exec_as_resp2(replies: list[Any], queued: list[Any]) -> bytes:
+    """EXEC's array over RESP2, each reply shaped as its own command's would be."""
+    parts = [b"*%d\r\n" % len(replies)]
+    for reply, argv in zip(replies, queued, strict=True):
+        if type(reply) is ReplyError:
+            parts.append(encode_reply(reply, 2))
+        elif reply is None and _null_array(list(argv)):
+            parts.append(b"*-1\r\n")
+        else:
+            parts.append(_encode(_as_resp2(reply, list(argv)), 2))
+    return b"".join(parts)
+
+
 def _encode(value: Any, protocol: int) -> bytes:
     kind = type(value)
     if kind is bytes:
@@ -168,6 +181,7 @@ class Session:
         self.blocked: Waiter | None = None
         self._blocked_argv: list[bytes] = []
         self._blocked_start = 0
+        self._exec_queue: list[Any] = []  # EXEC's commands, to shape its replies in RESP2
         state.clients[self.id] = self
         state.connections_received += 1
 
@@ -270,6 +284,8 @@ class Session:
                         self._blocked_start = start
                         return b""
                 else:
+                    if upper == b"EXEC" and self.protocol == 2:
+                        self._exec_queue = self.transaction.queued
                     value = self.transaction.execute(argv)
             except UnsupportedOperation:
                 state.count_error("ERR")
@@ -290,6 +306,9 @@ class Session:
         elif self.protocol == 2:
             if value is None and _null_array(argv):
                 return b"*-1\r\n"
+            queued, self._exec_queue = self._exec_queue, []
+            if type(value) is list and queued and len(queued) == len(value):
+                return _exec_as_resp2(value, queued)
             value = _as_resp2(value, argv)
         return _encode(value, self.protocol)
 
