@@ -28,6 +28,7 @@ HEADINGS = (
     "== 4. Rate limiter (10 per window) ==",
     "== 5. Cache-aside for a slow query ==",
     "== 6. Reliable queue on a stream (consumer group, crash, reclaim) ==",
+    "== 7. Reliable queue (a worker crashes, its job is not lost) ==",
 )
 
 

@@ -128,6 +128,8 @@ OPERATION_SAMPLES: dict[str, tuple[Any, ...]] = {
     "llen": ("l",), "lindex": ("l", 0), "lset": ("l", 0, "v"),
     "linsert": ("l", "before", "a", "b"), "lrem": ("l", 0, "v"), "ltrim": ("l", 0, -1),
     "lpos": ("l", "v"), "lmove": ("a", "b"), "lmpop": (["a", "b"],), "hdel": ("h", "f"),
+    "blpop": (["a", "b"], 1), "brpop": ("a", 0.5), "blmove": ("a", "b", 1),
+    "blmpop": (1, ["a", "b"]), "bzpopmin": (["a", "b"], 1), "bzpopmax": ("z", 0),
     "hexists": ("h", "f"), "hlen": ("h",), "hkeys": ("h",), "hvals": ("h",),
     "hmget": ("h", ["f", "g"]), "hincrby": ("h", "f"), "hincrbyfloat": ("h", "f", 0.5),
     "hsetnx": ("h", "f", "v"), "hrandfield": ("h",), "hscan": ("h",), "srem": ("s", "m"),

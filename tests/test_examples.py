@@ -13,6 +13,7 @@ from kvs.examples import PREFIX, examples, run_demo
 from kvs.examples.page_views import VISITS, page_views
 from kvs.examples.query_cache import query_cache
 from kvs.examples.rate_limit import allow, rate_limiter
+from kvs.examples.reliable_queue import reliable_queue
 from kvs.examples.sessions import SESSION_TTL, session_cache
 from kvs.examples.stream_queue import stream_queue
 from kvs.examples.task_queue import task_queue
@@ -82,6 +83,23 @@ async def check_stream_queue(db: kvs.Client[str]) -> None:
     assert len(summary["crashed_with"]) == 1
     assert summary["reclaimed"] == summary["crashed_with"]
     assert summary["pending"] == 0
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_reliable_queue_survives_a_worker_crash(backend: str,
+                                                      request: pytest.FixtureRequest) -> None:
+    url = (request.getfixturevalue("redis_url") if backend == "redis"
+           else f"memory://test-examples-{os.getpid()}-{next(_names)}")
+    async with kvs.connect(url) as db:
+        steps = Steps()
+        summary = await reliable_queue(db, steps, jobs=4)
+    produced = summary["produced"]
+    assert sorted(job for _, job in summary["done"]) == sorted(produced)  # each once
+    assert ("w2", produced[0]) in summary["done"]  # the crashed worker's job, run by w2
+    assert all(worker == "w2" for worker, _ in summary["done"])
+    assert summary["reaped"] == 1
+    assert summary["left"] == []
+    assert ("w1: crashes holding", produced[0]) in steps.steps
 
 
 async def test_rate_limiter(db: kvs.Client[str]) -> None:

@@ -8,8 +8,9 @@ import math
 from collections.abc import Iterable
 
 __all__ = [
-    "choice", "float_arg", "integer_arg", "key_bytes", "key_list", "lex_bound", "moment",
-    "positive_duration", "score_bound", "value_bytes", "value_list",
+    "blocking_timeout", "choice", "float_arg", "integer_arg", "key_bytes", "key_list",
+    "lex_bound", "moment", "one_or_more_keys", "positive_duration", "score_bound",
+    "value_bytes", "value_list",
 ]
 
 
@@ -123,3 +124,22 @@ def choice(op: str, value: object, what: str, allowed: tuple[str, ...]) -> bytes
     if word not in allowed:
         raise ValueError(f"{op}: {what} must be one of {', '.join(allowed)}, not {value!r}")
     return word.encode()
+
+
+def blocking_timeout(op: str, value: object) -> bytes:
+    """A blocking command's timeout in seconds (int or float, 0 for ever), as Redis reads it."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{op}: timeout must be int or float, not {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{op}: timeout must be a finite number of seconds, not {value!r}")
+    if value < 0:
+        raise ValueError(f"{op}: timeout must not be negative, not {value!r}")
+    return b"%d" % value if isinstance(value, int) else repr(value).encode()
+
+
+def one_or_more_keys(op: str, keys: object) -> list[bytes]:
+    """One key (str or bytes) or an iterable of them, at least one."""
+    names = [key_bytes(op, keys)] if isinstance(keys, str | bytes) else key_list(op, keys)
+    if not names:
+        raise ValueError(f"{op}: at least one key is required")
+    return names

@@ -17,10 +17,11 @@ from .._errors import ProtocolError
 
 __all__ = [
     "always_true", "as_parsed", "data_dict", "data_dict_page", "data_list", "data_list_page",
-    "data_or_none", "data_pairs", "data_set", "decode_all", "empty_list", "integer", "integer_list",
-    "integer_or_none", "key_and_list", "ok_or_false", "ok_true", "one_is_true", "ones_are_true",
-    "pong_true", "positive_is_true", "scan_page", "score", "score_or_none", "scored_page",
-    "scored_pairs", "scores", "status_text",
+    "data_or_none", "data_pairs", "data_set", "decode_all", "empty_list", "integer",
+    "integer_list", "integer_or_none", "key_and_list", "key_and_value", "key_member_score",
+    "ok_or_false", "ok_true", "one_is_true", "ones_are_true", "pong_true", "positive_is_true",
+    "scan_page", "score", "score_or_none", "scored_page", "scored_pairs", "scores",
+    "status_text",
 ]
 
 
@@ -204,6 +205,25 @@ def key_and_list(reply: Any, decode: bool) -> tuple[Any, list[Any]] | None:
         return None
     if type(reply) is list and len(reply) == 2:
         return data_or_none(reply[0], decode), data_list(reply[1], decode)
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def key_and_value(reply: Any, decode: bool) -> tuple[Any, Any] | None:
+    """BLPOP, BRPOP: None (timed out), or the key popped from and the element."""
+    if reply is None:
+        return None
+    if type(reply) is list and len(reply) == 2:
+        return data_or_none(reply[0], decode), data_or_none(reply[1], decode)
+    return _unexpected(reply)  # type: ignore[no-any-return]
+
+
+def key_member_score(reply: Any, decode: bool) -> tuple[Any, Any, float] | None:
+    """BZPOPMIN, BZPOPMAX: None (timed out), or the key, the member and its score."""
+    if reply is None:
+        return None
+    if type(reply) is list and len(reply) == 3:
+        return (data_or_none(reply[0], decode), data_or_none(reply[1], decode),
+                _float(reply[2]))
     return _unexpected(reply)  # type: ignore[no-any-return]
 
 

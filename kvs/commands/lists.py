@@ -1,9 +1,22 @@
 """Operations on lists: pushes and pops, ranges and indexes, LINSERT, LREM, LTRIM, LPOS,
-LMOVE and LMPOP (their blocking forms are not here: they need a connection of their own)."""
+LMOVE and LMPOP, and the blocking pops BLPOP, BRPOP, BLMOVE and BLMPOP.
+
+A blocking pop waits up to `timeout` seconds (0: for ever) for an element and answers None
+when none came.  Every backend runs it on a connection of its own (the Redis drivers take
+one from a small pool), and it is never retried: it pops.
+"""
 
 from __future__ import annotations
 
-from ._args import choice, integer_arg, key_bytes, key_list, value_bytes
+from ._args import (
+    blocking_timeout,
+    choice,
+    integer_arg,
+    key_bytes,
+    key_list,
+    one_or_more_keys,
+    value_bytes,
+)
 from ._call import Call, Read, operation, variant
 from ._decode import (
     data_list,
@@ -12,13 +25,14 @@ from ._decode import (
     integer_list,
     integer_or_none,
     key_and_list,
+    key_and_value,
     ok_true,
 )
-from .types import Key, Keys, Value
+from .types import Key, Keys, Timeout, Value
 
 __all__ = [
-    "lindex", "linsert", "llen", "lmove", "lmpop", "lpop", "lpos", "lpush", "lrange", "lrem",
-    "lset", "ltrim", "rpop", "rpush",
+    "blmove", "blmpop", "blpop", "brpop", "lindex", "linsert", "llen", "lmove", "lmpop", "lpop",
+    "lpos", "lpush", "lrange", "lrem", "lset", "ltrim", "rpop", "rpush",
 ]
 
 _SIDES = ("LEFT", "RIGHT")
@@ -158,4 +172,52 @@ def lmpop(keys: Keys, direction: str = "LEFT", *,
                                                           _SIDES)]
     if count is not None:
         argv += (b"COUNT", b"%d" % integer_arg("lmpop", count, "count"))
+    return Call(tuple(argv), key_and_list, False, None)
+
+
+def _bpop(name: bytes, op: str, keys: Key | Keys,
+          timeout: Timeout) -> Call[tuple[Read, Read] | None]:
+    argv = (name, *one_or_more_keys(op, keys), blocking_timeout(op, timeout))
+    return Call(argv, key_and_value, False, (1, -2, 1))
+
+
+@operation
+def blpop(keys: Key | Keys, timeout: Timeout = 0) -> Call[tuple[Read, Read] | None]:
+    """Pop the first element of the first non-empty list of `keys`, waiting up to `timeout`
+    seconds (0: for ever) for one; return ``(key, element)``, or None when none came.
+
+    Waiting clients are served in the order they started waiting, one element each.
+    Example: ``await db.blpop(["jobs:high", "jobs:low"], timeout=5)``.
+    """
+    return _bpop(b"BLPOP", "blpop", keys, timeout)
+
+
+@operation
+def brpop(keys: Key | Keys, timeout: Timeout = 0) -> Call[tuple[Read, Read] | None]:
+    """`blpop` from the tail: ``(key, last element)``, or None when none came in time."""
+    return _bpop(b"BRPOP", "brpop", keys, timeout)
+
+
+@operation
+def blmove(first_list: Key, second_list: Key, timeout: Timeout, src: str = "LEFT",
+           dest: str = "RIGHT") -> Call[Read | None]:
+    """`lmove` that waits up to `timeout` seconds (0: for ever) for `first_list` to have an
+    element; return the element moved, or None when none came."""
+    argv = (b"BLMOVE", key_bytes("blmove", first_list, "first_list"),
+            key_bytes("blmove", second_list, "second_list"),
+            choice("blmove", src, "src", _SIDES), choice("blmove", dest, "dest", _SIDES),
+            blocking_timeout("blmove", timeout))
+    return Call(argv, data_or_none, False, (1, 2, 1))
+
+
+@operation
+def blmpop(timeout: Timeout, keys: Key | Keys, direction: str = "LEFT", *,
+           count: int | None = None) -> Call[tuple[Read, list[Read]] | None]:
+    """`lmpop` that waits up to `timeout` seconds (0: for ever) for one of `keys` to have
+    elements; return ``(key, elements)``, or None when none came."""
+    names = one_or_more_keys("blmpop", keys)
+    argv = [b"BLMPOP", blocking_timeout("blmpop", timeout), b"%d" % len(names), *names,
+            choice("blmpop", direction, "direction", _SIDES)]
+    if count is not None:
+        argv += (b"COUNT", b"%d" % integer_arg("blmpop", count, "count"))
     return Call(tuple(argv), key_and_list, False, None)

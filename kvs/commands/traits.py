@@ -19,7 +19,7 @@ from ._call import at_positions
 __all__ = [
     "BLOCKING", "CONNECTION_STATE", "IDEMPOTENT", "KEY_POSITIONS", "SHARD_CHANNELS", "SPECIAL",
     "argv_keys",
-    "blocking_seconds", "is_blocking", "refuse_connection_state",
+    "blocking_seconds", "is_blocking", "refuse_blocking", "refuse_connection_state",
 ]
 
 # Commands that `execute` may retry after a broken connection: they read, or set a state and
@@ -110,6 +110,15 @@ def blocking_seconds(argv: tuple[bytes, ...]) -> float | None:
     if seconds == 0:
         return None
     return seconds if 0 < seconds < math.inf else 0.0
+
+
+def refuse_blocking(argv: tuple[bytes, ...]) -> None:
+    """Raise `UnsupportedOperation` for a blocking command queued in a plain pipeline."""
+    if is_blocking(argv):
+        raise UnsupportedOperation(
+            f"pipeline: {argv[0].decode(errors='replace')} blocks its connection; run it "
+            "alone (it then gets a connection of its own) or in a transaction (where it "
+            "answers at once)")
 
 
 def refuse_connection_state(argv: tuple[bytes, ...]) -> None:

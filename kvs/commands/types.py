@@ -6,14 +6,16 @@ import datetime
 from collections.abc import Iterable, Mapping
 
 __all__ = ["Duration", "Key", "Keys", "LexBound", "RangeBound", "ScoreBound", "ScoreMapping",
-           "Seconds", "StreamId", "StreamIds", "Streams", "Value", "ValueMapping", "Values", "When",
-           "Weights"]
+           "Seconds", "StreamId", "StreamIds", "Streams", "Timeout", "Value", "ValueMapping",
+           "Values", "When", "Weights"]
 
 Key = str | bytes
 Keys = Iterable[Key]
 # A time to live: whole seconds (or milliseconds) as an int, or a timedelta.
 Seconds = int | datetime.timedelta
 Duration = Seconds | None
+# A blocking command's timeout: seconds, fractions allowed; 0 waits for ever.
+Timeout = int | float
 # A moment: Unix time as an int (seconds, or milliseconds for the ``p`` forms), or a datetime.
 When = int | datetime.datetime
 Value = str | bytes | int | float | bool

@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from typing import Literal
 
 from ._args import (
+    blocking_timeout,
     choice,
     float_arg,
     integer_arg,
     key_bytes,
     key_list,
     lex_bound,
+    one_or_more_keys,
     score_bound,
     value_bytes,
     value_list,
@@ -30,6 +32,7 @@ from ._decode import (
     data_or_none,
     integer,
     integer_or_none,
+    key_member_score,
     score,
     score_or_none,
     scored_page,
@@ -37,13 +40,24 @@ from ._decode import (
     scores,
 )
 from .keys import cursor_arg, scan_options
-from .types import Key, Keys, LexBound, RangeBound, ScoreBound, ScoreMapping, Value, Values, Weights
+from .types import (
+    Key,
+    Keys,
+    LexBound,
+    RangeBound,
+    ScoreBound,
+    ScoreMapping,
+    Timeout,
+    Value,
+    Values,
+    Weights,
+)
 
 __all__ = [
-    "zadd", "zcard", "zcount", "zdiffstore", "zincrby", "zinterstore", "zlexcount", "zmscore",
-    "zpopmax", "zpopmin", "zrandmember", "zrange", "zrangebyscore", "zrangestore", "zrank",
-    "zrem", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrank", "zscan", "zscore",
-    "zunionstore",
+    "bzpopmax", "bzpopmin", "zadd", "zcard", "zcount", "zdiffstore", "zincrby", "zinterstore",
+    "zlexcount", "zmscore", "zpopmax", "zpopmin", "zrandmember", "zrange", "zrangebyscore",
+    "zrangestore", "zrank", "zrem", "zremrangebyrank", "zremrangebyscore", "zrevrange",
+    "zrevrank", "zscan", "zscore", "zunionstore",
 ]
 
 
@@ -305,6 +319,26 @@ def zpopmax(key: Key, count: int | None = None) -> Call[list[tuple[Read, float]]
     """Remove and return the `count` (default 1) highest-scored members, as
     ``(member, score)`` tuples ([] when empty)."""
     return _pop(b"ZPOPMAX", "zpopmax", key, count)
+
+
+def _bzpop(name: bytes, op: str, keys: Key | Keys,
+           timeout: Timeout) -> Call[tuple[Read, Read, float] | None]:
+    argv = (name, *one_or_more_keys(op, keys), blocking_timeout(op, timeout))
+    return Call(argv, key_member_score, False, (1, -2, 1))
+
+
+@operation
+def bzpopmin(keys: Key | Keys, timeout: Timeout = 0) -> Call[tuple[Read, Read, float] | None]:
+    """Pop the lowest-scored member of the first non-empty sorted set of `keys`, waiting up
+    to `timeout` seconds (0: for ever); return ``(key, member, score)``, or None when none
+    came."""
+    return _bzpop(b"BZPOPMIN", "bzpopmin", keys, timeout)
+
+
+@operation
+def bzpopmax(keys: Key | Keys, timeout: Timeout = 0) -> Call[tuple[Read, Read, float] | None]:
+    """`bzpopmin` for the highest-scored member."""
+    return _bzpop(b"BZPOPMAX", "bzpopmax", keys, timeout)
 
 
 @variant("zrandmember")

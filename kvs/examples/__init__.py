@@ -5,7 +5,10 @@ with what it returned (through `show`), and returns a small summary dict:
 
 - `sessions.session_cache`: a web session store with expiry (set ex, get, ttl, expire, delete);
 - `page_views.page_views`: page-view counters and a ranking (incr, mget, sorted in Python);
-- `task_queue.task_queue`: a FIFO job queue between a producer and a worker task (rpush, lpop);
+- `task_queue.task_queue`: a FIFO job queue between a producer and a worker task (rpush,
+  blpop);
+- `reliable_queue.reliable_queue`: a queue that survives a worker crash (blmove to a
+  processing list, lrem when done, a reaper that moves a dead worker's jobs back);
 - `stream_queue.stream_queue`: a reliable job queue on a stream with a consumer group, a
   worker that crashes holding a job and the job reclaimed (xadd, xreadgroup, xack,
   xautoclaim);
@@ -59,6 +62,7 @@ def examples() -> list[tuple[str, Example]]:
     from .page_views import page_views
     from .query_cache import query_cache
     from .rate_limit import rate_limiter
+    from .reliable_queue import reliable_queue
     from .sessions import session_cache
     from .stream_queue import stream_queue
     from .task_queue import task_queue
@@ -70,6 +74,7 @@ def examples() -> list[tuple[str, Example]]:
         ("Rate limiter (10 per window)", rate_limiter),
         ("Cache-aside for a slow query", query_cache),
         ("Reliable queue on a stream (consumer group, crash, reclaim)", stream_queue),
+        ("Reliable queue (a worker crashes, its job is not lost)", reliable_queue),
     ]
 
 

@@ -1,4 +1,5 @@
-"""A FIFO task queue: a producer task appends jobs, a worker task takes them in order."""
+"""A FIFO task queue: a producer task appends jobs, a worker task takes them in order,
+waiting in BLPOP while the queue is empty (no polling)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ DONE = "<no more jobs>"  # the producer's last message: the worker stops on it
 
 
 async def task_queue(db: Client[str], show: Show = show, jobs: int = 5) -> dict[str, Any]:
-    """Run a producer (``rpush``) and a worker (``lpop``, polling) concurrently with trio.
+    """Run a producer (``rpush``) and a worker (``blpop``) concurrently with trio.
 
     Returns:
         ``produced`` and ``processed`` (the job names, in order: the same list) and ``left``
@@ -41,13 +42,13 @@ async def task_queue(db: Client[str], show: Show = show, jobs: int = 5) -> dict[
 
     async def worker() -> None:
         while True:
-            job = await db.lpop(key)
-            if job is None:  # empty for now: poll again shortly
-                await trio.sleep(0.005)
+            popped = await db.blpop(key, 1)  # waits until a job comes (1 s at most)
+            if popped is None:
                 continue
+            job = popped[1]
             if job == DONE:
                 return
-            show("worker: lpop", job)
+            show("worker: blpop", job)
             processed.append(job)
             await trio.sleep(WORK_TIME)  # the work itself
 

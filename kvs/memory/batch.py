@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..commands.traits import CONNECTION_STATE, refuse_connection_state
+from ..commands.traits import SPECIAL, refuse_blocking, refuse_connection_state
 from .store import Store
 from .transactions import Session
 
@@ -23,19 +23,22 @@ _MULTI = (b"MULTI",)
 _EXEC = (b"EXEC",)
 
 
-def _check(argvs: Sequence[tuple[bytes, ...]]) -> None:
+def _check(argvs: Sequence[tuple[bytes, ...]], pipeline: bool = False) -> None:
     for argv in argvs:
-        if argv[0].upper() in CONNECTION_STATE:
+        if argv[0].upper() in SPECIAL:
             refuse_connection_state(argv)
+            if pipeline:
+                refuse_blocking(argv)
 
 
 def run_pipeline(store: Store, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
-    """Every command's raw reply, in order."""
-    _check(argvs)
+    """Every command's raw reply, in order.  A blocking command is refused, as on Redis
+    (inside a transaction it answers at once instead, as Redis's MULTI does)."""
+    _check(argvs, pipeline=True)
     for argv in argvs:
         store._resolve(argv)  # an unsupported command raises before any runs
     execute = store.execute
-    with store._lock:
+    with store._lock, store.hold():
         return [execute(argv) for argv in argvs]
 
 

@@ -1,18 +1,58 @@
-"""The in-process store seen from threads: the store's commands run inline, under its lock."""
+"""The in-process store seen from threads: the store's commands run inline, under its lock.
+
+A blocking command (BLPOP ...) with nothing to serve queues a `ThreadWaiter` in the store
+(`kvs.memory.blocked`) and the thread waits on its event, with the command's timeout.  Any
+client or thread of the store that serves it deposits the reply and sets the event.  A
+thread that stops waiting (timeout, or an exception such as KeyboardInterrupt) asks the
+store to forget the waiter; if it was served meanwhile, the reply is taken (on a timeout)
+or, for an exception, the element is lost with the call, as on a lost connection.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from .._url import Config
 from ..commands.pubsub import GAP, Message, to_message
+from ..commands.traits import BLOCKING
 from .batch import WatchSession, run_pipeline, run_transaction
+from .blocked import Waiter
 from .pubsub import Mailbox
 from .store import Store, get_store
 
-__all__ = ["MemoryBackend", "MemorySubscriber"]
+__all__ = ["MemoryBackend", "MemorySubscriber", "ThreadWaiter"]
+
+_MAY_BLOCK = frozenset(BLOCKING | {b"XREAD", b"XREADGROUP"})
+_MAY_BLOCK_ANY_CASE = _MAY_BLOCK | {name.lower() for name in _MAY_BLOCK}
+
+
+class ThreadWaiter(Waiter):
+    """A waiter that is a thread waiting on an event."""
+
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.event = threading.Event()
+
+    def wake(self) -> None:
+        self.event.set()
+
+
+def execute_blocking(store: Store, argv: tuple[bytes, ...]) -> Any:
+    """Run a command that may block: at once when it can be served, else wait for it."""
+    waiter = ThreadWaiter()
+    reply = store.execute_or_wait(argv, waiter)
+    if reply is not waiter:
+        return reply
+    try:
+        waiter.event.wait(waiter.timeout)
+    finally:
+        served = not store.forget(waiter)
+    return waiter.reply if served else waiter.timeout_reply
 
 
 class MemoryBackend:
@@ -21,12 +61,17 @@ class MemoryBackend:
     def __init__(self, config: Config) -> None:
         self.store: Store = get_store(config.name)
         self._execute = self.store.execute
+        self._table = self.store._table
         self._decode = config.decode
 
     def open(self) -> None:
         pass
 
     def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        name = argv[0]
+        if name in _MAY_BLOCK_ANY_CASE or (
+                name not in self._table and name.upper() in _MAY_BLOCK):
+            return execute_blocking(self.store, argv)
         return self._execute(argv)
 
     def close(self) -> None:

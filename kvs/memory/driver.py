@@ -4,12 +4,22 @@ A store command never waits for I/O, so it runs in the calling task.  To stay a 
 citizen at a fraction of the cost of a full checkpoint, every call checks for cancellation and
 every 16th call also yields to the scheduler, so a loop of store calls can be cancelled and
 never starves other tasks.
+
+A blocking command (BLPOP ...) that has nothing to serve queues a `TrioWaiter` in the store
+(`kvs.memory.blocked`) and the task sleeps in ``wait_task_rescheduled``.  Whoever serves it
+(a task of this run, a thread, another trio run) deposits the reply under the store's lock
+and reschedules the task: directly from this run's thread, through the run's token
+(``run_sync_soon``) from any other.  Cancellation (or the timeout) asks the store, under
+its lock, to forget the waiter: that succeeds when it was not served yet, and nothing
+happened; once served, the abort is refused and the task gets its element, so a cancelled
+call never loses one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,13 +27,67 @@ import trio
 
 from .._url import Config
 from ..commands.pubsub import GAP, Message, to_message
+from ..commands.traits import BLOCKING
 from .batch import WatchSession, run_pipeline, run_transaction
+from .blocked import Waiter
 from .pubsub import Mailbox
 from .store import Store, get_store
 
-__all__ = ["MemoryBackend", "MemorySubscriber"]
+__all__ = ["MemoryBackend", "MemorySubscriber", "TrioWaiter", "wait"]
 
 _YIELD_EVERY = 16
+
+# Names that may block, as callers spell them (any other spelling is looked up upper-cased).
+_MAY_BLOCK = frozenset(BLOCKING | {b"XREAD", b"XREADGROUP"})
+_MAY_BLOCK_ANY_CASE = _MAY_BLOCK | {name.lower() for name in _MAY_BLOCK}
+
+
+class TrioWaiter(Waiter):
+    """A waiter that is a sleeping trio task."""
+
+    __slots__ = ("_task", "_thread", "_token")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._task = trio.lowlevel.current_task()
+        self._token = trio.lowlevel.current_trio_token()
+        self._thread = threading.get_ident()
+
+    def wake(self) -> None:
+        if threading.get_ident() == self._thread:
+            trio.lowlevel.reschedule(self._task)
+        else:
+            with contextlib.suppress(trio.RunFinishedError):
+                self._token.run_sync_soon(trio.lowlevel.reschedule, self._task)
+
+
+async def wait(store: Store, waiter: TrioWaiter) -> Any:
+    """Sleep until `waiter` (queued by `Store.execute_or_wait`) is served or times out.
+
+    Returns:
+        The reply deposited by whoever served it, or its ``timeout_reply``.
+    """
+    def abort(raise_cancel: Any) -> trio.lowlevel.Abort:
+        if store.forget(waiter):
+            return trio.lowlevel.Abort.SUCCEEDED
+        return trio.lowlevel.Abort.FAILED  # served: the wake-up is on its way
+
+    timeout = waiter.timeout
+    with trio.move_on_after(math.inf if timeout is None else timeout):
+        await trio.lowlevel.wait_task_rescheduled(abort)
+        return waiter.reply
+    return waiter.timeout_reply
+
+
+async def execute_blocking(store: Store, argv: tuple[bytes, ...]) -> Any:
+    """Run a command that may block: at once when it can be served, else wait for it."""
+    await trio.lowlevel.checkpoint_if_cancelled()
+    waiter = TrioWaiter()
+    reply = store.execute_or_wait(argv, waiter)
+    if reply is not waiter:
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return reply
+    return await wait(store, waiter)
 
 
 class MemoryBackend:
@@ -32,6 +96,7 @@ class MemoryBackend:
     def __init__(self, config: Config) -> None:
         self.store: Store = get_store(config.name)
         self._execute = self.store.execute
+        self._table = self.store._table
         self._calls = 0
         self._decode = config.decode
 
@@ -42,6 +107,10 @@ class MemoryBackend:
         await trio.lowlevel.checkpoint()
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
+        name = argv[0]
+        if name in _MAY_BLOCK_ANY_CASE or (
+                name not in self._table and name.upper() in _MAY_BLOCK):
+            return await execute_blocking(self.store, argv)
         self._calls += 1
         if self._calls % _YIELD_EVERY:
             await trio.lowlevel.checkpoint_if_cancelled()

@@ -16,7 +16,7 @@ from typing import Any
 from kvs.memory.keyspace import SYNTAX, CommandError, Keyspace, arity_error, int_arg, option
 from kvs.memory.numbers import INT64_MIN, parse_int
 
-__all__ = ["ListCommands"]
+__all__ = ["ListCommands", "mpop_args"]
 
 _RANK_ZERO = (
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
@@ -260,32 +260,42 @@ class ListCommands(Keyspace):
         return self._move_one(argv[1], argv[2], from_left=False, to_left=True)
 
     def _cmd_lmpop(self, argv: Sequence[bytes]) -> Any:
-        numkeys = parse_int(argv[1])
-        if numkeys is None or numkeys < 1:
-            raise CommandError("ERR numkeys should be greater than 0")
-        where = numkeys + 2
-        if where >= len(argv):
-            raise CommandError(SYNTAX)
-        left = _side(argv[where])
-        count = -1
-        i = where + 1
-        while i < len(argv):
-            if count != -1 or option(argv[i]) != b"COUNT" or i + 1 >= len(argv):
-                raise CommandError(SYNTAX)
-            parsed = parse_int(argv[i + 1])
-            if parsed is None or parsed < 1:
-                raise CommandError("ERR count should be greater than 0")
-            count = parsed
-            i += 2
-        for key in argv[2:where]:
+        keys, left, count = mpop_args(argv, 1, (b"LEFT", b"RIGHT"))
+        for key in keys:
             items = self._get_list(key)
             if items is None:
                 continue
             pop = items.popleft if left else items.pop
-            popped = [pop() for _ in range(min(max(count, 1), len(items)))]
+            popped = [pop() for _ in range(min(count, len(items)))]
             self._drop_if_empty(key, items)
             return [key, popped]
         return None
+
+
+def mpop_args(argv: Sequence[bytes], at: int,
+              words: tuple[bytes, bytes]) -> tuple[Sequence[bytes], bool, int]:
+    """LMPOP's (and BLMPOP's, ZMPOP's) ``numkeys key... where [COUNT n]``, with numkeys at
+    `at`: the keys, whether `where` is the first of `words`, and the count (default 1)."""
+    numkeys = parse_int(argv[at])
+    if numkeys is None or numkeys < 1:
+        raise CommandError("ERR numkeys should be greater than 0")
+    where = at + numkeys + 1
+    if where >= len(argv):
+        raise CommandError(SYNTAX)
+    word = option(argv[where])
+    if word not in words:
+        raise CommandError(SYNTAX)
+    count = -1
+    i = where + 1
+    while i < len(argv):
+        if count != -1 or option(argv[i]) != b"COUNT" or i + 1 >= len(argv):
+            raise CommandError(SYNTAX)
+        parsed = parse_int(argv[i + 1])
+        if parsed is None or parsed < 1:
+            raise CommandError("ERR count should be greater than 0")
+        count = parsed
+        i += 2
+    return argv[at + 1 : where], word == words[0], max(count, 1)
 
 
 def _span(start: int, end: int, length: int) -> tuple[int, int] | None:

@@ -32,6 +32,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from kvs._errors import UnsupportedOperation
+from kvs.memory.blocked import BlockedClients
+from kvs.memory.blocking_pops import BlockingPopCommands
 from kvs.memory.hashes import HashCommands
 from kvs.memory.hll import HllCommands
 from kvs.memory.keys import KeyCommands
@@ -45,6 +47,7 @@ from kvs.memory.sets import SetCommands
 from kvs.memory.streamgroups import StreamGroupCommands
 from kvs.memory.strings import StringCommands
 from kvs.memory.transactions import Entry, TransactionCommands, Watcher
+from kvs.memory.waiting import WouldBlock
 from kvs.memory.zsetops import ZSetOpCommands
 from kvs.memory.zsets import ZSetCommands
 from resp import ReplyError
@@ -86,6 +89,9 @@ COMMANDS: dict[str, int] = {
     "XSETID": -3, "XREAD": -4, "XREADGROUP": -7, "XGROUP": -2, "XACK": -4, "XPENDING": -3,
     "XCLAIM": -6, "XAUTOCLAIM": -6, "XINFO": -2,
     **SCRIPTING_COMMANDS,  # kvs.memory.scripting
+    # blocking commands (kvs.memory.blocking_pops, kvs.memory.blocked)
+    "BLPOP": -3, "BRPOP": -3, "BRPOPLPUSH": 4, "BLMOVE": 6, "BLMPOP": -5,
+    "BZPOPMIN": -3, "BZPOPMAX": -3, "BZMPOP": -5,
 }  # fmt: skip
 
 # The commands that read the clock even when no key has a deadline: they may set one.
@@ -113,6 +119,8 @@ class Store(
     PubSubCommands,
     TransactionCommands,
     ScriptingCommands,
+    BlockingPopCommands,
+    BlockedClients,
 ):
     """An in-process keyspace that answers Redis commands exactly as Redis 7.0 does.
 
@@ -135,6 +143,7 @@ class Store(
         # Reentrant: a pipeline or an EXEC runs its commands through `execute` under one hold.
         self._lock = threading.RLock()
         self._watchers: dict[bytes, set[Watcher]] = {}  # kvs.memory.transactions
+        self._init_blocked()  # kvs.memory.blocked: clients waiting on keys
         self.broker = Broker()  # pub/sub: every subscriber of this store
         self._table: dict[bytes, Entry] = {}
         for name, arity in COMMANDS.items():
@@ -172,12 +181,23 @@ class Store(
                 self._countdown -= 1
                 if self._countdown <= 0:
                     self._sweep_some()
+            if self._waiting:
+                return self._run_waking(
+                    self._watched(handler) if self._watchers else handler, argv)
             if self._watchers:
-                return self._apply_watched(handler, argv)
+                try:
+                    return self._apply_watched(handler, argv)
+                except WouldBlock as exc:
+                    return self._would_block(argv, exc)
             try:
                 return handler(argv)
             except CommandError as exc:
                 return ReplyError(exc.args[0])
+            except WouldBlock as exc:
+                return self._would_block(argv, exc)
+
+    def _watched(self, handler: Callable[[Sequence[bytes]], Any]) -> Any:
+        return lambda argv: self._apply_watched(handler, argv)
 
     def _resolve(self, argv: Sequence[bytes]) -> Entry | ReplyError:
         """The table entry of a command, or the error reply of a wrong arity."""

@@ -85,6 +85,7 @@ class TransactionCommands(Keyspace):
 
     _watchers: dict[bytes, set[Watcher]]
     _lock: Any
+    hold: Callable[[], Any]  # kvs.memory.blocked
 
     def _resolve(self, argv: Sequence[bytes]) -> Entry | ReplyError:
         raise NotImplementedError
@@ -127,8 +128,9 @@ class TransactionCommands(Keyspace):
             self._forget(watcher)
             if aborted:
                 return None
-            return ["OK" if entry is _UNWATCH_QUEUED else self.execute(argv)
-                    for entry, argv in queued]
+            with self.hold():  # blocked clients are served once the whole queue ran
+                return ["OK" if entry is _UNWATCH_QUEUED else self.execute(argv)
+                        for entry, argv in queued]
 
     def _apply_watched(self, handler: Callable[[Sequence[bytes]], Any],
                        argv: Sequence[bytes]) -> Any:
@@ -194,6 +196,11 @@ class Session:
     def in_multi(self) -> bool:
         """Whether a MULTI is open."""
         return self._queue is not None
+
+    @property
+    def queued(self) -> list[Sequence[bytes]]:
+        """The commands queued since MULTI (empty outside MULTI)."""
+        return [argv for _, argv in self._queue or ()]
 
     def execute(self, argv: Sequence[bytes]) -> Any:
         """Run one command of this connection and return its raw reply, as Redis would.

@@ -7,11 +7,18 @@ with `release`: unless the caller says it is clean, ``reset`` (``UNWATCH`` for R
 first, so the next borrower finds no state; a connection that broke, timed out or fails the
 reset is closed instead of kept.  Being multiplexed, a lent connection survives its caller's
 cancellation in step: the abandoned slot absorbs the late reply, exactly as on the shared one.
-The same pool can lend connections to blocking commands.
+
+Blocking commands (BLPOP, XREAD ... BLOCK) borrow from a `StreamPool` instead: plain
+connections (a transport and its parser, no background tasks), one request and its reply
+each.  A connection comes back to the pool only after a complete reply; a call that was
+cancelled or timed out after its request may have been written closes it instead, so that
+a late reply (an element popped for nobody) can never reach the next borrower, and the
+server, seeing the connection close, stops waiting for the call.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,8 +26,9 @@ import trio
 
 from .._errors import KvsError
 from .multiplexed import MultiplexedConnection
+from .transport import Transport
 
-__all__ = ["DedicatedConnection", "DedicatedPool"]
+__all__ = ["DedicatedConnection", "DedicatedPool", "StreamPool"]
 
 _RESET_TIMEOUT = 5.0
 
@@ -95,3 +103,72 @@ class DedicatedPool:
         self._closed = True
         while self._idle:
             await self._idle.pop().aclose()
+
+
+class StreamPool:
+    """Idle plain connections of one backend, lent to one blocking call at a time.
+
+    Args:
+        opener: opens a connection (handshake done): its transport and parser.
+        check: a request the connection must answer (a PING) before it is lent again after
+            `check_after` idle seconds; None: never checked.
+        max_idle: how many idle connections to keep (as many as blocking calls usually run
+            at once); more are closed when they come back.
+    """
+
+    def __init__(self, opener: Callable[[], Awaitable[tuple[Transport, Any]]], *,
+                 check: Callable[[Transport, Any], Awaitable[bool]] | None = None,
+                 check_after: float | None = None, max_idle: int = 64) -> None:
+        self._opener = opener
+        self._check = check if check_after is not None else None
+        self._check_after = check_after or 0.0
+        self._max_idle = max_idle
+        self._idle: list[tuple[Transport, Any, float]] = []
+        self._closed = False
+        self.opened = 0  # connections opened so far (a pool that works keeps this small)
+
+    async def acquire(self) -> tuple[Transport, Any]:
+        """An idle connection that still looks alive, or a new one."""
+        await trio.lowlevel.checkpoint()
+        while self._idle:
+            transport, parser, since = self._idle.pop()
+            if transport.idle_ok():
+                if self._check is None or time.monotonic() - since < self._check_after:
+                    return transport, parser
+                try:
+                    alive = await self._checked(transport, parser)
+                except BaseException:
+                    await _close(transport)
+                    raise
+                if alive:
+                    return transport, parser
+            await _close(transport)
+        connection = await self._opener()
+        self.opened += 1
+        return connection
+
+    async def _checked(self, transport: Transport, parser: Any) -> bool:
+        assert self._check is not None
+        try:
+            with trio.move_on_after(_RESET_TIMEOUT) as scope:
+                return await self._check(transport, parser)
+        except (KvsError, OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        return not scope.cancelled_caught
+
+    def release(self, transport: Transport, parser: Any) -> bool:
+        """Take back a connection whose last reply was read whole; True when kept."""
+        if self._closed or len(self._idle) >= self._max_idle:
+            return False
+        self._idle.append((transport, parser, time.monotonic()))
+        return True
+
+    async def aclose(self) -> None:
+        self._closed = True
+        while self._idle:
+            await _close(self._idle.pop()[0])
+
+
+async def _close(transport: Transport) -> None:
+    with trio.CancelScope(shield=True):
+        await transport.aclose()

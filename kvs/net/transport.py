@@ -18,6 +18,7 @@ OS errors are left as they are here: `kvs.net.multiplexed` translates them, once
 
 from __future__ import annotations
 
+import select
 import socket
 
 import trio
@@ -61,6 +62,18 @@ class SocketTransport:
         except OSError:
             return 0
 
+    def idle_ok(self) -> bool:
+        """Whether an idle socket may be used again: nothing to read, not closed (a readable
+        idle socket was closed by the peer, or holds bytes nobody asked for)."""
+        try:
+            if self._sock.fileno() < 0:
+                return False
+            poller = select.poll()
+            poller.register(self._sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+            return not poller.poll(0)
+        except (OSError, ValueError):
+            return False
+
     async def receive_into(self, buffer: bytearray) -> int:
         """Wait until bytes arrive and read them into `buffer`; 0 means end of stream."""
         sock = self._sock
@@ -101,6 +114,9 @@ class StreamTransport:
 
     def try_receive_into(self, buffer: bytearray) -> int:
         return 0
+
+    def idle_ok(self) -> bool:
+        return True  # a TLS stream cannot be polled cheaply: the health-check PING tells
 
     async def send_all(self, data: bytes | memoryview) -> None:
         await self._stream.send_all(data)

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 from resp import encode_command
 
-from .._errors import UnsupportedOperation
-from ..commands.traits import SPECIAL, is_blocking, refuse_connection_state
+from ..commands.traits import SPECIAL, refuse_blocking, refuse_connection_state
 
 __all__ = ["MULTI", "UNWATCH", "command_payload", "pipeline_payload", "transaction_payload"]
 
@@ -27,10 +26,8 @@ UNWATCH = encode_command(b"UNWATCH")
 def _check(argv: tuple[bytes, ...], transaction: bool) -> None:
     if argv[0].upper() in SPECIAL:
         refuse_connection_state(argv)
-        if not transaction and is_blocking(argv):
-            raise UnsupportedOperation(
-                f"pipeline: {argv[0].decode(errors='replace')} blocks its connection; run it "
-                "alone (it then gets a connection of its own)")
+        if not transaction:
+            refuse_blocking(argv)
 
 
 def pipeline_payload(argvs: Sequence[tuple[bytes, ...]]) -> bytes:

@@ -2,7 +2,9 @@
 
 Each thread borrows a connection for one command, so blocking commands (BLPOP ...) simply
 hold theirs for as long as they block, and their socket timeout is ``timeout`` plus the
-command's own (none when the command waits for ever).  Commands that change a connection's
+command's own (none when the command waits for ever); the connection goes back to the pool
+after a whole reply, and is closed after a timeout or an error (the call may have popped an
+element whose reply is lost: the error says so).  Commands that change a connection's
 state are refused, as on the trio client, because the connection goes back to the pool
 afterwards.  RESP3 pushes are counted in `RedisBackend.pushes` and dropped.  A ``LOADING``
 reply to a command that is safe to run twice is retried (`kvs._retry.is_transient`) for as
@@ -20,7 +22,8 @@ from typing import Any
 from resp import NEED_DATA, Parser, Push, encode_command
 from resp import ProtocolError as RespProtocolError
 
-from .._errors import KvsError
+from .._errors import ConnectionError, KvsError
+from .._errors import TimeoutError as KvsTimeoutError
 from .._retry import is_transient, transient_delay
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
@@ -62,15 +65,13 @@ class RedisBackend:
         self._pool.close()
 
     def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
-        extra: float | None = 0.0
         if argv[0].upper() in SPECIAL:
             refuse_connection_state(argv)
             if is_blocking(argv):
-                extra = blocking_seconds(argv)
+                return self._blocking(argv)
         payload = encode_command(*argv)
         run = self._pool.run
-        reply = run(payload, 1, idempotent=idempotent, sentinel=NEED_DATA,
-                    extra_timeout=extra)[0]
+        reply = run(payload, 1, idempotent=idempotent, sentinel=NEED_DATA)[0]
         if not (idempotent and is_transient(reply)):
             return reply
         timeout = self._config.timeout
@@ -83,10 +84,26 @@ class RedisBackend:
                 return reply
             time.sleep(delay)
             attempt += 1
-            reply = run(payload, 1, idempotent=idempotent, sentinel=NEED_DATA,
-                        extra_timeout=extra)[0]
+            reply = run(payload, 1, idempotent=idempotent, sentinel=NEED_DATA)[0]
             if not is_transient(reply):
                 return reply
+
+    def _blocking(self, argv: tuple[bytes, ...]) -> Any:
+        """A blocking command on a pooled connection of its own, for as long as it blocks
+        plus ``timeout``; a connection that timed out or broke is closed, never pooled."""
+        try:
+            return self._pool.run(encode_command(*argv), 1, idempotent=False,
+                                  sentinel=NEED_DATA, extra_timeout=blocking_seconds(argv))[0]
+        except KvsTimeoutError as exc:
+            raise KvsTimeoutError(f"{exc}; the connection was closed: "
+                                  f"{argv[0].decode(errors='replace')} may have run (an "
+                                  "element may have been popped and its reply lost)") from exc
+        except ConnectionError as exc:
+            if not exc.sent:
+                raise
+            raise ConnectionError(f"{exc}; {argv[0].decode(errors='replace')} may have run "
+                                  "(an element may have been popped and its reply lost)",
+                                  sent=True) from exc
 
     # -- pipelines, transactions and WATCH (kvs.redis.batch) -------------------------------
 

@@ -7,9 +7,10 @@ shared: ``HELLO 3 [AUTH user pass] [SETNAME name]``; a server without HELLO (or 
 names a database.  Then the stream becomes a `MultiplexedConnection` shared by every client of
 the URL.
 
-Commands that would block the shared connection (BLPOP and friends) get a connection of
-their own for the call; commands that change the state of a connection (MULTI, SUBSCRIBE,
-SELECT, ...) are refused by `execute`, since every task shares that state.
+Commands that would block the shared connection (BLPOP and friends, XREAD ... BLOCK) get a
+connection of their own for the call, from a small pool of plain connections that are
+reused (`kvs.net.dedicated.StreamPool`); commands that change the state of a connection
+(MULTI, SUBSCRIBE, SELECT, ...) are refused by `execute`, since every task shares that state.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .._errors import (
 from .._retry import is_transient, transient_delay
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
-from ..net.dedicated import DedicatedConnection, DedicatedPool
+from ..net.dedicated import DedicatedConnection, DedicatedPool, StreamPool
 from ..net.errors import deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
@@ -54,6 +55,9 @@ class RedisBackend:
                                             name=config.display)
         self._dedicated_pool = DedicatedPool(self._open_pipe, reset=UNWATCH,
                                              timeout=config.timeout)
+        # Blocking commands: plain connections, one call at a time (kvs.net.dedicated).
+        self._blocking_pool = StreamPool(self._open_transport, check=self._answers_ping,
+                                         check_after=config.health_check_interval)
 
     async def open(self) -> None:
         await self._link.connect()
@@ -61,6 +65,7 @@ class RedisBackend:
     async def aclose(self) -> None:
         await self._link.aclose()
         await self._dedicated_pool.aclose()
+        await self._blocking_pool.aclose()
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
         if argv[0].upper() in SPECIAL:
@@ -122,22 +127,36 @@ class RedisBackend:
         return reply
 
     async def _dedicated(self, argv: tuple[bytes, ...]) -> Any:
-        """Run a blocking command on a connection of its own, closed afterwards.
+        """Run a blocking command on a connection of its own, from the blocking pool.
 
         Its deadline is the command's own blocking time plus ``timeout`` (none when either
-        is unlimited).
+        is unlimited).  The connection goes back to the pool only after a whole reply: once
+        the request may have been written, a timeout, a cancellation or an error closes it,
+        so a late reply never reaches another call (and the server stops waiting).
         """
-        transport, parser = await self._open_transport()
+        name = argv[0].decode(errors="replace")
         wait = blocking_seconds(argv)
         limit = None if wait is None or self._timeout is None else wait + self._timeout
+        payload = encode_command(*argv)
+        pool = self._blocking_pool
+        transport, parser = await pool.acquire()
+        kept = False
         try:
-            with deadline(limit, f"{argv[0].decode(errors='replace')} got no reply within "
-                                 f"{limit}s on {self.name} (it may have run)"), \
-                    lost(f"connection to {self.name} lost", sent=True):
-                return await _roundtrip(transport, parser, encode_command(*argv), self.name)
+            with deadline(limit, f"{name} got no reply within {limit}s on {self.name}; its "
+                                 "connection was closed: it may have run (an element may "
+                                 "have been popped and its reply lost)"), \
+                    lost(f"connection to {self.name} lost during {name}: it may have run "
+                         "(an element may have been popped and its reply lost)", sent=True):
+                reply = await _roundtrip(transport, parser, payload, self.name)
+            kept = not parser.buffered and pool.release(transport, parser)
+            return reply
         finally:
-            with trio.CancelScope(shield=True):
-                await transport.aclose()
+            if not kept:
+                with trio.CancelScope(shield=True):
+                    await transport.aclose()
+
+    async def _answers_ping(self, transport: Transport, parser: Parser) -> bool:
+        return await _roundtrip(transport, parser, _PING, self.name) in ("PONG", b"PONG")
 
     async def _open_pipe(self) -> MultiplexedConnection:
         transport, parser = await self._open_transport()

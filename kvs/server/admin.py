@@ -73,7 +73,7 @@ def client_line(session: Session, now: float) -> str:
     """One line of CLIENT LIST, with Redis 7.0's fields (buffers not tracked are 0)."""
     name = _text(session.name or b"")
     sub, psub, ssub = (0, 0, 0) if session.pubsub is None else session.pubsub.counts()
-    flags = "P" if sub or psub or ssub else "N"
+    flags = "b" if session.blocked is not None else "P" if sub or psub or ssub else "N"
     return (f"id={session.id} addr={session.peer} laddr={session.local} fd=-1 name={name} "
             f"age={int(now - session.created)} idle={int(now - session.active)} "
             f"flags={flags} db=0 sub={sub} psub={psub} ssub={ssub} multi=-1 "

@@ -58,7 +58,8 @@ def _section(state: ServerState, name: str) -> list[str]:
         return [f"connected_clients:{len(state.clients)}", "cluster_connections:0",
                 f"maxclients:{state.config['maxclients']}",
                 f"client_recent_max_input_buffer:{biggest}",
-                "client_recent_max_output_buffer:0", "blocked_clients:0",
+                "client_recent_max_output_buffer:0",
+                f"blocked_clients:{sum(c.blocked is not None for c in state.clients.values())}",
                 "tracking_clients:0", "clients_in_timeout_table:0"]
     if name == "memory":
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

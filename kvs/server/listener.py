@@ -17,6 +17,13 @@ tasks for the rest of its life: the reader goes on as before but queues its repl
 whose callback schedules a drain in this trio thread (``run_sync_soon``) into the same
 outbox, so pushes and replies leave in one order.  A subscriber that does not read cannot
 stall anyone: its outbox grows until Redis's pub/sub output limits drop the connection.
+
+Blocked clients: a blocking command that has to wait (``session.blocked``) parks the
+client's task on its waiter (`kvs.memory.driver.wait`) while a second task keeps reading the
+socket: bytes that arrive are held for later, and the client closing its connection cancels
+the wait, which removes its waiter from the store (unless it was served at that very moment:
+then, as in Redis, the element went to a client that left).  Once a connection is in pub/sub
+mode its blocking commands answer at once, as in MULTI.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ from urllib.parse import quote
 import trio
 
 from .._url import mask_url, parse_url
-from ..memory.store import get_store
+from ..memory.driver import TrioWaiter, wait
+from ..memory.store import Store, get_store
 from .pubsub import Outbox
 from .session import Session
 from .state import ServerState
@@ -111,14 +119,23 @@ async def _client(state: ServerState, stream: trio.SocketStream) -> None:
     # wait (the checkpoint that lets other clients run) per read, and none for a write the
     # kernel takes at once.  That halves the scheduler's work per request.
     fd = sock.fileno()
+    session.new_waiter = TrioWaiter
     try:
         while not session.closing:
             data = await _receive(fd)
             if not data:
                 break
-            out = session.receive(data)
+            out: bytes | None = session.receive(data)
+            while session.blocked is not None:
+                if out:
+                    await _send(fd, out)
+                out = await _blocked(session, state.store, fd)
+                if out is None:
+                    return  # the client left while blocked
             if session.pubsub is not None:
-                await _subscribed(session, fd, out)
+                # Blocking commands answer at once from here on, as in MULTI (see serve.md).
+                session.new_waiter = None
+                await _subscribed(session, fd, out or b"")
                 break
             if out:
                 await _send(fd, out)
@@ -203,6 +220,43 @@ async def _subscribed(session: Session, fd: int, first: bytes) -> None:
     finally:
         done = True
         session.on_push = None
+
+
+async def _blocked(session: Session, store: Store, fd: int) -> bytes | None:
+    """Wait for the session's blocked command while watching its socket; the replies then
+    due, or None when the client closed the connection meanwhile."""
+    waiter = session.blocked
+    assert isinstance(waiter, TrioWaiter)
+    left = False
+    reply: object = None
+    async with trio.open_nursery() as nursery:
+
+        async def watch() -> None:
+            nonlocal left
+            while True:
+                await trio.lowlevel.wait_readable(fd)
+                try:
+                    data = os.read(fd, _RECEIVE)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    left = True
+                    nursery.cancel_scope.cancel()
+                    return
+                session.hold(data)
+                if session.closing:  # over the query buffer limit
+                    left = True
+                    nursery.cancel_scope.cancel()
+                    return
+
+        nursery.start_soon(watch)
+        reply = await wait(store, waiter)
+        nursery.cancel_scope.cancel()
+    if left:
+        return None
+    return session.unblock(reply)
 
 
 async def _unix_listener(path: str) -> trio.SocketListener:

@@ -20,6 +20,14 @@ What a connection mode needs later (MULTI queues, pub/sub, blocked clients) hook
 Pub/sub (``pubsub.py``): once a connection subscribes it holds `Subscriptions`, drained after
 every command so that pushes and replies leave in Redis's order; in RESP2 a subscribed
 connection may run only the commands of `ALLOWED_WHEN_SUBSCRIBED`.
+
+Blocked clients: a blocking command (BLPOP ...) outside MULTI goes to
+``Store.execute_or_wait`` with a waiter from ``new_waiter`` (the listener's, a trio task's;
+without one a blocking command answers at once, as in MULTI).  When it has to wait,
+`receive` stops there: ``blocked`` holds the waiter, the replies so far are returned, and
+later bytes are kept unread (`hold`) until the listener, once the waiter is served or
+timed out, calls `unblock` with its reply: that reply, and those of the commands that came
+after it, in order.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from typing import Any
 from resp import ReplyError, encode_reply
 
 from .._errors import UnsupportedOperation
+from ..commands.traits import BLOCKING
+from ..memory.blocked import Waiter
 from ..memory.numbers import parse_int
 from ..memory.store import COMMANDS as STORE_COMMANDS
 from ..memory.transactions import SESSION_COMMANDS as TRANSACTION_COMMANDS
@@ -50,6 +60,7 @@ _INT64 = 2**63
 _OK = b"+OK\r\n"
 _NOAUTH = b"-NOAUTH Authentication required.\r\n"
 _NO_AUTH_NEEDED = frozenset({b"AUTH", b"HELLO", b"QUIT", b"RESET"})
+_MAY_BLOCK = frozenset(BLOCKING | {b"XREAD", b"XREADGROUP"})
 
 # The store's commands: upper-case name -> (arity, lower-case name).
 _STORE: dict[bytes, tuple[int, str]] = {
@@ -116,6 +127,19 @@ def _null_array(argv: list[bytes]) -> bool:
     return name in _NULL_ARRAY or (name in (b"LPOP", b"RPOP") and len(argv) == 3)
 
 
+def _exec_as_resp2(replies: list[Any], queued: list[Any]) -> bytes:
+    """EXEC's array over RESP2, each reply shaped as its own command's would be."""
+    parts = [b"*%d\r\n" % len(replies)]
+    for reply, argv in zip(replies, queued, strict=True):
+        if type(reply) is ReplyError:
+            parts.append(encode_reply(reply, 2))
+        elif reply is None and _null_array(list(argv)):
+            parts.append(b"*-1\r\n")
+        else:
+            parts.append(_encode(_as_resp2(reply, list(argv)), 2))
+    return b"".join(parts)
+
+
 def _encode(value: Any, protocol: int) -> bytes:
     kind = type(value)
     if kind is bytes:
@@ -168,6 +192,12 @@ class Session:
         self.last_command = "NULL"
         self.on_push = on_push
         self.pubsub: Subscriptions | None = None  # once the connection used pub/sub
+        # Blocking commands: how to make a waiter (None: never block), and the one waiting.
+        self.new_waiter: Callable[[], Waiter] | None = None
+        self.blocked: Waiter | None = None
+        self._blocked_argv: list[bytes] = []
+        self._blocked_start = 0
+        self._exec_queue: list[Any] = []  # EXEC's commands, to shape its replies in RESP2
         state.clients[self.id] = self
         state.connections_received += 1
 
@@ -179,12 +209,30 @@ class Session:
         """
         if self.closing:
             return b""
+        self.hold(data)
+        if self.blocked is not None:
+            return b""
+        return self._serve([])
+
+    def hold(self, data: bytes) -> None:
+        """Keep bytes that arrive while the client is blocked, unread until `unblock`."""
+        self.state.net_input += len(data)
+        self.reader.feed(data)
+        if self.blocked is not None and self.reader.buffered > self.state.query_buffer_limit:
+            self.closing = True
+
+    def unblock(self, reply: Any) -> bytes:
+        """The blocked command's `reply` (its waiter's), then the replies to the commands
+        that came after it, as `receive` returns them."""
+        self.blocked = None
+        out = [self._reply(self._blocked_argv, reply, self._blocked_start)]
+        self._blocked_argv = []
+        return self._serve(out)
+
+    def _serve(self, out: list[bytes]) -> bytes:
         state = self.state
-        state.net_input += len(data)
         reader = self.reader
-        reader.feed(data)
-        out: list[bytes] = []
-        while not self.closing:
+        while not self.closing and self.blocked is None:
             try:
                 argv = reader.next_command()
             except RequestError as exc:
@@ -197,7 +245,8 @@ class Session:
             reply = self._run(argv)
             if self.pubsub is not None:
                 self._drain(out)
-            out.append(reply)
+            if reply:
+                out.append(reply)
         if reader.buffered > state.query_buffer_limit:
             self.closing = True  # Redis closes such a client without a reply
         self.active = state.clock()
@@ -207,6 +256,9 @@ class Session:
 
     def close(self) -> None:
         """Forget this client (the listener calls it when the connection ends)."""
+        if self.blocked is not None:
+            self.store.forget(self.blocked)
+            self.blocked = None
         self.transaction.close()
         if self.pubsub is not None:
             self.pubsub.close()
@@ -294,10 +346,26 @@ class Session:
             self.last_command = lower
             start = time.perf_counter_ns()
             try:
-                value = self.transaction.execute(argv)
+                if (upper in _MAY_BLOCK and self.new_waiter is not None
+                        and not self.transaction.in_multi):
+                    waiter = self.new_waiter()
+                    value = self.store.execute_or_wait(argv, waiter)
+                    if value is waiter:
+                        self.blocked = waiter
+                        self._blocked_argv = argv
+                        self._blocked_start = start
+                        return b""
+                else:
+                    if upper == b"EXEC" and self.protocol == 2:
+                        self._exec_queue = self.transaction.queued
+                    value = self.transaction.execute(argv)
             except UnsupportedOperation:
                 state.count_error("ERR")
                 return unknown_command(argv)
+        return self._reply(argv, value, start)
+
+    def _reply(self, argv: list[bytes], value: Any, start: int) -> bytes:
+        state = self.state
         stats = state.commands.get(self.last_command)
         if stats is None:
             stats = state.stats_for(self.last_command)
@@ -310,6 +378,9 @@ class Session:
         elif self.protocol == 2:
             if value is None and _null_array(argv):
                 return b"*-1\r\n"
+            queued, self._exec_queue = self._exec_queue, []
+            if type(value) is list and queued and len(queued) == len(value):
+                return _exec_as_resp2(value, queued)
             value = _as_resp2(value, argv)
         return _encode(value, self.protocol)
 

@@ -33,6 +33,7 @@ from ...commands.types import (
     StreamId,
     StreamIds,
     Streams,
+    Timeout,
     Value,
     ValueMapping,
     Values,
@@ -361,6 +362,35 @@ class Operations(Generic[R]):
         non-empty list of `keys`; return ``(key, elements)``, or None when all are empty.
         """
         call: Call[tuple[R, list[R]] | None] = _lists.lmpop(keys, direction, count=count)
+        return self._run(call)
+
+    def blpop(self, keys: Key | Keys, timeout: Timeout = 0) -> tuple[R, R] | None:
+        """Pop the first element of the first non-empty list of `keys`, waiting up to `timeout`
+        seconds (0: for ever) for one; return ``(key, element)``, or None when none came.
+
+        Waiting clients are served in the order they started waiting, one element each.
+        Example: ``db.blpop(["jobs:high", "jobs:low"], timeout=5)``.
+        """
+        call: Call[tuple[R, R] | None] = _lists.blpop(keys, timeout)
+        return self._run(call)
+
+    def brpop(self, keys: Key | Keys, timeout: Timeout = 0) -> tuple[R, R] | None:
+        """`blpop` from the tail: ``(key, last element)``, or None when none came in time."""
+        call: Call[tuple[R, R] | None] = _lists.brpop(keys, timeout)
+        return self._run(call)
+
+    def blmove(self, first_list: Key, second_list: Key, timeout: Timeout, src: str = 'LEFT', dest: str = 'RIGHT') -> R | None:
+        """`lmove` that waits up to `timeout` seconds (0: for ever) for `first_list` to have an
+        element; return the element moved, or None when none came.
+        """
+        call: Call[R | None] = _lists.blmove(first_list, second_list, timeout, src, dest)
+        return self._run(call)
+
+    def blmpop(self, timeout: Timeout, keys: Key | Keys, direction: str = 'LEFT', *, count: int | None = None) -> tuple[R, list[R]] | None:
+        """`lmpop` that waits up to `timeout` seconds (0: for ever) for one of `keys` to have
+        elements; return ``(key, elements)``, or None when none came.
+        """
+        call: Call[tuple[R, list[R]] | None] = _lists.blmpop(timeout, keys, direction, count=count)
         return self._run(call)
 
     def publish(self, channel: Key, message: Value) -> int:
@@ -1085,6 +1115,19 @@ class Operations(Generic[R]):
         call: Call[list[tuple[R, float]]] = _zsets.zpopmax(key, count)
         return self._run(call)
 
+    def bzpopmin(self, keys: Key | Keys, timeout: Timeout = 0) -> tuple[R, R, float] | None:
+        """Pop the lowest-scored member of the first non-empty sorted set of `keys`, waiting up
+        to `timeout` seconds (0: for ever); return ``(key, member, score)``, or None when none
+        came.
+        """
+        call: Call[tuple[R, R, float] | None] = _zsets.bzpopmin(keys, timeout)
+        return self._run(call)
+
+    def bzpopmax(self, keys: Key | Keys, timeout: Timeout = 0) -> tuple[R, R, float] | None:
+        """`bzpopmin` for the highest-scored member."""
+        call: Call[tuple[R, R, float] | None] = _zsets.bzpopmax(keys, timeout)
+        return self._run(call)
+
     @overload
     def zrandmember(self, key: Key, count: None = None, withscores: Literal[False] = False) -> R | None: ...
 
@@ -1381,6 +1424,31 @@ class QueuedOperations:
         non-empty list of `keys`; return ``(key, elements)``, or None when all are empty.
         """
         return self._queue(_lists.lmpop(keys, direction, count=count))
+
+    def blpop(self, keys: Key | Keys, timeout: Timeout = 0) -> Self:
+        """Pop the first element of the first non-empty list of `keys`, waiting up to `timeout`
+        seconds (0: for ever) for one; return ``(key, element)``, or None when none came.
+
+        Waiting clients are served in the order they started waiting, one element each.
+        Example: ``db.blpop(["jobs:high", "jobs:low"], timeout=5)``.
+        """
+        return self._queue(_lists.blpop(keys, timeout))
+
+    def brpop(self, keys: Key | Keys, timeout: Timeout = 0) -> Self:
+        """`blpop` from the tail: ``(key, last element)``, or None when none came in time."""
+        return self._queue(_lists.brpop(keys, timeout))
+
+    def blmove(self, first_list: Key, second_list: Key, timeout: Timeout, src: str = 'LEFT', dest: str = 'RIGHT') -> Self:
+        """`lmove` that waits up to `timeout` seconds (0: for ever) for `first_list` to have an
+        element; return the element moved, or None when none came.
+        """
+        return self._queue(_lists.blmove(first_list, second_list, timeout, src, dest))
+
+    def blmpop(self, timeout: Timeout, keys: Key | Keys, direction: str = 'LEFT', *, count: int | None = None) -> Self:
+        """`lmpop` that waits up to `timeout` seconds (0: for ever) for one of `keys` to have
+        elements; return ``(key, elements)``, or None when none came.
+        """
+        return self._queue(_lists.blmpop(timeout, keys, direction, count=count))
 
     def publish(self, channel: Key, message: Value) -> Self:
         """Send `message` to every subscriber of `channel` (and of the patterns matching it).
@@ -1915,6 +1983,17 @@ class QueuedOperations:
         ``(member, score)`` tuples ([] when empty).
         """
         return self._queue(_zsets.zpopmax(key, count))
+
+    def bzpopmin(self, keys: Key | Keys, timeout: Timeout = 0) -> Self:
+        """Pop the lowest-scored member of the first non-empty sorted set of `keys`, waiting up
+        to `timeout` seconds (0: for ever); return ``(key, member, score)``, or None when none
+        came.
+        """
+        return self._queue(_zsets.bzpopmin(keys, timeout))
+
+    def bzpopmax(self, keys: Key | Keys, timeout: Timeout = 0) -> Self:
+        """`bzpopmin` for the highest-scored member."""
+        return self._queue(_zsets.bzpopmax(keys, timeout))
 
     def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> Self:
         """A random member (None when missing); with `count`, a list of up to `count` distinct
