@@ -10,7 +10,7 @@ import trio
 
 import kvs
 import kvs.sync
-from kvs.commands import streams
+from kvs.commands import streamgroups, streams
 from tests.test_conformance_types import backend, db, url
 
 __all__ = ["backend", "db", "url"]  # the fixtures, shared with test_conformance_types
@@ -180,7 +180,7 @@ def test_argument_checks_before_io() -> None:
     with pytest.raises(TypeError, match="streams must be a mapping"):
         streams.xread(["s"])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="give min, max and count together"):
-        streams.xpending("s", "g", "-", "+")
+        streamgroups.xpending("s", "g", "-", "+")
     with pytest.raises(TypeError, match="id must be"):
         streams.xadd("s", {"f": 1}, id=1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="count must be at least 1"):
@@ -190,15 +190,15 @@ def test_argument_checks_before_io() -> None:
     assert streams.xadd("s", {"f": 1}, minid="5-0", approximate=False,
                         nomkstream=True).argv == (
         b"XADD", b"s", b"NOMKSTREAM", b"MINID", b"=", b"5-0", b"*", b"f", b"1")
-    assert streams.xreadgroup("g", "c", {"s": ">"}, count=5, block=0, noack=True).argv == (
+    assert streamgroups.xreadgroup("g", "c", {"s": ">"}, count=5, block=0, noack=True).argv == (
         b"XREADGROUP", b"GROUP", b"g", b"c", b"COUNT", b"5", b"BLOCK", b"0", b"NOACK",
         b"STREAMS", b"s", b">")
     # Retries: reads only; XREADGROUP never, history or not.
     assert streams.xrange("s").idempotent and streams.xread({"s": 0}).idempotent
     assert not streams.xadd("s", {"f": 1}, id="1-1").idempotent
-    assert not streams.xreadgroup("g", "c", {"s": "0"}).idempotent
-    assert not streams.xreadgroup("g", "c", {"s": ">"}).idempotent
-    assert not streams.xack("s", "g", "1-1").idempotent
+    assert not streamgroups.xreadgroup("g", "c", {"s": "0"}).idempotent
+    assert not streamgroups.xreadgroup("g", "c", {"s": ">"}).idempotent
+    assert not streamgroups.xack("s", "g", "1-1").idempotent
 
 
 def test_resp2_shapes_decode_like_resp3() -> None:
@@ -208,7 +208,7 @@ def test_resp2_shapes_decode_like_resp3() -> None:
     assert call.decode(resp3, True) == call.decode(resp2, True) == {"s": [("1-0", {"f": "v"})]}
     assert call.decode(None, True) == {}
     assert streams.xread({"s": 0}, block=1).decode(None, True) is None
-    info = streams.xinfo_groups("s")
+    info = streamgroups.xinfo_groups("s")
     row3 = [{b"name": b"g", b"lag": None}]
     row2 = [[b"name", b"g", b"lag", None]]
     assert info.decode(row3, True) == info.decode(row2, True) == [{"name": "g", "lag": None}]

@@ -16,6 +16,7 @@ from ..commands import pubsub as _pubsub
 from ..commands import scripting as _scripting
 from ..commands import server as _server
 from ..commands import sets as _sets
+from ..commands import streamgroups as _streamgroups
 from ..commands import streams as _streams
 from ..commands import strings as _strings
 from ..commands import zsets as _zsets
@@ -709,27 +710,27 @@ class Operations(Generic[R]):
         `mkstream` creates a missing stream.  True; an existing group raises
         `kvs.ResponseError` (BUSYGROUP).
         """
-        call: Call[bool] = _streams.xgroup_create(key, group, id, mkstream, entries_read)
+        call: Call[bool] = _streamgroups.xgroup_create(key, group, id, mkstream, entries_read)
         return await self._run(call)
 
     async def xgroup_destroy(self, key: Key, group: Key) -> bool:
         """Delete a consumer group and its pending entries; True when it existed."""
-        call: Call[bool] = _streams.xgroup_destroy(key, group)
+        call: Call[bool] = _streamgroups.xgroup_destroy(key, group)
         return await self._run(call)
 
     async def xgroup_createconsumer(self, key: Key, group: Key, consumer: Key) -> bool:
         """Create a consumer in a group; True when it is new."""
-        call: Call[bool] = _streams.xgroup_createconsumer(key, group, consumer)
+        call: Call[bool] = _streamgroups.xgroup_createconsumer(key, group, consumer)
         return await self._run(call)
 
     async def xgroup_delconsumer(self, key: Key, group: Key, consumer: Key) -> int:
         """Delete a consumer; return how many pending entries it had (they are dropped)."""
-        call: Call[int] = _streams.xgroup_delconsumer(key, group, consumer)
+        call: Call[int] = _streamgroups.xgroup_delconsumer(key, group, consumer)
         return await self._run(call)
 
     async def xgroup_setid(self, key: Key, group: Key, id: StreamId, entries_read: int | None = None) -> bool:
         """Set a group's last delivered id (``"$"``: the last entry); True."""
-        call: Call[bool] = _streams.xgroup_setid(key, group, id, entries_read)
+        call: Call[bool] = _streamgroups.xgroup_setid(key, group, id, entries_read)
         return await self._run(call)
 
     @overload
@@ -749,14 +750,14 @@ class Operations(Generic[R]):
         Never retried once it may have reached the server: it changes the group's state.
         Returns what `xread` returns.
         """
-        call: Call[dict[R, list[tuple[R, dict[R, R] | None]]] | None] = _streams.xreadgroup(group, consumer, streams, count=count, block=block, noack=noack)
+        call: Call[dict[R, list[tuple[R, dict[R, R] | None]]] | None] = _streamgroups.xreadgroup(group, consumer, streams, count=count, block=block, noack=noack)
         return await self._run(call)
 
     async def xack(self, key: Key, group: Key, *ids: StreamId) -> int:
         """Acknowledge entries (remove them from the group's pending list); return how many
         were pending.
         """
-        call: Call[int] = _streams.xack(key, group, *ids)
+        call: Call[int] = _streamgroups.xack(key, group, *ids)
         return await self._run(call)
 
     @overload
@@ -776,7 +777,7 @@ class Operations(Generic[R]):
         one `consumer`'s, and only those idle for at least `idle` ms), up to `count` dicts
         ``{"message_id", "consumer", "time_since_delivered", "times_delivered"}``.
         """
-        call: Call[dict[str, Any] | list[dict[str, Any]]] = _streams.xpending(key, group, min, max, count, consumer=consumer, idle=idle)
+        call: Call[dict[str, Any] | list[dict[str, Any]]] = _streamgroups.xpending(key, group, min, max, count, consumer=consumer, idle=idle)
         return await self._run(call)
 
     @overload
@@ -801,7 +802,7 @@ class Operations(Generic[R]):
             The claimed entries (ids with `justid`); ids deleted from the stream are dropped
             from the pending list and left out.
         """
-        call: Call[list[tuple[R, dict[R, R]]] | list[R]] = _streams.xclaim(key, group, consumer, min_idle_time, ids, idle=idle, time=time, retrycount=retrycount, force=force, justid=justid)
+        call: Call[list[tuple[R, dict[R, R]]] | list[R]] = _streamgroups.xclaim(key, group, consumer, min_idle_time, ids, idle=idle, time=time, retrycount=retrycount, force=force, justid=justid)
         return await self._run(call)
 
     @overload
@@ -822,7 +823,7 @@ class Operations(Generic[R]):
             the scan is done), the claimed entries (ids with `justid`), and the ids that were
             pending but deleted from the stream (now dropped from the pending list).
         """
-        call: Call[tuple[R, list[Any], list[R]]] = _streams.xautoclaim(key, group, consumer, min_idle_time, start, count=count, justid=justid)
+        call: Call[tuple[R, list[Any], list[R]]] = _streamgroups.xautoclaim(key, group, consumer, min_idle_time, start, count=count, justid=justid)
         return await self._run(call)
 
     async def xinfo_stream(self, key: Key, full: bool = False) -> dict[str, Any]:
@@ -830,19 +831,19 @@ class Operations(Generic[R]):
         ``(id, fields)``; with `full`, every entry, group, pending entry and consumer.  Field
         names are Redis's (``"entries-added"``, ``"recorded-first-entry-id"``, ...).
         """
-        call: Call[dict[str, Any]] = _streams.xinfo_stream(key, full)
+        call: Call[dict[str, Any]] = _streamgroups.xinfo_stream(key, full)
         return await self._run(call)
 
     async def xinfo_groups(self, key: Key) -> list[dict[str, Any]]:
         """XINFO GROUPS: one dict per group (``name``, ``consumers``, ``pending``,
         ``last-delivered-id``, ``entries-read``, ``lag``).
         """
-        call: Call[list[dict[str, Any]]] = _streams.xinfo_groups(key)
+        call: Call[list[dict[str, Any]]] = _streamgroups.xinfo_groups(key)
         return await self._run(call)
 
     async def xinfo_consumers(self, key: Key, group: Key) -> list[dict[str, Any]]:
         """XINFO CONSUMERS: one dict per consumer (``name``, ``pending``, ``idle`` ms)."""
-        call: Call[list[dict[str, Any]]] = _streams.xinfo_consumers(key, group)
+        call: Call[list[dict[str, Any]]] = _streamgroups.xinfo_consumers(key, group)
         return await self._run(call)
 
     @overload
@@ -1698,23 +1699,23 @@ class QueuedOperations:
         `mkstream` creates a missing stream.  True; an existing group raises
         `kvs.ResponseError` (BUSYGROUP).
         """
-        return self._queue(_streams.xgroup_create(key, group, id, mkstream, entries_read))
+        return self._queue(_streamgroups.xgroup_create(key, group, id, mkstream, entries_read))
 
     def xgroup_destroy(self, key: Key, group: Key) -> Self:
         """Delete a consumer group and its pending entries; True when it existed."""
-        return self._queue(_streams.xgroup_destroy(key, group))
+        return self._queue(_streamgroups.xgroup_destroy(key, group))
 
     def xgroup_createconsumer(self, key: Key, group: Key, consumer: Key) -> Self:
         """Create a consumer in a group; True when it is new."""
-        return self._queue(_streams.xgroup_createconsumer(key, group, consumer))
+        return self._queue(_streamgroups.xgroup_createconsumer(key, group, consumer))
 
     def xgroup_delconsumer(self, key: Key, group: Key, consumer: Key) -> Self:
         """Delete a consumer; return how many pending entries it had (they are dropped)."""
-        return self._queue(_streams.xgroup_delconsumer(key, group, consumer))
+        return self._queue(_streamgroups.xgroup_delconsumer(key, group, consumer))
 
     def xgroup_setid(self, key: Key, group: Key, id: StreamId, entries_read: int | None = None) -> Self:
         """Set a group's last delivered id (``"$"``: the last entry); True."""
-        return self._queue(_streams.xgroup_setid(key, group, id, entries_read))
+        return self._queue(_streamgroups.xgroup_setid(key, group, id, entries_read))
 
     def xreadgroup(self, group: Key, consumer: Key, streams: Streams, *, count: int | None = None, block: int | None = None, noack: bool = False) -> Self:
         """Read as `consumer` of `group`: with id ``">"``, entries never delivered to the group
@@ -1724,13 +1725,13 @@ class QueuedOperations:
         Never retried once it may have reached the server: it changes the group's state.
         Returns what `xread` returns.
         """
-        return self._queue(_streams.xreadgroup(group, consumer, streams, count=count, block=block, noack=noack))
+        return self._queue(_streamgroups.xreadgroup(group, consumer, streams, count=count, block=block, noack=noack))
 
     def xack(self, key: Key, group: Key, *ids: StreamId) -> Self:
         """Acknowledge entries (remove them from the group's pending list); return how many
         were pending.
         """
-        return self._queue(_streams.xack(key, group, *ids))
+        return self._queue(_streamgroups.xack(key, group, *ids))
 
     def xpending(self, key: Key, group: Key, min: StreamId | None = None, max: StreamId | None = None, count: int | None = None, *, consumer: Key | None = None, idle: int | None = None) -> Self:
         """The pending entries of a group.
@@ -1740,7 +1741,7 @@ class QueuedOperations:
         one `consumer`'s, and only those idle for at least `idle` ms), up to `count` dicts
         ``{"message_id", "consumer", "time_since_delivered", "times_delivered"}``.
         """
-        return self._queue(_streams.xpending(key, group, min, max, count, consumer=consumer, idle=idle))
+        return self._queue(_streamgroups.xpending(key, group, min, max, count, consumer=consumer, idle=idle))
 
     def xclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, ids: StreamIds, *, idle: int | None = None, time: int | None = None, retrycount: int | None = None, force: bool = False, justid: bool = False) -> Self:
         """Give `consumer` the pending entries `ids` idle for at least `min_idle_time` ms.
@@ -1755,7 +1756,7 @@ class QueuedOperations:
             The claimed entries (ids with `justid`); ids deleted from the stream are dropped
             from the pending list and left out.
         """
-        return self._queue(_streams.xclaim(key, group, consumer, min_idle_time, ids, idle=idle, time=time, retrycount=retrycount, force=force, justid=justid))
+        return self._queue(_streamgroups.xclaim(key, group, consumer, min_idle_time, ids, idle=idle, time=time, retrycount=retrycount, force=force, justid=justid))
 
     def xautoclaim(self, key: Key, group: Key, consumer: Key, min_idle_time: int, start: StreamId = '0-0', *, count: int | None = None, justid: bool = False) -> Self:
         """Claim for `consumer` up to `count` (default 100) pending entries idle for at least
@@ -1766,24 +1767,24 @@ class QueuedOperations:
             the scan is done), the claimed entries (ids with `justid`), and the ids that were
             pending but deleted from the stream (now dropped from the pending list).
         """
-        return self._queue(_streams.xautoclaim(key, group, consumer, min_idle_time, start, count=count, justid=justid))
+        return self._queue(_streamgroups.xautoclaim(key, group, consumer, min_idle_time, start, count=count, justid=justid))
 
     def xinfo_stream(self, key: Key, full: bool = False) -> Self:
         """XINFO STREAM: the stream's length, ids, counters and first and last entries as
         ``(id, fields)``; with `full`, every entry, group, pending entry and consumer.  Field
         names are Redis's (``"entries-added"``, ``"recorded-first-entry-id"``, ...).
         """
-        return self._queue(_streams.xinfo_stream(key, full))
+        return self._queue(_streamgroups.xinfo_stream(key, full))
 
     def xinfo_groups(self, key: Key) -> Self:
         """XINFO GROUPS: one dict per group (``name``, ``consumers``, ``pending``,
         ``last-delivered-id``, ``entries-read``, ``lag``).
         """
-        return self._queue(_streams.xinfo_groups(key))
+        return self._queue(_streamgroups.xinfo_groups(key))
 
     def xinfo_consumers(self, key: Key, group: Key) -> Self:
         """XINFO CONSUMERS: one dict per consumer (``name``, ``pending``, ``idle`` ms)."""
-        return self._queue(_streams.xinfo_consumers(key, group))
+        return self._queue(_streamgroups.xinfo_consumers(key, group))
 
     def set(self, key: Key, value: Value, *, ex: Duration = None, px: Duration = None, nx: bool = False, xx: bool = False, keepttl: bool = False, get: bool = False, exat: When | None = None, pxat: When | None = None) -> Self:
         """Store `value` at `key`.

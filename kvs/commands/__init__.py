@@ -3,7 +3,7 @@ whether a retry is safe.  Nothing here does I/O, so the trio client, the blockin
 the pipeline builders and the tests share it.
 
 One module per family (`keys`, `strings`, `lists`, `hashes`, `sets`, `zsets`, `hll`,
-`streams`, `server`, `pubsub`, `scripting`); each
+`streams`, `streamgroups`, `server`, `pubsub`, `scripting`); each
 operation is a function registered with `operation` (see `_call`) whose signature and
 docstring become the method of the same name on every client and builder
 (``scripts/generate.py``).  `traits` answers the same questions for a raw command line.
@@ -15,7 +15,20 @@ SET NX/XX would answer differently the second time, so none of them is ever retr
 
 from __future__ import annotations
 
-from . import hashes, hll, keys, lists, pubsub, scripting, server, sets, streams, strings, zsets
+from . import (
+    hashes,
+    hll,
+    keys,
+    lists,
+    pubsub,
+    scripting,
+    server,
+    sets,
+    streamgroups,
+    streams,
+    strings,
+    zsets,
+)
 from ._call import (
     NO_KEYS,
     ONE_KEY,
@@ -33,5 +46,5 @@ from .types import Key, Value, ValueMapping
 __all__ = [
     "NO_KEYS", "ONE_KEY", "OPERATIONS", "VARIANTS", "Call", "Key", "KeySpec", "Read", "Value",
     "ValueMapping", "hashes", "hll", "keys", "keys_of", "lists", "operation", "pubsub", "server",
-    "scripting", "sets", "streams", "strings", "variant", "zsets",
+    "scripting", "sets", "streamgroups", "streams", "strings", "variant", "zsets",
 ]
