@@ -35,6 +35,9 @@ the error handler and ``pcall`` turn it back into Redis's error table (``py.take
 Redis's ``luaArgsToRedisArgv`` and ``redisProtocolToLuaType`` do (RESP2 shapes, or RESP3
 after ``redis.setresp(3)``); `LuaEngine.reply` converts a script's result as
 ``luaReplyToRedisReply`` does.
+
+The conversions live in `kvs.memory.lua_values`, the library functions' argument checks and
+register_function's in `kvs.memory.lua_libraries`; `LuaEngine` joins them.
 """
 
 from __future__ import annotations
@@ -42,24 +45,16 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from resp import ReplyError, Verbatim
+from resp import ReplyError
 
+from .lua_libraries import LuaLibraries, _LuaError
 from .lua_sandbox import BOOTSTRAP
-from .lualibs import (
-    BIT_FUNCTIONS,
-    STRUCT_FUNCTIONS,
-    LuaLibraryError,
-    cjson_decode,
-    cjson_encode,
-    cmsgpack_pack,
-    cmsgpack_unpack_one,
-    lua_type_name,
-)
+from .lua_values import LuaValues, _is_number, _lua_number_text, _number_text
+from .lualibs import BIT_FUNCTIONS, STRUCT_FUNCTIONS
 
 __all__ = ["LuaEngine", "LuaUnavailable", "ScriptError", "load_lupa"]
 
@@ -103,17 +98,7 @@ def _sha1hex(value: Any) -> bytes:
     return hashlib.sha1(value).hexdigest().encode()
 
 
-def _number_text(value: float) -> bytes:
-    """A Lua number as Redis writes it into a command argument (``%.17g``)."""
-    return b"%.17g" % float(value)
-
-
-def _lua_number_text(value: float) -> bytes:
-    """A Lua number as Lua's ``tostring`` writes it (``%.14g``)."""
-    return b"%.14g" % float(value)
-
-
-class LuaEngine:
+class LuaEngine(LuaValues, LuaLibraries):
     """The Lua side of one store: compile scripts and run them with `execute` as redis.call.
 
     Args:
@@ -226,118 +211,7 @@ class LuaEngine:
         finally:
             self._registered = None
 
-    # -- conversions -------------------------------------------------------------------------
-
-    def reply(self, value: Any) -> Any:
-        """A script's Lua result as the raw reply Redis would send (``luaReplyToRedisReply``)."""
-        kind = type(value)
-        if kind is bytes:
-            return value
-        if kind is bool:
-            if self._resp == 2:
-                return 1 if value else None
-            return value
-        if kind is int:
-            return value
-        if kind is float:
-            return int(value) if not math.isnan(value) and abs(value) < 2**63 else 0
-        if value is None or self._type(value) != b"table":
-            return None
-        error, ok, double, big, verbatim, mapping, members, first = self._fields(value)
-        if type(error) is bytes:
-            return ReplyError(error.decode("utf-8", "replace"))
-        if type(ok) is bytes:
-            return ok.decode("utf-8", "replace").replace("\r", " ").replace("\n", " ")
-        if type(double) in (int, float):
-            return float(double)
-        if type(big) is bytes:
-            try:
-                return int(big)
-            except ValueError:
-                return big.decode("utf-8", "replace")
-        if verbatim is not None and self._type(verbatim) == b"table":
-            fmt, text = self._raw(verbatim, b"format"), self._raw(verbatim, b"string")
-            if type(fmt) is bytes and type(text) is bytes:
-                return Verbatim(text.decode("utf-8", "replace"), fmt.decode())
-        if mapping is not None and self._type(mapping) == b"table":
-            return {_hashable(self.reply(k)): self.reply(v) for k, v in mapping.items()}
-        if members is not None and self._type(members) == b"table":
-            return {_hashable(self.reply(k)) for k in members}
-        if first is None:
-            return []
-        items = self._items(value)
-        reply = self.reply
-        return [reply(item) for item in items[1:]]
-
-    def to_lua(self, reply: Any) -> Any:
-        """A command's raw reply as redis.call gives it to Lua (``redisProtocolToLuaType``)."""
-        kind = type(reply)
-        if kind is bytes or kind is int:
-            return reply
-        if reply is None:
-            return None if self._resp == 3 else False
-        if kind is str:
-            return self._table_of(b"ok", reply.encode())
-        if kind is ReplyError:
-            return self._table_of(b"err", reply.message.encode())
-        if kind is list:
-            return self._list([self.to_lua(item) for item in reply])
-        if kind is bool:
-            return reply if self._resp == 3 else int(reply)
-        if kind is float:
-            if self._resp == 3:
-                return self._table_of(b"double", reply)
-            return _double_text(reply)
-        if kind is dict:
-            if self._resp == 3:
-                inner = self._runtime.table()
-                for key, item in reply.items():
-                    inner[self.to_lua(key)] = self.to_lua(item)
-                return self._table_of(b"map", inner)
-            flat: list[Any] = []
-            for key, item in reply.items():
-                flat += (self.to_lua(key), self.to_lua(item))
-            return self._list(flat)
-        if kind is set:
-            if self._resp == 3:
-                inner = self._runtime.table()
-                for member in reply:
-                    inner[self.to_lua(member)] = True
-                return self._table_of(b"set", inner)
-            return self._list([self.to_lua(member) for member in reply])
-        if isinstance(reply, Verbatim):
-            if self._resp == 3:
-                inner = self._runtime.table_from({b"format": reply.format.encode(),
-                                                  b"string": str(reply).encode()})
-                return self._table_of(b"verbatim_string", inner)
-            return str(reply).encode()
-        if isinstance(reply, str):
-            return self._table_of(b"ok", str(reply).encode())
-        if isinstance(reply, list):
-            return self._list([self.to_lua(item) for item in reply])
-        return None
-
-    def _table_of(self, field: bytes, value: Any) -> Any:
-        table = self._runtime.table()
-        table[field] = value
-        return table
-
     # -- the Python side of redis.* ------------------------------------------------------------
-
-    def _argv(self, args: tuple[Any, ...]) -> list[bytes] | ReplyError:
-        if not args:
-            return ReplyError("ERR Please specify at least one argument for this redis lib call")
-        argv = []
-        for arg in args:
-            kind = type(arg)
-            if kind is bytes:
-                argv.append(arg)
-            elif kind is int or kind is float:
-                argv.append(_number_text(arg))
-            else:
-                return ReplyError("ERR Lua redis lib command arguments must be strings or "
-                                  "integers")
-        return argv
 
     def _command(self, args: tuple[Any, ...]) -> Any:
         argv = self._argv(args)
@@ -431,164 +305,12 @@ class LuaEngine:
             self._fail("ERR Function already exists in the library")
         self._registered.append(registration)
 
-    def _registration(self, args: tuple[Any, ...]) -> tuple[Any, ...] | bytes:
-        is_function = self._internal[b"is_function"]
-        if len(args) == 1:
-            if self._type(args[0]) != b"table":
-                return (b"calling redis.register_function with a single argument is only "
-                        b"applicable to Lua table (representing named arguments).")
-            name = callback = None
-            flags: set[bytes] = set()
-            for key, value in args[0].items():
-                if type(key) is not bytes:
-                    return b"named argument key given to redis.register_function is not a string"
-                word = key.lower()
-                if word == b"function_name":
-                    if type(value) is not bytes:
-                        return (b"function_name argument given to redis.register_function "
-                                b"must be a string")
-                    name = value
-                elif word == b"description":
-                    if type(value) is not bytes:
-                        return (b"description argument given to redis.register_function must "
-                                b"be a string")
-                elif word == b"callback":
-                    if not is_function(value):
-                        return (b"callback argument given to redis.register_function must be "
-                                b"a function")
-                    callback = value
-                elif word == b"flags":
-                    if self._type(value) != b"table":
-                        return (b"flags argument to redis.register_function must be a table "
-                                b"representing function flags")
-                    for flag in value.values():
-                        if flag not in _FUNCTION_FLAGS:
-                            return b"unknown flag given"
-                        flags.add(flag)
-                else:
-                    return b"unknown argument given to redis.register_function"
-            if name is None:
-                return b"redis.register_function must get a function name argument"
-            if callback is None:
-                return b"redis.register_function must get a callback argument"
-        elif len(args) == 2:
-            name, callback = args
-            if type(name) is not bytes:
-                return b"first argument to redis.register_function must be a string"
-            if not is_function(callback):
-                return b"second argument to redis.register_function must be a function"
-            flags = set()
-        else:
-            return b"wrong number of arguments to redis.register_function"
-        if not name or not all(bytes((c,)).isalnum() or c == 0x5F for c in name):
-            return (b"Library names can only contain letters, numbers, or underscores(_) and "
-                    b"must be at least one character long")
-        description = self._raw(args[0], b"description") if len(args) == 1 else None
-        return name, callback, frozenset(flags), description
-
-    def _library_error(self, message: str) -> NoReturn:
-        where = self._internal[b"where"]().decode("utf-8", "replace")
-        raise _LuaError((where + message).encode())
-
-    def _guard(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def guarded(*args: Any) -> Any:
-            for index, arg in enumerate(args[:1] if name == "tohex" else args, 1):
-                if not _is_number(arg):
-                    self._library_error(f"bad argument #{index} to '{name}' (number expected, "
-                                        f"got {self._lua_type(arg)})")
-            if not args:
-                self._library_error(f"bad argument #1 to '{name}' (number expected, got no "
-                                    "value)")
-            try:
-                return fn(*args)
-            except (LuaLibraryError, TypeError) as exc:
-                self._library_error(str(exc))
-        return guarded
-
-    def _raising(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def raising(*args: Any) -> Any:
-            try:
-                return fn(*args)
-            except LuaLibraryError as exc:
-                self._library_error(str(exc))
-        return raising
-
-    def _lua_type(self, value: Any) -> str:
-        return lua_type_name(value, "nil", self._type)
-
-    def _cjson_encode(self, *args: Any) -> bytes:
-        if len(args) != 1:
-            self._library_error("bad argument #1 to 'encode' (expected 1 argument)")
-        try:
-            return cjson_encode(args[0], self._type, self._is_null).encode("latin-1")
-        except LuaLibraryError as exc:
-            self._library_error(str(exc))
-
-    def _msgpack_pack(self, *args: Any) -> bytes:
-        if not args:
-            self._library_error("bad argument #0 to 'pack' (MessagePack pack needs input.)")
-        out = bytearray()
-        for value in args:
-            cmsgpack_pack(value, self._type, out)
-        return bytes(out)
-
-    def _msgpack_unpack_full(self, data: Any, limit: int, offset: int) -> tuple[Any, ...]:
-        if type(data) is not bytes:
-            self._library_error("bad argument #1 to 'unpack' (string expected, got "
-                                f"{self._lua_type(data)})")
-        decode_all = not limit and not offset
-        if offset < 0 or limit < 0:
-            self._library_error(f"Invalid request to unpack with offset of {offset} and "
-                                f"limit of {len(data)}.")
-        if offset > len(data):
-            self._library_error(f"Start offset {offset} greater than input length "
-                                f"{len(data)}.")
-        values: list[Any] = []
-        at = offset
-        try:
-            while at < len(data) and (decode_all or len(values) < limit):
-                value, at = cmsgpack_unpack_one(data, at, self._runtime.table)
-                values.append(value)
-        except LuaLibraryError as exc:
-            self._library_error(str(exc))
-        if decode_all:
-            return tuple(values)
-        return (-1 if at >= len(data) else at, *values)
-
-    def _msgpack_unpack(self, data: Any = None) -> tuple[Any, ...]:
-        return self._msgpack_unpack_full(data, 0, 0)
-
-    def _msgpack_unpack_one(self, data: Any = None, offset: Any = 0) -> tuple[Any, ...]:
-        return self._msgpack_unpack_full(data, 1, int(offset or 0))
-
-    def _msgpack_unpack_limit(self, data: Any = None, limit: Any = 0,
-                              offset: Any = 0) -> tuple[Any, ...]:
-        return self._msgpack_unpack_full(data, int(limit or 0), int(offset or 0))
-
-    def _cjson_decode(self, *args: Any) -> Any:
-        if len(args) != 1 or type(args[0]) is not bytes:
-            self._library_error("bad argument #1 to 'decode' (string expected, got "
-                                f"{self._lua_type(args[0]) if args else 'no value'})")
-        try:
-            return cjson_decode(args[0], self._table, self._null)
-        except LuaLibraryError as exc:
-            self._library_error(str(exc))
-
-
 class _RedisError(Exception):
     """Raised by redis.call (and the redis.* helpers): Lua's error value is `table`."""
 
     def __init__(self, table: Any) -> None:
         super().__init__("redis error")
         self.table = table
-
-
-class _LuaError(Exception):
-    """Raised by a library function (cjson, bit): Lua's error value is `message`."""
-
-    def __init__(self, message: bytes) -> None:
-        super().__init__(message.decode("utf-8", "replace"))
-        self.message = message
 
 
 def _take(error: Any) -> Any:
@@ -599,26 +321,3 @@ def _take(error: Any) -> Any:
         return error.message
     return None
 
-
-def _is_number(value: Any) -> bool:
-    return (type(value) is int or type(value) is float)
-
-
-_FUNCTION_FLAGS = frozenset({b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster",
-                             b"allow-cross-slot-keys"})
-
-
-def _double_text(value: float) -> bytes:
-    if math.isnan(value):
-        return b"nan"
-    if value in (float("inf"), float("-inf")):
-        return b"inf" if value > 0 else b"-inf"
-    return b"%.17g" % value
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict | set):
-        return tuple(sorted(map(repr, value)))
-    return value
