@@ -7,8 +7,9 @@ One `LuaEngine` per store holds one lupa runtime (Lua 5.1, ``lupa.lua51``, as Re
 (`kvs.memory.lua_sandbox.BOOTSTRAP`) builds, once, what Redis 7.0 gives a script:
 
 - the globals: Lua's base functions Redis keeps, ``string``, ``table``, ``math``, ``cjson``,
-  ``bit``, ``struct`` and ``cmsgpack`` (Python, `kvs.memory.lualibs`), and ``redis``
-  (``call``, ``pcall``, ``error_reply``, ``status_reply``, ``sha1hex``, ``log`` and
+  ``bit``, ``struct`` and ``cmsgpack`` (Python: `kvs.memory.lualibs`, `lualib_struct`,
+  `lualib_cmsgpack`), and ``redis`` (``call``, ``pcall``, ``error_reply``, ``status_reply``,
+  ``sha1hex``, ``log`` and
   ``LOG_*``, ``setresp``, ``set_repl`` and ``REPL_*``, ``replicate_commands``,
   ``breakpoint``, ``debug``, ``acl_check_cmd``, ``REDIS_VERSION``). Reading a missing global
   raises Redis's "Script attempted to access nonexistent global variable"; writing any
@@ -54,7 +55,8 @@ from resp import ReplyError
 from .lua_libraries import LuaLibraries, _LuaError
 from .lua_sandbox import BOOTSTRAP
 from .lua_values import LuaValues, _is_number, _lua_number_text, _number_text
-from .lualibs import BIT_FUNCTIONS, STRUCT_FUNCTIONS
+from .lualib_struct import STRUCT_FUNCTIONS
+from .lualibs import BIT_FUNCTIONS
 
 __all__ = ["LuaEngine", "LuaUnavailable", "ScriptError", "load_lupa"]
 

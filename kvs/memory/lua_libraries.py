@@ -1,6 +1,6 @@
 """The Python side of what a Lua script calls beyond redis.call: the cjson, bit, struct and
-cmsgpack libraries (Lua's argument checks and errors around `kvs.memory.lualibs`) and the
-checks of ``redis.register_function``'s arguments (FUNCTION LOAD).
+cmsgpack libraries (Lua's argument checks and errors around `kvs.memory.lualibs` and the
+``lualib_*`` modules) and the checks of ``redis.register_function``'s arguments (FUNCTION LOAD).
 
 `LuaLibraries` is the part of `kvs.memory.lua.LuaEngine` that does this; a library function
 signals a Lua error by raising `_LuaError`, whose message the engine's error handler hands to
@@ -13,14 +13,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .lua_values import _is_number
-from .lualibs import (
-    LuaLibraryError,
-    cjson_decode,
-    cjson_encode,
-    cmsgpack_pack,
-    cmsgpack_unpack_one,
-    lua_type_name,
-)
+from .lualib_cmsgpack import cmsgpack_pack, cmsgpack_unpack_one
+from .lualibs import LuaLibraryError, cjson_decode, cjson_encode, lua_type_name
 
 __all__ = ["LuaLibraries"]
 
