@@ -15,7 +15,8 @@ from typing import Any
 from kvs.memory.keyspace import SYNTAX, CommandError, int_arg, option
 from kvs.memory.numbers import parse_int
 from kvs.memory.streamdata import Group, Nack, Stream, StreamID, format_id, rax_node_count
-from kvs.memory.streams import StreamCommands, _c, interval_id, parse_id
+from kvs.memory.streamreads import StreamReadCommands
+from kvs.memory.streams import _c, interval_id, parse_id
 
 __all__ = ["StreamGroupCommands"]
 
@@ -81,7 +82,7 @@ def _long(arg: bytes, message: str) -> int:
     return value
 
 
-class StreamGroupCommands(StreamCommands):
+class StreamGroupCommands(StreamReadCommands):
     """Commands on consumer groups, and XINFO."""
 
     def _stream_and_group(self, key: bytes, name: bytes) -> tuple[Stream, Group] | None:
