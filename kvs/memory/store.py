@@ -84,7 +84,7 @@ COMMANDS: dict[str, int] = {
     "ZDIFFSTORE": -4, "ZUNION": -3, "ZINTER": -3, "ZDIFF": -3, "ZINTERCARD": -3,
     "PFADD": -2, "PFCOUNT": -2, "PFMERGE": -2,
     "PUBLISH": 3, "SPUBLISH": 3, "PUBSUB": -2,  # kvs.memory.pubsub
-    # streams (kvs.memory.streams, kvs.memory.streamreads, kvs.memory.streamgroups)
+    # streams (kvs.memory.streams, streamreads, streampending, streamgroups)
     "XADD": -5, "XLEN": 2, "XRANGE": -4, "XREVRANGE": -4, "XDEL": -3, "XTRIM": -4,
     "XSETID": -3, "XREAD": -4, "XREADGROUP": -7, "XGROUP": -2, "XACK": -4, "XPENDING": -3,
     "XCLAIM": -6, "XAUTOCLAIM": -6, "XINFO": -2,
