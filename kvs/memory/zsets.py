@@ -5,12 +5,9 @@ Theory of operation: a sorted set is a `ZSet`, a dict member -> score plus a `ZI
 or an insertion O(log n).  Scores are floats and never NaN: every command that would make one
 refuses with Redis's error, and the set operations turn one into 0 as Redis does.
 
-A range is resolved into a span of ranks ``[lo, hi)`` first and then read from the index, in
-either direction, with LIMIT's offset and count applied in the direction of travel.  Score
-bounds are bisected directly.  Lexicographic bounds are only meaningful when every member
-has the same score (then members are in byte order and are bisected too); when they differ,
-the span is found by the linear scan Redis's small (listpack) sets use, so the answer is the
-one redis-server gives for them.
+A range is resolved into a span of ranks ``[lo, hi)`` first (`kvs.memory.zspans`) and then
+read from the index, in either direction, with LIMIT's offset and count applied in the
+direction of travel.
 
 Replies follow Redis 7.0 over RESP3: scores as floats, and WITHSCORES as a list of
 ``[member, score]`` pairs.  As for every other type, an emptied sorted set deletes its key.
@@ -24,20 +21,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from kvs.memory.keyspace import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, Keyspace
-from kvs.memory.numbers import parse_double, parse_double_prefix, parse_int
-from kvs.memory.zindex import LISTPACK_ENTRIES, LISTPACK_VALUE, Pair, ZIndex, ZSet
+from kvs.memory.numbers import parse_double, parse_int
+from kvs.memory.zindex import LISTPACK_ENTRIES, LISTPACK_VALUE, Pair, ZSet
+from kvs.memory.zspans import lex_bound, lex_span, rank_span, score_bound, score_span, window
 
 __all__ = ["ZSetCommands", "int_arg", "option"]
 
 NOT_FLOAT = "ERR value is not a valid float"
 _NAN = "ERR resulting score is not a number (NaN)"
-_NOT_FLOAT_RANGE = "ERR min or max is not a float"
-_NOT_LEX_RANGE = "ERR min or max not valid string range item"
 _POSITIVE = "ERR value is out of range, must be positive"
 _ZADD_FLAGS = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
-
-# The ends of a lexicographic range ("-" and "+"), below and above every member.
-_LEX_MIN, _LEX_MAX = -1, 1
 
 
 def int_arg(arg: bytes) -> int:
@@ -57,119 +50,6 @@ def _double_arg(arg: bytes, error: str = NOT_FLOAT) -> float:
     if value is None:
         raise CommandError(error)
     return value
-
-
-def _score_bound(arg: bytes) -> tuple[float, bool]:
-    exclusive = arg[:1] == b"("
-    value = parse_double_prefix(arg[1:] if exclusive else arg)
-    if value is None:
-        raise CommandError(_NOT_FLOAT_RANGE)
-    return value, exclusive
-
-
-def _lex_bound(arg: bytes) -> tuple[bytes | int, bool]:
-    first = arg[:1]
-    if first in (b"+", b"-"):
-        if arg[1:2] not in (b"", b"\0"):  # compared as a C string
-            raise CommandError(_NOT_LEX_RANGE)
-        return (_LEX_MAX if first == b"+" else _LEX_MIN), True
-    if first in (b"(", b"["):
-        return arg[1:], first == b"("
-    raise CommandError(_NOT_LEX_RANGE)
-
-
-def _lex_order(a: bytes | int, b: bytes | int) -> int:
-    """Redis's ``sdscmplex``: bytes compare byte by byte; "-" is below all, "+" above."""
-    if a == b:
-        return 0
-    if a == _LEX_MIN or b == _LEX_MAX:
-        return -1
-    if a == _LEX_MAX or b == _LEX_MIN:
-        return 1
-    assert isinstance(a, bytes) and isinstance(b, bytes)
-    return -1 if a < b else 1
-
-
-def _score_span(index: ZIndex, low: tuple[float, bool], high: tuple[float, bool]) -> range:
-    """The ranks of the pairs whose scores lie between two bounds."""
-    (lo, lo_ex), (hi, hi_ex) = low, high
-    if lo_ex:
-        start = len(index) if lo == math.inf else index.rank((math.nextafter(lo, math.inf),))
-    else:
-        start = index.rank((lo,))
-    if hi_ex:
-        stop = index.rank((hi,))
-    else:
-        stop = len(index) if hi == math.inf else index.rank((math.nextafter(hi, math.inf),))
-    return range(start, max(start, stop))
-
-
-def _lex_span(
-    index: ZIndex, low: tuple[bytes | int, bool], high: tuple[bytes | int, bool], reverse: bool
-) -> range:
-    """The ranks of the pairs whose members lie between two lexicographic bounds."""
-    (lo, lo_ex), (hi, hi_ex) = low, high
-    cmp = _lex_order(lo, hi)
-    if not index or cmp > 0 or (cmp == 0 and (lo_ex or hi_ex)):
-        return range(0)
-
-    def above_low(member: bytes) -> bool:
-        c = _lex_order(member, lo)
-        return c > 0 if lo_ex else c >= 0
-
-    def below_high(member: bytes) -> bool:
-        c = _lex_order(member, hi)
-        return c < 0 if hi_ex else c <= 0
-
-    first, last = index.first(), index.last()
-    if not above_low(last[1]) or not below_high(first[1]):
-        return range(0)
-    n = len(index)
-    if first[0] == last[0]:  # one score: the members are in byte order
-        score = first[0]
-        start = 0 if lo == _LEX_MIN else n if lo == _LEX_MAX else None
-        if start is None:
-            assert isinstance(lo, bytes)
-            start = index.rank((score, lo + b"\0" if lo_ex else lo))
-        stop = n if hi == _LEX_MAX else 0 if hi == _LEX_MIN else None
-        if stop is None:
-            assert isinstance(hi, bytes)
-            stop = index.rank((score, hi if hi_ex else hi + b"\0"))
-        return range(start, max(start, stop))
-    # Scores differ: scan as Redis scans a small sorted set.
-    if reverse:
-        end = next((n - 1 - i for i, (_, m) in enumerate(index.backward(n - 1)) if below_high(m)))
-        if not above_low(index.at(end)[1]):
-            return range(0)
-        begin = end
-        for _, member in index.backward(end - 1):
-            if not above_low(member):
-                break
-            begin -= 1
-        return range(begin, end + 1)
-    begin = next(i for i, (_, m) in enumerate(index) if above_low(m))
-    if not below_high(index.at(begin)[1]):
-        return range(0)
-    end = begin + 1
-    for _, member in index.forward(begin + 1):
-        if not below_high(member):
-            break
-        end += 1
-    return range(begin, end)
-
-
-def _window(span: range, offset: int, count: int, reverse: bool) -> tuple[int, int]:
-    """LIMIT applied to a span, in the direction of travel: the ranks ``[start, stop)``."""
-    if offset < 0:
-        return 0, 0
-    n = len(span) - offset
-    if n <= 0:
-        return 0, 0
-    if count >= 0:
-        n = min(n, count)
-    if reverse:
-        return span.stop - offset - n, span.stop - offset
-    return span.start + offset, span.start + offset + n
 
 
 class ZSetCommands(Keyspace):
@@ -253,20 +133,20 @@ class ZSetCommands(Keyspace):
         if by == "rank":
             start, end = int_arg(argv[2]), int_arg(argv[3])
         elif by == "score":
-            low, high = _score_bound(argv[2]), _score_bound(argv[3])
+            low, high = score_bound(argv[2]), score_bound(argv[3])
         else:
-            lex_low, lex_high = _lex_bound(argv[2]), _lex_bound(argv[3])
+            lex_low, lex_high = lex_bound(argv[2]), lex_bound(argv[3])
         key = argv[1]
         zset = self._get_zset(key)
         if zset is None:
             return 0
         index = zset.index
         if by == "rank":
-            span = _rank_span(len(index), start, end)
+            span = rank_span(len(index), start, end)
         elif by == "score":
-            span = _score_span(index, low, high)
+            span = score_span(index, low, high)
         else:
-            span = _lex_span(index, lex_low, lex_high, reverse=False)
+            span = lex_span(index, lex_low, lex_high, reverse=False)
         for _, member in index.slice(span.start, span.stop):
             zset.discard(member)
         self._drop_if_empty(key, zset)
@@ -339,14 +219,14 @@ class ZSetCommands(Keyspace):
         return self._zrank(argv, reverse=True)
 
     def _cmd_zcount(self, argv: Sequence[bytes]) -> Any:
-        low, high = _score_bound(argv[2]), _score_bound(argv[3])
+        low, high = score_bound(argv[2]), score_bound(argv[3])
         zset = self._get_zset(argv[1])
-        return 0 if zset is None else len(_score_span(zset.index, low, high))
+        return 0 if zset is None else len(score_span(zset.index, low, high))
 
     def _cmd_zlexcount(self, argv: Sequence[bytes]) -> Any:
-        low, high = _lex_bound(argv[2]), _lex_bound(argv[3])
+        low, high = lex_bound(argv[2]), lex_bound(argv[3])
         zset = self._get_zset(argv[1])
-        return 0 if zset is None else len(_lex_span(zset.index, low, high, reverse=False))
+        return 0 if zset is None else len(lex_span(zset.index, low, high, reverse=False))
 
     def _cmd_zrandmember(self, argv: Sequence[bytes]) -> Any:
         n = len(argv)
@@ -423,25 +303,25 @@ class ZSetCommands(Keyspace):
         if by == "rank":
             start, end = int_arg(low_arg), int_arg(high_arg)
         elif by == "score":
-            low, high = _score_bound(low_arg), _score_bound(high_arg)
+            low, high = score_bound(low_arg), score_bound(high_arg)
         else:
-            lex_low, lex_high = _lex_bound(low_arg), _lex_bound(high_arg)
+            lex_low, lex_high = lex_bound(low_arg), lex_bound(high_arg)
         zset = self._get_zset(argv[first])
         pairs: list[Pair] = []
         if zset is not None:
             index = zset.index
             size = len(index)
             if by == "rank":
-                span = _rank_span(size, start, end)
+                span = rank_span(size, start, end)
                 if reverse:
                     span = range(size - span.stop, size - span.start)
                 lo, hi = span.start, span.stop
             else:
                 if by == "score":
-                    span = _score_span(index, low, high)
+                    span = score_span(index, low, high)
                 else:
-                    span = _lex_span(index, lex_low, lex_high, reverse)
-                lo, hi = _window(span, offset, count, reverse)
+                    span = lex_span(index, lex_low, lex_high, reverse)
+                lo, hi = window(span, offset, count, reverse)
             pairs = index.slice(lo, hi)
             if reverse:
                 pairs.reverse()
@@ -480,15 +360,3 @@ class ZSetCommands(Keyspace):
 
     def _cmd_zrevrangebylex(self, argv: Sequence[bytes]) -> Any:
         return self._zrange(argv, 1, "lex", True)
-
-
-def _rank_span(size: int, start: int, end: int) -> range:
-    """Redis's rank range ``start..end`` (negative from the end) as ranks ``[lo, hi)``."""
-    if start < 0:
-        start += size
-    if end < 0:
-        end += size
-    start = max(start, 0)
-    if start > end or start >= size:
-        return range(0)
-    return range(start, min(end, size - 1) + 1)
