@@ -9,11 +9,11 @@ The listener's loop is only: receive, ``session.receive``, send, and close once
 A command runs in the order Redis 7.0 checks it: an unknown name gets ``unknown command``, a
 wrong arity ``wrong number of arguments``, a client that must authenticate ``NOAUTH``, and
 only then is it run.  Commands about the connection or the server (HELLO, AUTH, SELECT,
-CLIENT, PING, QUIT, RESET, COMMAND, CONFIG, INFO, OBJECT) are methods here and in
-``admin.py``; every other name goes to ``Store.execute`` when the store's ``COMMANDS`` table
-has it, and a command the store refuses with `UnsupportedOperation` is answered as Redis
-answers a command it does not know.  The store returns RESP3-shaped values; they are written
-in the client's protocol (2 until HELLO 3).
+CLIENT, PING, QUIT, RESET, COMMAND, CONFIG, INFO, OBJECT) are methods in ``connection.py``
+and functions in ``admin.py``; every other name goes to ``Store.execute`` when the store's
+``COMMANDS`` table has it, and a command the store refuses with `UnsupportedOperation` is
+answered as Redis answers a command it does not know.  The store returns RESP3-shaped
+values; they are written in the client's protocol (2 until HELLO 3).
 
 What a connection mode needs later (MULTI queues, pub/sub, blocked clients) hooks in at
 `_run`: a mode is a state of the session that decides, before dispatch, what a command does.
@@ -32,7 +32,6 @@ after it, in order.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,15 +41,15 @@ from resp import ReplyError, encode_reply
 from .._errors import UnsupportedOperation
 from ..commands.traits import BLOCKING
 from ..memory.blocked import Waiter
-from ..memory.numbers import parse_int
 from ..memory.store import COMMANDS as STORE_COMMANDS
 from ..memory.transactions import SESSION_COMMANDS as TRANSACTION_COMMANDS
 from ..memory.transactions import Session as TransactionSession
 from . import admin
+from .connection import ConnectionCommands
 from .pubsub import ALLOWED_WHEN_SUBSCRIBED, Raw, Subscriptions, not_allowed, pubsub_command
 from .pubsub import VERBS as PUBSUB_VERBS
 from .request import RequestError, RequestReader
-from .state import REDIS_VERSION, ServerState
+from .state import ServerState
 
 __all__ = ["Session", "served_commands", "unknown_command"]
 
@@ -155,7 +154,7 @@ def _encode(value: Any, protocol: int) -> bytes:
     return encode_reply(value, protocol)
 
 
-class Session:
+class Session(ConnectionCommands):
     """The server side of one client connection: bytes in, reply bytes out, no I/O.
 
     Args:
@@ -304,11 +303,6 @@ class Session:
             return ReplyError(not_allowed(argv, lower))
         return None
 
-    @property
-    def subscribed(self) -> bool:
-        """Whether the connection holds any channel, pattern or shard channel."""
-        return self.pubsub is not None and self.pubsub.count() > 0
-
     # -- dispatch ---------------------------------------------------------------------------
 
     def _run(self, argv: list[bytes]) -> bytes:
@@ -387,114 +381,6 @@ class Session:
     def _reject(self, message: str) -> bytes:
         self.state.count_error(message.split(" ", 1)[0])
         return encode_reply(ReplyError(message), self.protocol)
-
-    # -- connection commands ------------------------------------------------------------------
-
-    def _check_password(self, user: bytes, password: bytes) -> bool:
-        if user != b"default":
-            return False
-        expected = self.state.password
-        return expected is None or secrets.compare_digest(
-            password, expected.encode("utf-8", "surrogateescape"))
-
-    def _authenticate(self) -> None:
-        self.authenticated = self.reader.authenticated = True
-
-    def cmd_auth(self, argv: list[bytes]) -> Any:
-        if len(argv) > 3:
-            return ReplyError("ERR syntax error")
-        if len(argv) == 2:
-            if self.state.password is None:
-                return ReplyError(
-                    "ERR AUTH <password> called without any password configured for the "
-                    "default user. Are you sure your configuration is correct?")
-            user, password = b"default", argv[1]
-        else:
-            user, password = argv[1], argv[2]
-        if not self._check_password(user, password):
-            return ReplyError("WRONGPASS invalid username-password pair or user is disabled.")
-        self._authenticate()
-        return "OK"
-
-    def cmd_hello(self, argv: list[bytes]) -> Any:
-        version = 0
-        if len(argv) >= 2:
-            parsed = parse_int(argv[1])
-            if parsed is None:
-                return ReplyError("ERR Protocol version is not an integer or out of range")
-            if not 2 <= parsed <= 3:
-                return ReplyError("NOPROTO unsupported protocol version")
-            version = parsed
-        credentials: tuple[bytes, bytes] | None = None
-        name: bytes | None = None
-        i = 2
-        while i < len(argv):
-            option, more = argv[i].upper(), len(argv) - 1 - i
-            if option == b"AUTH" and more >= 2:
-                credentials = (argv[i + 1], argv[i + 2])
-                i += 3
-            elif option == b"SETNAME" and more >= 1:
-                name = argv[i + 1]
-                i += 2
-            else:
-                text = argv[i].decode("utf-8", "replace")
-                return ReplyError(f"ERR Syntax error in HELLO option '{text}'")
-        if credentials is not None:
-            if not self._check_password(*credentials):
-                return ReplyError(
-                    "WRONGPASS invalid username-password pair or user is disabled.")
-            self._authenticate()
-        if not self.authenticated:
-            return ReplyError(
-                "NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                "the HELLO AUTH <user> <pass> option can be used to authenticate the "
-                "client and select the RESP protocol version at the same time")
-        if name is not None:
-            refused = self.set_name(name)
-            if refused is not None:
-                return refused
-        if version:
-            self.protocol = version
-        return {b"server": b"redis", b"version": REDIS_VERSION.encode(),
-                b"proto": self.protocol, b"id": self.id, b"mode": b"standalone",
-                b"role": b"master", b"modules": []}
-
-    def set_name(self, name: bytes) -> ReplyError | None:
-        """CLIENT SETNAME's rule: printable ASCII without spaces; empty clears the name."""
-        if any(not 33 <= byte <= 126 for byte in name):
-            return ReplyError(
-                "ERR Client names cannot contain spaces, newlines or special characters.")
-        self.name = name or None
-        return None
-
-    def cmd_ping(self, argv: list[bytes]) -> Any:
-        if len(argv) > 2:
-            return ReplyError("ERR wrong number of arguments for 'ping' command")
-        if self.protocol == 2 and self.subscribed:  # Redis's pub/sub-mode answer
-            return [b"pong", argv[1] if len(argv) == 2 else b""]
-        return "PONG" if len(argv) == 1 else argv[1]
-
-    def cmd_quit(self, argv: list[bytes]) -> Any:
-        self.closing = True
-        return "OK"
-
-    def cmd_reset(self, argv: list[bytes]) -> Any:
-        self.transaction.close()  # RESET discards MULTI and unwatches, as in Redis
-        if self.pubsub is not None:
-            self.pubsub.reset()  # and unsubscribes from everything, silently
-        self.protocol = 2
-        self.name = None
-        self.authenticated = self.reader.authenticated = self.state.password is None
-        return "RESET"
-
-    def cmd_select(self, argv: list[bytes]) -> Any:
-        index = parse_int(argv[1])
-        if index is None:
-            return ReplyError("ERR value is not an integer or out of range")
-        if index != 0:  # only database 0 exists (CONFIG GET databases: 1)
-            return ReplyError("ERR DB index is out of range")
-        return "OK"
-
 
 # Upper-case name -> (handler, arity, lower-case name).
 _SESSION: dict[bytes, tuple[Handler, int, str]] = {
