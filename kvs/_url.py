@@ -2,22 +2,24 @@
 
 A URL is parsed once, before any I/O, into a `Config` that every later layer reads.  The
 scheme picks the backend (`SCHEMES`); query options and keyword options go through one table
-of parsers (`OPTIONS`), so `?timeout=2` and `timeout=2` are checked by the same code and give
-the same error.  A password is kept out of every repr and message: `Config.display` is the URL
-with the password masked, and the only form that is ever shown.
+of parsers (`OPTIONS`, kept in `kvs._option_parsers`), so `?timeout=2` and `timeout=2` are
+checked by the same code and give the same error.  A password is kept out of every repr and
+message: `Config.display` is the URL with the password masked, and the only form that is
+ever shown.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from ._errors import InvalidURL
+from ._option_parsers import _BACKEND_ONLY, _KEYWORD_ONLY, _REDIS_BACKENDS, _REDIS_ONLY, OPTIONS
 
-__all__ = ["DEFAULT_URL", "SCHEMES", "Config", "Driver", "load_driver", "mask_url", "parse_url"]
+__all__ = ["DEFAULT_URL", "OPTIONS", "SCHEMES", "Config", "Driver", "load_driver", "mask_url",
+           "parse_url"]
 
 DEFAULT_URL = ":memory:"
 
@@ -116,113 +118,6 @@ class Config(NamedTuple):
 
     def __hash__(self) -> int:
         return hash(self[1:])
-
-
-def _positive_float_or_none(name: str, raw: object) -> float | None:
-    if raw is None or (isinstance(raw, str) and raw.lower() in ("", "none")):
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise TypeError(f"connect: {name} must be a number or None, not {type(raw).__name__}")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidURL(f"invalid {name}: {raw!r} is not a number") from None
-    if not value > 0 or math.isinf(value):
-        raise InvalidURL(f"invalid {name}: {raw!r} must be a positive number of seconds")
-    return value
-
-
-def _int_in(low: int, high: int) -> Callable[[str, object], int]:
-    def parse(name: str, raw: object) -> int:
-        if isinstance(raw, bool) or not isinstance(raw, int | str):
-            raise TypeError(f"connect: {name} must be an int, not {type(raw).__name__}")
-        try:
-            value = int(raw)
-        except ValueError:
-            raise InvalidURL(f"invalid {name}: {raw!r} is not an integer") from None
-        if not low <= value <= high:
-            raise InvalidURL(f"invalid {name}: {value} is not between {low} and {high}")
-        return value
-
-    return parse
-
-
-def _bool(name: str, raw: object) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str):
-        lowered = raw.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise InvalidURL(f"invalid {name}: {raw!r} is not a boolean")
-    raise TypeError(f"connect: {name} must be a bool, not {type(raw).__name__}")
-
-
-def _text_or_none(name: str, raw: object) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise TypeError(f"connect: {name} must be a str, not {type(raw).__name__}")
-    if any(ch.isspace() for ch in raw):
-        raise InvalidURL(f"invalid {name}: {raw!r} contains white space")
-    return raw or None
-
-
-READ_FROM = ("primary", "replica", "prefer_replica")
-
-
-def _read_from(name: str, raw: object) -> str:
-    if not isinstance(raw, str):
-        raise TypeError(f"connect: {name} must be a str, not {type(raw).__name__}")
-    if raw not in READ_FROM:
-        raise InvalidURL(f"invalid {name}: {raw!r} is not one of {', '.join(READ_FROM)}")
-    return raw
-
-
-def _secret(name: str, raw: object) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise TypeError(f"connect: {name} must be a str, not {type(raw).__name__}")
-    if "\r" in raw or "\n" in raw:
-        raise InvalidURL(f"invalid {name}: it contains a line break")
-    return raw or None
-
-
-# option name -> parser(name, raw) -> value.  Query strings and keywords share it.
-OPTIONS: dict[str, Callable[[str, object], Any]] = {
-    "timeout": _positive_float_or_none,
-    "connect_timeout": _positive_float_or_none,
-    "health_check_interval": _positive_float_or_none,
-    "db": _int_in(0, 2**31 - 1),
-    "protocol": _int_in(2, 3),
-    "client_name": _text_or_none,
-    "decode": _bool,
-    "retries": _int_in(0, 100),
-    "ssl_ca_file": _text_or_none,
-    "ssl_certfile": _text_or_none,
-    "ssl_keyfile": _text_or_none,
-    "ssl_insecure": _bool,
-    "read_from": _read_from,
-    "sentinel_username": _text_or_none,
-    "sentinel_password": _text_or_none,
-    "username": _secret,
-    "password": _secret,
-}
-
-# Options taken as keywords only: a credential in a query string would show in
-# `Config.display` (only the userinfo is masked), so it goes in the userinfo or a keyword.
-_KEYWORD_ONLY = {"username", "password"}
-
-# Options that make no sense off Redis are refused there rather than silently ignored.
-_REDIS_ONLY = {"db", "protocol", "client_name", "ssl_ca_file", "ssl_certfile", "ssl_keyfile",
-               "ssl_insecure", "username", "password"}
-_REDIS_BACKENDS = {"redis", "sentinel", "cluster"}
-# Options of some backends only.
-_BACKEND_ONLY = {"read_from": {"sentinel", "cluster"}, "sentinel_username": {"sentinel"},
-                 "sentinel_password": {"sentinel"}}
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
