@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from kvs._errors import UnsupportedOperation
 from kvs.memory.blocked import BlockedClients
 from kvs.memory.blocking_pops import BlockingPopCommands
+from kvs.memory.functions import FunctionCommands
 from kvs.memory.hashes import HashCommands
 from kvs.memory.hll import HllCommands
 from kvs.memory.keys import KeyCommands
@@ -42,7 +43,7 @@ from kvs.memory.lists import ListCommands
 from kvs.memory.numbers import parse_int
 from kvs.memory.pubsub import Broker, PubSubCommands
 from kvs.memory.scan import ScanCommands
-from kvs.memory.scripting import SCRIPTING_COMMANDS, ScriptingCommands
+from kvs.memory.scripting import SCRIPTING_COMMANDS
 from kvs.memory.sets import SetCommands
 from kvs.memory.streamgroups import StreamGroupCommands
 from kvs.memory.strings import StringCommands
@@ -118,7 +119,7 @@ class Store(
     StreamGroupCommands,
     PubSubCommands,
     TransactionCommands,
-    ScriptingCommands,
+    FunctionCommands,
     BlockingPopCommands,
     BlockedClients,
 ):
