@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kvs.memory.hll import _pattern, _sparse_runs
+from kvs.memory.hllencoding import _pattern, _sparse_runs
 from kvs.memory.store import Store
 from resp import ReplyError
 from tests.servers import RedisServer
