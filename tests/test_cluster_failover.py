@@ -16,6 +16,7 @@ import trio
 import kvs
 import kvs.sync
 from tests.clusters import RedisCluster
+from tests.servers import hold_and_catch_up
 
 KEY = "counter"
 
@@ -60,6 +61,7 @@ def _fail_over(cluster: RedisCluster, how: str) -> None:
     if how == "failover":
         replica.command("CLUSTER", "FAILOVER")
     else:
+        hold_and_catch_up(primary, [replica])
         primary.kill()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
