@@ -3,9 +3,10 @@ pool of connections per node (`kvs.redis.blocking.RedisBackend`), safe to share 
 threads.
 
 Routing, the splitting of multi-key commands and pipelines and the combining of their replies
-are the shared, sans-IO `kvs.cluster.routing`; what differs is only that a split command's
-parts, a pipeline's shares and a fan-out run node after node in the calling thread rather
-than all at once.  A ``MOVED`` patches the map and, when no other thread is refreshing and the
+are the shared, sans-IO `kvs.cluster.routing`.  A split command's parts, a pipeline's shares
+and a fan-out run at once without threads (`kvs.cluster.scatter`): every node's request is
+written, then every node's replies read; a command redirected or re-routed after that goes
+alone, as in the trio driver.  A ``MOVED`` patches the map and, when no other thread is refreshing and the
 last refresh is older than `REFRESH_INTERVAL`, the calling thread refreshes it; refreshes are
 one at a time (a lock) whatever the number of threads.
 """
@@ -20,9 +21,11 @@ from typing import Any
 
 from resp import NEED_DATA, ReplyError, encode_command
 
-from .._errors import ConnectionError, ResponseError, TimeoutError, response_error
-from .._retry import transient_delay
+from .._errors import ConnectionError, KvsError, ResponseError, TimeoutError, response_error
+from .._retry import is_transient, transient_delay
 from .._url import Config
+from ..commands.traits import SPECIAL
+from ..redis.batch import command_payload, pipeline_payload
 from ..redis.blocking import DedicatedRedis, RedisBackend
 from ..sync.transport import BlockingConnection
 from . import routing
@@ -43,6 +46,7 @@ from .routing import (
     one_slot,
     pipeline_segments,
 )
+from .scatter import scatter
 from .slots import Addr, SlotMap, redirection
 
 __all__ = ["ClusterBackend"]
@@ -204,7 +208,7 @@ class ClusterBackend(Topology):
             return route.combine(self._batch(route.parts, idempotent))
         if type(route) is Fanout:
             primaries = self._every_primary()
-            return route.combine([self._on_node(addr, argv, idempotent) for addr in primaries])
+            return route.combine(self._on_all(primaries, argv, idempotent))
         if route is SCAN:
             primaries = self._every_primary()
             index, sub = routing.scan_cursor(argv)
@@ -304,26 +308,54 @@ class ClusterBackend(Topology):
 
     def _batch(self, items: Sequence[tuple[int, tuple[bytes, ...]]],
                idempotent: bool) -> list[Any]:
+        """Every node's share as one pipeline, all written before any is read
+        (`kvs.cluster.scatter`); a redirected command follows alone.  The replies in the
+        items' order."""
         groups: dict[Addr | None, list[int]] = {}
         for index, (slot, _) in enumerate(items):
             groups.setdefault(self._owner(slot, False)[0], []).append(index)
-        replies: list[Any] = [None] * len(items)
-        for addr, indexes in groups.items():
-            got: list[Any] = [NOT_SENT] * len(indexes)
-            if addr is not None and len(indexes) > 1:
-                try:
-                    got = self._node(addr).execute_many(
-                        [items[index][1] for index in indexes], idempotent=idempotent)
-                except ConnectionError as exc:
-                    self._lost(addr, exc)
-                    if exc.sent and not idempotent:
-                        raise
-            for index, reply in zip(indexes, got, strict=True):
-                if reply is NOT_SENT or is_redirect(reply):
-                    slot, argv = items[index]
-                    replies[index] = self._on_slot(slot, argv, idempotent, reply)
-                else:
-                    replies[index] = reply
+        replies: list[Any] = [NOT_SENT] * len(items)
+        shares = [(addr, indexes) for addr, indexes in groups.items() if addr is not None
+                  and (len(indexes) > 1 or items[indexes[0]][1][0].upper() not in SPECIAL)]
+        outcomes = scatter([
+            (self._node(addr), pipeline_payload([items[i][1] for i in indexes]), len(indexes))
+            for addr, indexes in shares])
+        errors: list[KvsError] = []
+        for (addr, indexes), outcome in zip(shares, outcomes, strict=True):
+            if isinstance(outcome, KvsError):
+                if not isinstance(outcome, ConnectionError):
+                    errors.append(outcome)
+                elif outcome.sent and not idempotent:
+                    self._lost(addr, outcome)
+                    errors.append(outcome)
+                else:  # each goes alone, re-routed
+                    self._lost(addr, outcome)
+                continue
+            for index, reply in zip(indexes, outcome, strict=True):
+                replies[index] = reply
+        if errors:
+            raise errors[0]
+        for index, reply in enumerate(replies):
+            if reply is NOT_SENT or is_redirect(reply):
+                slot, argv = items[index]
+                replies[index] = self._on_slot(slot, argv, idempotent, reply)
+        return replies
+
+    def _on_all(self, addrs: Sequence[Addr], argv: tuple[bytes, ...],
+                idempotent: bool) -> list[Any]:
+        """A fan-out: `argv` written to every node of `addrs`, then each one's reply read."""
+        payload = command_payload(argv)
+        outcomes = scatter([(self._node(addr), payload, 1) for addr in addrs])
+        replies: list[Any] = []
+        for addr, got in zip(addrs, outcomes, strict=True):
+            if isinstance(got, KvsError):
+                if isinstance(got, ConnectionError):
+                    self._lost(addr, got)
+                raise got
+            reply = got[0]
+            if idempotent and is_transient(reply):  # LOADING: the node's own retries
+                reply = self._on_node(addr, argv, idempotent)
+            replies.append(reply)
         return replies
 
     def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
