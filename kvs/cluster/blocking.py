@@ -6,9 +6,9 @@ Routing, the splitting of multi-key commands and pipelines and the combining of 
 are the shared, sans-IO `kvs.cluster.routing`.  A split command's parts, a pipeline's shares
 and a fan-out run at once without threads (`kvs.cluster.scatter`): every node's request is
 written, then every node's replies read; a command redirected or re-routed after that goes
-alone, as in the trio driver.  A ``MOVED`` patches the map and, when no other thread is refreshing and the
-last refresh is older than `REFRESH_INTERVAL`, the calling thread refreshes it; refreshes are
-one at a time (a lock) whatever the number of threads.
+alone, as in the trio driver.  A ``MOVED`` patches the map and, when no other thread is
+refreshing and the last refresh is older than `REFRESH_INTERVAL`, the calling thread refreshes
+it; refreshes are one at a time (a lock) whatever the number of threads.
 """
 
 from __future__ import annotations
@@ -241,6 +241,7 @@ class ClusterBackend(Topology):
         give_up = None if self._timeout is None else time.monotonic() + self._timeout
         read = argv[0].upper() in READS
         asking: Addr | None = None
+        tried: set[Addr] = set()  # replicas that failed this read
         attempt = moves = 0
         while True:
             if reply is not NOT_SENT:
@@ -263,7 +264,8 @@ class ClusterBackend(Topology):
                     attempt += 1
                 reply = NOT_SENT
             epoch = self._epoch
-            addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
+            addr, replica = ((asking, False) if asking is not None
+                             else self._owner(slot, read, tried))
             if addr is None:
                 attempt = self._no_owner(slot, attempt, give_up, epoch)
                 continue
@@ -279,8 +281,10 @@ class ClusterBackend(Topology):
                 self._lost(addr, exc)
                 if exc.sent and not idempotent:
                     raise
-                if replica:  # a replica failed: this read goes to the primary
-                    read = False
+                if replica:  # prefer_replica: the primary now; replica: another replica
+                    tried.add(addr)  # of the slot first, the primary once none is left
+                    read = read and self._read_from == "replica"
+                    continue
                 if not self._pause(attempt, give_up):
                     raise
                 attempt += 1

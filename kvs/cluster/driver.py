@@ -236,6 +236,7 @@ class ClusterBackend(Topology):
         give_up = None if self._timeout is None else trio.current_time() + self._timeout
         read = argv[0].upper() in READS
         asking: Addr | None = None
+        tried: set[Addr] = set()  # replicas that failed this read
         attempt = moves = 0
         while True:
             if reply is not NOT_SENT:
@@ -259,7 +260,8 @@ class ClusterBackend(Topology):
                     attempt += 1
                 reply = NOT_SENT
             epoch = self._epoch
-            addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
+            addr, replica = ((asking, False) if asking is not None
+                             else self._owner(slot, read, tried))
             if addr is None:
                 attempt = await self._no_owner(slot, attempt, give_up, epoch)
                 continue
@@ -277,8 +279,10 @@ class ClusterBackend(Topology):
                 self._lost(addr, exc)
                 if exc.sent and not idempotent:
                     raise
-                if replica:  # a replica failed: this read goes to the primary
-                    read = False
+                if replica:  # prefer_replica: the primary now; replica: another replica
+                    tried.add(addr)  # of the slot first, the primary once none is left
+                    read = read and self._read_from == "replica"
+                    continue
                 if not await self._pause(attempt, give_up):
                     raise
                 attempt += 1

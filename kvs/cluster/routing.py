@@ -23,7 +23,7 @@ and CLUSTERDOWN.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from resp import ProtocolError as RespProtocolError
@@ -348,13 +348,18 @@ class Topology:
         self._closed = False
         self.refreshes = 0  # CLUSTER SHARDS (or SLOTS) asked
 
-    def _owner(self, slot: int, read: bool) -> tuple[Addr | None, bool]:
-        """The node for `slot` (None: no known owner), and whether it is a replica."""
+    def _owner(self, slot: int, read: bool,
+               tried: Container[Addr] = ()) -> tuple[Addr | None, bool]:
+        """The node for `slot` (None: no known owner), and whether it is a replica: for a
+        read with ``read_from`` other than primary, one of the slot's replicas not in
+        `tried`, at random, and the primary once there is none."""
         shard = self._map.shard(slot)
         if shard is None:
             return None, False
         if read and shard.replicas and self._read_from != "primary":
-            return random.choice(shard.replicas), True
+            replicas = [r for r in shard.replicas if r not in tried] if tried else shard.replicas
+            if replicas:
+                return random.choice(replicas), True
         return shard.primary, False
 
     def _any_primary(self) -> Addr:
