@@ -294,3 +294,44 @@ async def test_resp2_cluster(cluster_url: str) -> None:
             assert await db.execute("SPUBLISH", "{r2}:c", "x") == 1
             message = await sub.get(timeout=5)
             assert message is not None and message.data == "x"
+
+
+async def test_watch_block_follows_a_moved_slot(redis_cluster: RedisCluster,
+                                                cluster_url: str) -> None:
+    """A WATCH refused with MOVED (nothing ran) starts again on the new owner; a command of
+    a block whose slot moves after it ran something raises kvs.WatchError, and running the
+    block again goes to the new owner."""
+    tag = "wmove"
+    slot = key_slot(tag.encode())
+    key = f"{{{tag}}}:n"
+    async with kvs.connect(cluster_url) as db:
+        await db.set(key, 1)
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        migrate_slot(redis_cluster, slot, target)  # the client's map is now out of date
+        before = command_calls(target, "exec")
+        async with db.watch(key) as w:
+            value = int(await w.get(key) or 0)
+            tx = w.transaction()
+            tx.set(key, value + 1)
+            assert await tx.execute() == [True]
+        assert command_calls(target, "exec") - before == 1
+        assert await db.get(key) == "2"
+
+        async with db.watch(key) as w:  # on the new owner, which gives the slot back now
+            migrate_slot(redis_cluster, slot, source)
+            with pytest.raises(kvs.WatchError, match="moved"):
+                await w.get(key)
+        attempts: list[int] = []
+
+        async def bump(w: kvs.Watch[Any]) -> None:
+            attempts.append(1)
+            value = int(await w.get(key) or 0)
+            if len(attempts) == 1:
+                migrate_slot(redis_cluster, slot, target)
+            tx = w.transaction()
+            tx.set(key, value + 1)
+            await tx.execute()
+
+        await db.run_watched(bump, key)
+        assert len(attempts) == 2 and await db.get(key) == "3"

@@ -272,3 +272,30 @@ def test_a_node_lost_after_the_write_of_a_split_request(
         monkeypatch.undo()
         counts = db.mget([key + ":n" for key in keys])
         assert set(counts) <= {"1", None} and counts.count("1") >= 40  # never twice
+
+
+def test_watch_block_follows_a_moved_slot(redis_cluster: RedisCluster, cluster_url: str) -> None:
+    tag = "swmove"
+    slot = key_slot(tag.encode())
+    key = f"{{{tag}}}:n"
+    with kvs.sync.connect(cluster_url) as db:
+        db.set(key, 1)
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        migrate_slot(redis_cluster, slot, target)  # the client's map is now out of date
+        before = command_calls(target, "exec")
+        with db.watch(key) as w:  # WATCH refused with MOVED: started again on the target
+            value = int(w.get(key) or 0)
+            tx = w.transaction()
+            tx.set(key, value + 1)
+            assert tx.execute() == [True]
+        assert command_calls(target, "exec") - before == 1
+        with db.watch(key) as w:
+            migrate_slot(redis_cluster, slot, source)
+            tx = w.transaction()
+            tx.set(key, 0)
+            with pytest.raises(kvs.WatchError, match="moved"):
+                tx.execute()  # refused when queued: nothing ran
+        assert db.get(key) == "2"
+        with db.watch(key) as w:  # the map was patched: the source again
+            assert w.get(key) == "2"

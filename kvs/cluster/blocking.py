@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from resp import NEED_DATA, ReplyError, encode_command
@@ -45,6 +45,8 @@ from .routing import (
     node_config,
     one_slot,
     pipeline_segments,
+    slot_moved,
+    watch_redirect,
 )
 from .scatter import scatter
 from .slots import Addr, SlotMap, redirection
@@ -417,12 +419,15 @@ class ClusterBackend(Topology):
 
 class DedicatedCluster:
     """A WATCH block in a cluster: all its keys in one slot (CROSSSLOT otherwise, before any
-    I/O), on a pooled connection of that slot's owner."""
+    I/O), on a pooled connection of that slot's owner; a redirection of its first command
+    starts it again on the owner, one of a later command raises `kvs.WatchError` (as the
+    trio driver's `kvs.cluster.driver.DedicatedCluster`)."""
 
     def __init__(self, backend: ClusterBackend) -> None:
         self._backend = backend
         self._slot: int | None = None
         self._conn: DedicatedRedis | None = None
+        self._ran = False
 
     @property
     def lost(self) -> bool:
@@ -441,17 +446,41 @@ class DedicatedCluster:
             self._conn = backend._node(addr or backend._any_primary()).dedicated()
         return self._conn
 
+    def _send(self, argvs: Sequence[Sequence[bytes]], transaction: bool,
+              send: Callable[[DedicatedRedis], Any]) -> Any:
+        backend = self._backend
+        give_up = None if backend._timeout is None else time.monotonic() + backend._timeout
+        attempt = 0
+        while True:
+            result = send(self._bind(argvs))
+            redirect = watch_redirect(result, transaction)
+            if redirect is None:
+                self._ran = True
+                return result
+            target = redirection(redirect.message, "")
+            if redirect.code == "MOVED" and target is not None:
+                backend._moved(target)
+            if self._ran:
+                raise slot_moved(self._slot, redirect)
+            if (attempt or redirect.code != "MOVED") and not backend._pause(attempt, give_up):
+                return result
+            attempt += 1
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.release(clean=True)  # refused: nothing is watched there
+
     def execute(self, argv: tuple[bytes, ...]) -> Any:
-        return self._bind([argv]).execute(argv)
+        return self._send([argv], False, lambda conn: conn.execute(argv))
 
     def watch(self, keys: Sequence[bytes]) -> Any:
-        return self._bind([(b"WATCH", *keys)]).watch(keys)
+        return self._send([(b"WATCH", *keys)], False, lambda conn: conn.watch(keys))
 
     def unwatch(self) -> Any:
         return self._bind([]).unwatch()
 
     def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
-        return self._bind(argvs).transaction(argvs)
+        result: list[Any] = self._send(argvs, True, lambda conn: conn.transaction(argvs))
+        return result
 
     def release(self, *, clean: bool = False) -> None:
         conn, self._conn = self._conn, None

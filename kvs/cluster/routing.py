@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from resp import ProtocolError as RespProtocolError
 from resp import ReplyError
 
-from .._errors import ConnectionError, ResponseError
+from .._errors import ConnectionError, ResponseError, WatchError
 from .._url import Config
 from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
 from .slots import Addr, SlotMap, key_slot
@@ -37,7 +37,7 @@ from .slots import Addr, SlotMap, key_slot
 __all__ = ["ANY", "ASKING", "NOT_SENT", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
            "Segment", "ShardReader", "Split", "ToSlot", "crossslot", "is_redirect",
            "node_config", "one_slot", "pipeline_segments", "plan", "scan_cursor",
-           "scan_reply", "Topology"]
+           "scan_reply", "slot_moved", "Topology", "watch_redirect"]
 
 # Seconds between two refreshes of the slot map, at least.
 REFRESH_INTERVAL = 0.25
@@ -296,6 +296,24 @@ class ShardReader:
                 and reply[1] in self._shards:
             raise RespProtocolError(f"the slot of shard channel {reply[1]!r} moved")
         return reply
+
+
+def watch_redirect(result: Any, transaction: bool) -> ReplyError | None:
+    """The redirection that refused a WATCH block's command (`result`, its reply) or
+    transaction (`result`, the raw MULTI ... EXEC replies, refused as a whole), if any."""
+    if not transaction:
+        return result if is_redirect(result) else None
+    if not isinstance(result[-1], ReplyError):
+        return None
+    return next((r for r in result[1:-1] if is_redirect(r)), None)
+
+
+def slot_moved(slot: int | None, redirect: ReplyError) -> WatchError:
+    """The error of a WATCH block whose slot moved (or is moving) after it had run something:
+    the block's WATCH and reads were on the old owner, so it must run again."""
+    return WatchError(f"the slot {slot} of this WATCH block moved while the block ran "
+                      f"({redirect.message}); the command was not run: run the block again "
+                      "(it then goes to the slot's new owner)")
 
 
 def is_redirect(reply: object) -> bool:
