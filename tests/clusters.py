@@ -22,7 +22,7 @@ from typing import Any, Self
 
 from tests.servers import RedisReplyError, RedisServer, ServerError, free_port, stop_all
 
-__all__ = ["RedisCluster", "command_calls", "migrate_slot"]
+__all__ = ["RedisCluster", "begin_migration", "command_calls", "migrate_slot"]
 
 CLUSTER_TIMEOUT = 30.0
 
@@ -207,6 +207,18 @@ def migrate_slot(cluster: RedisCluster, slot: int, target: RedisServer, *, batch
     for node in [target, source, *cluster.primaries()]:
         node.command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
     return moved
+
+
+def begin_migration(cluster: RedisCluster, slot: int, target: RedisServer,
+                    keys: list[str]) -> None:
+    """Leave `slot` halfway through a move to `target`: IMPORTING and MIGRATING set and only
+    `keys` moved, so clients asking the owner for them get ASK.  `migrate_slot` ends it."""
+    source = cluster.node_for_slot(slot)
+    source_id = source.command("CLUSTER", "MYID").decode()
+    target_id = target.command("CLUSTER", "MYID").decode()
+    target.command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    source.command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+    source.command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *keys)
 
 
 def command_calls(node: RedisServer, name: str) -> int:

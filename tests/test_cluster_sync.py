@@ -13,7 +13,7 @@ import pytest
 import kvs
 import kvs.sync
 from kvs.cluster.slots import key_slot
-from tests.clusters import RedisCluster, command_calls, migrate_slot
+from tests.clusters import RedisCluster, begin_migration, command_calls, migrate_slot
 
 
 def test_keys_spread_and_the_whole_keyspace(redis_cluster: RedisCluster,
@@ -299,3 +299,26 @@ def test_watch_block_follows_a_moved_slot(redis_cluster: RedisCluster, cluster_u
         assert db.get(key) == "2"
         with db.watch(key) as w:  # the map was patched: the source again
             assert w.get(key) == "2"
+
+
+def test_transaction_follows_ask_with_asking(redis_cluster: RedisCluster,
+                                             cluster_url: str) -> None:
+    tag = "stxask"
+    slot = key_slot(tag.encode())
+    moved = f"{{{tag}}}:moved"
+    with kvs.sync.connect(cluster_url) as db:
+        db.set(moved, 1)
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        begin_migration(redis_cluster, slot, target, [moved])
+        try:
+            before = command_calls(target, "exec")
+            tx = db.transaction()
+            tx.incr(moved).incr(moved)
+            started = time.monotonic()
+            assert tx.execute() == [2, 3]
+            assert time.monotonic() - started < 1  # ASKING at once, not waited out
+            assert command_calls(target, "exec") - before == 1
+        finally:
+            migrate_slot(redis_cluster, slot, target)
+        assert db.get(moved) == "3"

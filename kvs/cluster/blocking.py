@@ -25,7 +25,7 @@ from .._errors import ConnectionError, KvsError, ResponseError, TimeoutError, re
 from .._retry import is_transient, transient_delay
 from .._url import Config
 from ..commands.traits import SPECIAL
-from ..redis.batch import command_payload, pipeline_payload
+from ..redis.batch import command_payload, pipeline_payload, transaction_payload
 from ..redis.blocking import DedicatedRedis, RedisBackend
 from ..sync.transport import BlockingConnection
 from . import routing
@@ -378,15 +378,24 @@ class ClusterBackend(Topology):
     def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
         slot = one_slot(argvs, "transaction")
         give_up = None if self._timeout is None else time.monotonic() + self._timeout
-        attempt = 0
+        attempt = asks = 0
+        asking: Addr | None = None  # an ASK's target: ASKING, MULTI ... EXEC there, once
         while True:
             epoch = self._epoch
-            addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
+            addr: Addr | None = asking
+            if addr is None:
+                addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
             if addr is None:
                 attempt = self._no_owner(slot, attempt, give_up, epoch)
                 continue
             try:
-                raw = self._node(addr).transaction(argvs)
+                if asking is not None:
+                    asking = None
+                    raw = (self._node(addr)._pool.run(
+                        _ASKING + transaction_payload(argvs), len(argvs) + 3,
+                        idempotent=False, sentinel=NEED_DATA))[1:]
+                else:
+                    raw = self._node(addr).transaction(argvs)
             except ConnectionError as exc:
                 self._lost(addr, exc)
                 if exc.sent or not self._pause(attempt, give_up):
@@ -401,6 +410,10 @@ class ClusterBackend(Topology):
             target = redirection(redirect.message, "")
             if redirect.code == "MOVED" and target is not None:
                 self._moved(target)
+            elif redirect.code == "ASK" and target is not None and asks < 2:
+                asking = target[1]  # the keys are on the importing node already: at once
+                asks += 1
+                continue
             elif not self._pause(attempt, give_up):
                 return raw
             attempt += 1

@@ -12,7 +12,8 @@ not run there, again:
 - ``MOVED``: the map is patched at once (the command follows to the new owner) and a full
   refresh is started in the background;
 - ``ASK``: ``ASKING`` and the command, once, on the named node, in one request so nothing
-  else comes between them on the shared connection;
+  else comes between them on the shared connection (a transaction: ``ASKING``, ``MULTI``
+  ... ``EXEC`` in one request);
 - ``TRYAGAIN``, ``CLUSTERDOWN``: sent again after a growing pause, within ``timeout``;
 - a connection that fails before the request was written (or a command safe to repeat):
   the node is dropped from the map, the map refreshed from the other nodes, and the command
@@ -40,6 +41,7 @@ from .._errors import ConnectionError, ResponseError, TimeoutError, response_err
 from .._retry import transient_delay
 from .._url import Config
 from ..net.transport import Transport
+from ..redis.batch import transaction_payload
 from ..redis.driver import DedicatedRedis, RedisBackend, _roundtrip
 from . import routing
 from .routing import (
@@ -412,15 +414,23 @@ class ClusterBackend(Topology):
         before any I/O); refused as a whole by a redirection, it follows it."""
         slot = one_slot(argvs, "transaction")
         give_up = None if self._timeout is None else trio.current_time() + self._timeout
-        attempt = 0
+        attempt = asks = 0
+        asking: Addr | None = None  # an ASK's target: ASKING, MULTI ... EXEC there, once
         while True:
             epoch = self._epoch
-            addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
+            addr: Addr | None = asking
+            if addr is None:
+                addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
             if addr is None:
                 attempt = await self._no_owner(slot, attempt, give_up, epoch)
                 continue
             try:
-                raw = await self._node(addr).transaction(argvs)
+                if asking is not None:
+                    asking = None
+                    raw = (await self._node(addr)._batch(
+                        _ASKING + transaction_payload(argvs), len(argvs) + 3, False))[1:]
+                else:
+                    raw = await self._node(addr).transaction(argvs)
             except ConnectionError as exc:
                 self._lost(addr, exc)
                 if exc.sent or not await self._pause(attempt, give_up):
@@ -436,6 +446,10 @@ class ClusterBackend(Topology):
             if redirect.code == "MOVED" and target is not None:
                 self._map.moved(target[0], target[1])
                 self._refresh_soon()
+            elif redirect.code == "ASK" and target is not None and asks < 2:
+                asking = target[1]  # the keys are on the importing node already: at once
+                asks += 1
+                continue
             elif not await self._pause(attempt, give_up):
                 return raw
             attempt += 1
