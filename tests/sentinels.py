@@ -20,7 +20,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from tests.servers import LOOPBACK, RedisReplyError, RedisServer, ServerError, stop_all
+from tests.servers import (
+    LOOPBACK,
+    RedisReplyError,
+    RedisServer,
+    ServerError,
+    catch_up,
+    hold_and_catch_up,
+    info_section,
+    stop_all,
+)
 
 SERVICE = "svc"
 
@@ -240,6 +249,7 @@ class SentinelSet:
         """Kill the master's process (as a crash would) and wait for the Sentinels to promote
         the replica; return the new master's port."""
         old = self.master_port()
+        hold_and_catch_up(self.node(old), self.replicas)
         self.node(old).kill()
         return self.wait_for_new_master(old, timeout)
 
@@ -267,7 +277,7 @@ class SentinelSet:
     # -- readiness --------------------------------------------------------------------------
 
     def _replicas_synced(self) -> bool:
-        return all(_info(r, "replication").get("master_link_status") == "up"
+        return all(info_section(r, "replication").get("master_link_status") == "up"
                    for r in self.replicas)
 
     def _sentinels_ready(self) -> bool:
@@ -296,11 +306,6 @@ def _pairs(reply: list[Any]) -> dict[str, str]:
     return {reply[i].decode(): reply[i + 1].decode() for i in range(0, len(reply) - 1, 2)}
 
 
-def _info(server: RedisServer, section: str) -> dict[str, str]:
-    text = server.command("INFO", section).decode()
-    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-
-
 def swap_roles(cluster: SentinelSet) -> int:
     """Make the replica the master and the master its replica, behind the Sentinels' backs
     (no failover, no client killed: connections to the old master stay open and meet
@@ -324,23 +329,3 @@ def swap_roles(cluster: SentinelSet) -> int:
         sentinel.command("SENTINEL", "MONITOR", SERVICE, LOOPBACK, replica.port, 2)
         sentinel.command("SENTINEL", "SET", SERVICE, "down-after-milliseconds", 1000)
     return replica.port
-
-
-def catch_up(master: RedisServer, replicas: list[RedisServer], timeout: float = 10.0) -> None:
-    """Wait until every replica is online and has processed the master's stream up to the
-    master's offset now (a replica is not streamed to until it acknowledged its first sync)."""
-    deadline = time.monotonic() + timeout
-    target: int | None = None
-    while True:
-        info = _info(master, "replication")
-        online = sum("state=online" in v for k, v in info.items() if k.startswith("slave"))
-        if online == len(replicas):
-            if target is None:
-                target = int(info["master_repl_offset"])
-            offsets = [int(_info(r, "replication").get("slave_repl_offset", -1))
-                       for r in replicas]
-            if all(offset >= target for offset in offsets):
-                return
-        if time.monotonic() > deadline:
-            raise ServerError(f"the replicas did not catch up with {master.address}")
-        time.sleep(0.02)

@@ -650,6 +650,48 @@ __all__ = [
     "RedisReplyError",
     "RedisServer",
     "ServerError",
+    "catch_up",
     "free_port",
+    "hold_and_catch_up",
+    "info_section",
     "stop_all",
 ]
+
+
+def info_section(server: RedisServer, section: str) -> dict[str, str]:
+    text = server.command("INFO", section).decode()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def catch_up(master: RedisServer, replicas: list[RedisServer], timeout: float = 10.0) -> None:
+    """Wait until every replica is online and has processed the master's stream up to the
+    master's offset now (a replica is not streamed to until it acknowledged its first sync)."""
+    deadline = time.monotonic() + timeout
+    target: int | None = None
+    while True:
+        info = info_section(master, "replication")
+        online = sum("state=online" in v for k, v in info.items() if k.startswith("slave"))
+        if online == len(replicas):
+            if target is None:
+                target = int(info["master_repl_offset"])
+            offsets = [int(info_section(r, "replication").get("slave_repl_offset", -1))
+                       for r in replicas]
+            if all(offset >= target for offset in offsets):
+                return
+        if time.monotonic() > deadline:
+            raise ServerError(f"the replicas did not catch up with {master.address}")
+        time.sleep(0.02)
+
+
+def hold_and_catch_up(master: RedisServer, replicas: list[RedisServer]) -> None:
+    """Before killing a master as a crash would: hold its writes (``CLIENT PAUSE WRITE``) and
+    wait until its replicas have every write it acknowledged.
+
+    Replication is asynchronous: a master killed at once loses the writes it acknowledged but
+    had not streamed yet.  That loss is the servers', and it would hide what the failover
+    tests check, that the client runs no write twice and loses none it reported done.  The
+    held writes meet the kill: their connections break and the client reports them as
+    possibly run.
+    """
+    master.command("CLIENT", "PAUSE", 30000, "WRITE")
+    catch_up(master, replicas)

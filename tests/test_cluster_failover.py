@@ -17,7 +17,7 @@ import kvs
 import kvs.sync
 from kvs.cluster import routing
 from tests.clusters import RedisCluster, command_calls
-from tests.servers import RedisServer
+from tests.servers import RedisServer, hold_and_catch_up
 
 KEY = "counter"
 
@@ -62,6 +62,7 @@ def _fail_over(cluster: RedisCluster, how: str) -> None:
     if how == "failover":
         replica.command("CLUSTER", "FAILOVER")
     else:
+        hold_and_catch_up(primary, [replica])
         primary.kill()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -6,6 +6,8 @@ real server); a fake clock makes ids, idle times and delivery counts exact.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kvs.commands.traits import blocking_seconds, is_blocking
@@ -20,6 +22,13 @@ __all__ = ["clock", "store"]  # the fixtures, shared with test_memory_store
 def _ms(reply: bytes) -> tuple[int, int]:
     ms, seq = reply.split(b"-")
     return int(ms), int(seq)
+
+
+def attempt(store: Store, argv: tuple[bytes, ...]) -> Any:
+    """The command's handler itself, under the store's lock: what it raises reaches the test
+    (`Store.execute` turns a `WouldBlock` into a wait or its timeout reply)."""
+    with store._lock:
+        return store._table[argv[0]][0](argv)
 
 
 def test_automatic_ids_follow_the_clock_and_never_go_back(store: Store,
@@ -101,7 +110,7 @@ def test_xautoclaim_reports_deleted_entries_and_pages(store: Store) -> None:
 def test_xread_block_raises_would_block_with_dollar_resolved(store: Store) -> None:
     run(store, "XADD", "s", "7-3", "f", "v")
     with pytest.raises(WouldBlock) as caught:
-        store.execute((b"XREAD", b"BLOCK", b"1500", b"STREAMS", b"s", b"none", b"$", b"$"))
+        attempt(store, (b"XREAD", b"BLOCK", b"1500", b"STREAMS", b"s", b"none", b"$", b"$"))
     blocked = caught.value
     assert blocked.keys == (b"s", b"none")
     assert blocked.timeout == 1.5
@@ -110,12 +119,12 @@ def test_xread_block_raises_would_block_with_dollar_resolved(store: Store) -> No
                              b"s", b"none", b"7-3", b"0-0")
     # The retry blocks again while nothing came, and serves what came since.
     with pytest.raises(WouldBlock):
-        store.execute(blocked.retry)
+        attempt(store, blocked.retry)
     run(store, "XADD", "none", "1-1", "g", "w")
     assert store.execute(blocked.retry) == {b"none": [[b"1-1", [b"g", b"w"]]]}
     # BLOCK 0 waits for ever; a COUNT given is kept.
     with pytest.raises(WouldBlock) as caught:
-        store.execute((b"XREAD", b"COUNT", b"2", b"BLOCK", b"0", b"STREAMS", b"s", b"$"))
+        attempt(store, (b"XREAD", b"COUNT", b"2", b"BLOCK", b"0", b"STREAMS", b"s", b"$"))
     assert caught.value.timeout is None
     assert caught.value.retry == (b"XREAD", b"COUNT", b"2", b"BLOCK", b"0", b"STREAMS", b"s",
                                   b"7-3")
@@ -128,7 +137,7 @@ def test_xreadgroup_block_keeps_the_new_entries_id(store: Store) -> None:
     run(store, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
     argv = (b"XREADGROUP", b"GROUP", b"g", b"c", b"BLOCK", b"10", b"STREAMS", b"s", b">")
     with pytest.raises(WouldBlock) as caught:
-        store.execute(argv)
+        attempt(store, argv)
     assert caught.value.retry == (b"XREADGROUP", b"GROUP", b"g", b"c", b"BLOCK", b"10",
                                   b"COUNT", b"1000", b"STREAMS", b"s", b">")
     assert caught.value.keys == (b"s",)
