@@ -17,7 +17,7 @@ import kvs
 import kvs.sync
 from kvs.cluster import routing
 from tests.clusters import RedisCluster, command_calls
-from tests.servers import RedisServer, hold_and_catch_up
+from tests.servers import RedisServer, catch_up, hold_and_catch_up
 
 KEY = "counter"
 
@@ -181,20 +181,6 @@ def _two_replicas(cluster: RedisCluster) -> tuple[RedisServer, RedisServer, Redi
     return primary, dead, live
 
 
-def _offset(node: RedisServer, field: str) -> int:
-    info = node.command("INFO", "replication").decode()
-    return int(info.split(f"{field}:", 1)[1].split("\r", 1)[0])
-
-
-def _caught_up(primary: RedisServer, *replicas: RedisServer) -> None:
-    """Wait until every replica has applied all the primary wrote so far."""
-    target = _offset(primary, "master_repl_offset")
-    deadline = time.monotonic() + 10
-    while any(_offset(r, "slave_repl_offset") < target for r in replicas):
-        assert time.monotonic() < deadline, "the replicas did not catch up"
-        time.sleep(0.02)
-
-
 def _check_reads(read_from: str, primary: RedisServer, live: RedisServer,
                  before: tuple[int, int], reads: int) -> None:
     on_primary = command_calls(primary, "get") - before[0]
@@ -212,7 +198,7 @@ async def test_read_from_with_one_of_two_replicas_down(
     primary, dead, live = _two_replicas(own_cluster)
     async with kvs.connect(own_cluster.url, read_from=read_from) as db:
         await db.set(KEY, "v")
-        _caught_up(primary, dead, live)
+        catch_up(primary, [dead, live])
         monkeypatch.setattr(routing, "random", _Pinned((dead.host, dead.port)))
         dead.kill()
         before = command_calls(primary, "get"), command_calls(live, "get")
@@ -227,7 +213,7 @@ def test_read_from_with_one_of_two_replicas_down_sync(
     primary, dead, live = _two_replicas(own_cluster)
     with kvs.sync.connect(own_cluster.url, read_from=read_from) as db:
         db.set(KEY, "v")
-        _caught_up(primary, dead, live)
+        catch_up(primary, [dead, live])
         monkeypatch.setattr(routing, "random", _Pinned((dead.host, dead.port)))
         dead.kill()
         before = command_calls(primary, "get"), command_calls(live, "get")
