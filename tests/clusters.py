@@ -22,7 +22,7 @@ from typing import Any, Self
 
 from tests.servers import RedisReplyError, RedisServer, ServerError, free_port, stop_all
 
-__all__ = ["RedisCluster", "command_calls", "migrate_slot"]
+__all__ = ["RedisCluster", "begin_migration", "command_calls", "migrate_slot"]
 
 CLUSTER_TIMEOUT = 30.0
 
@@ -38,6 +38,7 @@ class RedisCluster:
     def __init__(self, *, node_timeout: int = 1000) -> None:
         self.node_timeout = node_timeout
         self.nodes: list[RedisServer] = []
+        self.bus_ports: dict[int, int] = {}  # a node's port -> its cluster bus port
 
     @property
     def url(self) -> str:
@@ -46,18 +47,7 @@ class RedisCluster:
     def start(self) -> Self:
         try:
             for _ in range(6):
-                node = RedisServer(args=(
-                    "--cluster-enabled", "yes",
-                    "--cluster-config-file", "nodes.conf",
-                    "--cluster-node-timeout", str(self.node_timeout),
-                    # The bus port is the port + 10000 by default: too high for some ports.
-                    "--cluster-port", str(free_port()),
-                    "--repl-diskless-sync-delay", "0",
-                    # A replica is "online" in CLUSTER SHARDS once its offset moved: ping soon.
-                    "--repl-ping-replica-period", "1",
-                ))
-                self.nodes.append(node)
-                node.start()
+                self._start_node()
             cli = shutil.which("redis-cli")
             if cli is None:
                 raise ServerError("redis-cli not found on PATH")
@@ -70,6 +60,46 @@ class RedisCluster:
             self.close()
             raise
         return self
+
+    def _start_node(self) -> RedisServer:
+        bus_port = free_port()
+        node = RedisServer(args=(
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", str(self.node_timeout),
+            # The bus port is the port + 10000 by default: too high for some ports.
+            "--cluster-port", str(bus_port),
+            "--repl-diskless-sync-delay", "0",
+            # A replica is "online" in CLUSTER SHARDS once its offset moved: ping soon.
+            "--repl-ping-replica-period", "1",
+        ))
+        self.nodes.append(node)
+        node.start()
+        self.bus_ports[node.port] = bus_port
+        return node
+
+    def add_replica(self, primary: RedisServer) -> RedisServer:
+        """One more node, made a replica of `primary` (CLUSTER MEET, CLUSTER REPLICATE);
+        returns once every node agrees it is online."""
+        node = self._start_node()
+        node.command("CLUSTER", "MEET", primary.host, primary.port,
+                     self.bus_ports[primary.port])
+        primary_id = primary.command("CLUSTER", "MYID").decode()
+        deadline = time.monotonic() + CLUSTER_TIMEOUT
+        while True:
+            try:
+                node.command("CLUSTER", "REPLICATE", primary_id)
+                break
+            except RedisReplyError:  # the primary is not known to it yet
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.wait_ok()
+        return node
+
+    def replicas_of(self, primary: RedisServer) -> list[RedisServer]:
+        return [node for node in self.running() if node is not primary and
+                f"master_port:{primary.port}\r" in node.command("INFO", "replication").decode()]
 
     def running(self) -> list[RedisServer]:
         return [node for node in self.nodes if node.running]
@@ -177,6 +207,18 @@ def migrate_slot(cluster: RedisCluster, slot: int, target: RedisServer, *, batch
     for node in [target, source, *cluster.primaries()]:
         node.command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
     return moved
+
+
+def begin_migration(cluster: RedisCluster, slot: int, target: RedisServer,
+                    keys: list[str]) -> None:
+    """Leave `slot` halfway through a move to `target`: IMPORTING and MIGRATING set and only
+    `keys` moved, so clients asking the owner for them get ASK.  `migrate_slot` ends it."""
+    source = cluster.node_for_slot(slot)
+    source_id = source.command("CLUSTER", "MYID").decode()
+    target_id = target.command("CLUSTER", "MYID").decode()
+    target.command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    source.command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+    source.command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *keys)
 
 
 def command_calls(node: RedisServer, name: str) -> int:

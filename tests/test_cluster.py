@@ -13,7 +13,7 @@ import trio
 
 import kvs
 from kvs.cluster.slots import key_slot
-from tests.clusters import RedisCluster, command_calls, migrate_slot
+from tests.clusters import RedisCluster, begin_migration, command_calls, migrate_slot
 
 
 def _keys(n: int, prefix: str = "key") -> list[str]:
@@ -294,3 +294,73 @@ async def test_resp2_cluster(cluster_url: str) -> None:
             assert await db.execute("SPUBLISH", "{r2}:c", "x") == 1
             message = await sub.get(timeout=5)
             assert message is not None and message.data == "x"
+
+
+async def test_watch_block_follows_a_moved_slot(redis_cluster: RedisCluster,
+                                                cluster_url: str) -> None:
+    """A WATCH refused with MOVED (nothing ran) starts again on the new owner; a command of
+    a block whose slot moves after it ran something raises kvs.WatchError, and running the
+    block again goes to the new owner."""
+    tag = "wmove"
+    slot = key_slot(tag.encode())
+    key = f"{{{tag}}}:n"
+    async with kvs.connect(cluster_url) as db:
+        await db.set(key, 1)
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        migrate_slot(redis_cluster, slot, target)  # the client's map is now out of date
+        before = command_calls(target, "exec")
+        async with db.watch(key) as w:
+            value = int(await w.get(key) or 0)
+            tx = w.transaction()
+            tx.set(key, value + 1)
+            assert await tx.execute() == [True]
+        assert command_calls(target, "exec") - before == 1
+        assert await db.get(key) == "2"
+
+        async with db.watch(key) as w:  # on the new owner, which gives the slot back now
+            migrate_slot(redis_cluster, slot, source)
+            with pytest.raises(kvs.WatchError, match="moved"):
+                await w.get(key)
+        attempts: list[int] = []
+
+        async def bump(w: kvs.Watch[Any]) -> None:
+            attempts.append(1)
+            value = int(await w.get(key) or 0)
+            if len(attempts) == 1:
+                migrate_slot(redis_cluster, slot, target)
+            tx = w.transaction()
+            tx.set(key, value + 1)
+            await tx.execute()
+
+        await db.run_watched(bump, key)
+        assert len(attempts) == 2 and await db.get(key) == "3"
+
+
+async def test_transaction_follows_ask_with_asking(redis_cluster: RedisCluster,
+                                                   cluster_url: str) -> None:
+    """A transaction on keys already moved out of a slot being migrated: the owner answers
+    ASK, so ASKING, MULTI ... EXEC go to the importing node, at once (no waiting for the
+    migration to end)."""
+    tag = "txask"
+    slot = key_slot(tag.encode())
+    moved, stays = f"{{{tag}}}:moved", f"{{{tag}}}:stays"
+    async with kvs.connect(cluster_url) as db:
+        await db.mset({moved: 1, stays: 1})
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        begin_migration(redis_cluster, slot, target, [moved])
+        try:
+            before = command_calls(target, "exec"), command_calls(target, "asking")
+            tx = db.transaction()
+            tx.incr(moved).incr(moved)
+            with trio.fail_after(1):  # the timeout is longer: not waited out
+                assert await tx.execute() == [2, 3]
+            assert command_calls(target, "exec") - before[0] == 1
+            assert command_calls(target, "asking") - before[1] == 1
+            tx = db.transaction()
+            tx.incr(stays)
+            assert await tx.execute() == [2]  # still on the source
+        finally:
+            migrate_slot(redis_cluster, slot, target)
+        assert await db.mget([moved, stays]) == ["3", "2"]

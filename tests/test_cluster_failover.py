@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 import trio
 
 import kvs
 import kvs.sync
-from tests.clusters import RedisCluster
-from tests.servers import hold_and_catch_up
+from kvs.cluster import routing
+from tests.clusters import RedisCluster, command_calls
+from tests.servers import RedisServer, catch_up, hold_and_catch_up
 
 KEY = "counter"
 
@@ -160,3 +161,61 @@ def test_replica_reads_survive_a_dead_replica_sync(own_cluster: RedisCluster) ->
         started = time.monotonic()
         assert [db.get(KEY) for _ in range(20)] == ["v"] * 20
         assert time.monotonic() - started < 5
+
+
+class _Pinned:
+    """A stand-in for the `random` module of `kvs.cluster.routing`: the replica picked for
+    a read is `first` while the map lists it (the others' order otherwise)."""
+
+    def __init__(self, first: tuple[str, int]) -> None:
+        self.first = first
+
+    def choice(self, nodes: Sequence[tuple[str, int]]) -> tuple[str, int]:
+        return self.first if self.first in nodes else nodes[0]
+
+
+def _two_replicas(cluster: RedisCluster) -> tuple[RedisServer, RedisServer, RedisServer]:
+    primary = cluster.node_for_key(KEY)
+    cluster.add_replica(primary)
+    dead, live = cluster.replicas_of(primary)
+    return primary, dead, live
+
+
+def _check_reads(read_from: str, primary: RedisServer, live: RedisServer,
+                 before: tuple[int, int], reads: int) -> None:
+    on_primary = command_calls(primary, "get") - before[0]
+    on_live = command_calls(live, "get") - before[1]
+    assert on_primary + on_live == reads
+    if read_from == "replica":  # the slot's other replica: never the primary
+        assert on_primary == 0
+    else:  # the read that found its replica down went to the primary at once
+        assert on_primary >= 1
+
+
+@pytest.mark.parametrize("read_from", ["replica", "prefer_replica"])
+async def test_read_from_with_one_of_two_replicas_down(
+        own_cluster: RedisCluster, read_from: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    primary, dead, live = _two_replicas(own_cluster)
+    async with kvs.connect(own_cluster.url, read_from=read_from) as db:
+        await db.set(KEY, "v")
+        catch_up(primary, [dead, live])
+        monkeypatch.setattr(routing, "random", _Pinned((dead.host, dead.port)))
+        dead.kill()
+        before = command_calls(primary, "get"), command_calls(live, "get")
+        with trio.fail_after(5):
+            assert [await db.get(KEY) for _ in range(10)] == ["v"] * 10
+    _check_reads(read_from, primary, live, before, 10)
+
+
+@pytest.mark.parametrize("read_from", ["replica", "prefer_replica"])
+def test_read_from_with_one_of_two_replicas_down_sync(
+        own_cluster: RedisCluster, read_from: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    primary, dead, live = _two_replicas(own_cluster)
+    with kvs.sync.connect(own_cluster.url, read_from=read_from) as db:
+        db.set(KEY, "v")
+        catch_up(primary, [dead, live])
+        monkeypatch.setattr(routing, "random", _Pinned((dead.host, dead.port)))
+        dead.kill()
+        before = command_calls(primary, "get"), command_calls(live, "get")
+        assert [db.get(KEY) for _ in range(10)] == ["v"] * 10
+    _check_reads(read_from, primary, live, before, 10)

@@ -13,7 +13,7 @@ import pytest
 import kvs
 import kvs.sync
 from kvs.cluster.slots import key_slot
-from tests.clusters import RedisCluster, command_calls, migrate_slot
+from tests.clusters import RedisCluster, begin_migration, command_calls, migrate_slot
 
 
 def test_keys_spread_and_the_whole_keyspace(redis_cluster: RedisCluster,
@@ -191,3 +191,134 @@ def test_missing_keys_are_none_everywhere(cluster_url: str) -> None:
             p.get(f"absent:{i}")
         assert p.execute() == [None] * 20
         assert db.mget([f"absent:{i}" for i in range(20)]) == [None] * 20
+
+
+def test_split_parts_and_fanouts_write_every_node_before_reading(
+        cluster_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An mget over 200 keys on 3 primaries is one round trip per node, all at once: every
+    node's request is written before any node's reply is read (a log of the sockets' writes
+    and reads, on real servers)."""
+    from kvs.sync.transport import BlockingConnection
+
+    log: list[tuple[str, str]] = []
+    send, request = BlockingConnection.send, BlockingConnection.request
+
+    def logged_send(self: BlockingConnection, payload: bytes, sentinel: object) -> None:
+        log.append(("write", self.name))
+        send(self, payload, sentinel)
+
+    def logged_request(self: BlockingConnection, payload: bytes, count: int,
+                       sentinel: object, **options: Any) -> list[Any]:
+        if not count:  # send(): logged there
+            return request(self, payload, count, sentinel, **options)
+        if payload:
+            log.append(("write", self.name))
+        replies = request(self, payload, count, sentinel, **options)
+        log.append(("read", self.name))
+        return replies
+
+    keys = [f"par:{i}" for i in range(200)]
+    with kvs.sync.connect(cluster_url) as db:
+        db.mset({key: key for key in keys})
+        assert db.dbsize() == 200  # every node's connection open before the log starts
+        monkeypatch.setattr(BlockingConnection, "send", logged_send)
+        monkeypatch.setattr(BlockingConnection, "request", logged_request)
+        pipeline = db.pipeline()
+        for key in keys:
+            pipeline.get(key).incr(key + ":n")
+        for call, result in ((lambda: db.mget(keys), keys), (db.dbsize, 200),
+                             (pipeline.execute, [v for key in keys for v in (key, 1)])):
+            log.clear()
+            assert call() == result
+            writes = [name for kind, name in log if kind == "write"]
+            reads = [name for kind, name in log if kind == "read"]
+            assert len(set(writes)) == len(writes) == 3, log  # one request per primary
+            assert sorted(reads) == sorted(writes), log
+            assert [kind for kind, _ in log] == ["write"] * 3 + ["read"] * 3, log
+        monkeypatch.undo()
+        assert db.mget(keys[:3]) == keys[:3]
+
+
+def test_a_node_lost_after_the_write_of_a_split_request(
+        cluster_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first node's connection breaks once its share is written (the other nodes' go on
+    at once): reads are sent again and answered, INCRs raise and are not sent again."""
+    import socket
+
+    from kvs.sync.transport import BlockingConnection
+
+    send = BlockingConnection.send
+    cuts: list[str] = []
+
+    def send_then_cut(self: BlockingConnection, payload: bytes, sentinel: object) -> None:
+        send(self, payload, sentinel)
+        if not cuts:
+            cuts.append(self.name)
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    keys = [f"cut:{i}" for i in range(60)]
+    with kvs.sync.connect(cluster_url) as db:
+        db.mset({key: key for key in keys})
+        monkeypatch.setattr(BlockingConnection, "send", send_then_cut)
+        assert db.mget(keys) == keys
+        assert len(cuts) == 1
+        cuts.clear()
+        pipeline = db.pipeline()
+        for key in keys:
+            pipeline.incr(key + ":n")
+        with pytest.raises(kvs.ConnectionError) as info:
+            pipeline.execute()
+        assert info.value.sent is True and len(cuts) == 1
+        monkeypatch.undo()
+        counts = db.mget([key + ":n" for key in keys])
+        assert set(counts) <= {"1", None} and counts.count("1") >= 40  # never twice
+
+
+def test_watch_block_follows_a_moved_slot(redis_cluster: RedisCluster, cluster_url: str) -> None:
+    tag = "swmove"
+    slot = key_slot(tag.encode())
+    key = f"{{{tag}}}:n"
+    with kvs.sync.connect(cluster_url) as db:
+        db.set(key, 1)
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        migrate_slot(redis_cluster, slot, target)  # the client's map is now out of date
+        before = command_calls(target, "exec")
+        with db.watch(key) as w:  # WATCH refused with MOVED: started again on the target
+            value = int(w.get(key) or 0)
+            tx = w.transaction()
+            tx.set(key, value + 1)
+            assert tx.execute() == [True]
+        assert command_calls(target, "exec") - before == 1
+        with db.watch(key) as w:
+            migrate_slot(redis_cluster, slot, source)
+            tx = w.transaction()
+            tx.set(key, 0)
+            with pytest.raises(kvs.WatchError, match="moved"):
+                tx.execute()  # refused when queued: nothing ran
+        assert db.get(key) == "2"
+        with db.watch(key) as w:  # the map was patched: the source again
+            assert w.get(key) == "2"
+
+
+def test_transaction_follows_ask_with_asking(redis_cluster: RedisCluster,
+                                             cluster_url: str) -> None:
+    tag = "stxask"
+    slot = key_slot(tag.encode())
+    moved = f"{{{tag}}}:moved"
+    with kvs.sync.connect(cluster_url) as db:
+        db.set(moved, 1)
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        begin_migration(redis_cluster, slot, target, [moved])
+        try:
+            before = command_calls(target, "exec")
+            tx = db.transaction()
+            tx.incr(moved).incr(moved)
+            started = time.monotonic()
+            assert tx.execute() == [2, 3]
+            assert time.monotonic() - started < 1  # ASKING at once, not waited out
+            assert command_calls(target, "exec") - before == 1
+        finally:
+            migrate_slot(redis_cluster, slot, target)
+        assert db.get(moved) == "3"

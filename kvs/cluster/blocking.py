@@ -3,11 +3,12 @@ pool of connections per node (`kvs.redis.blocking.RedisBackend`), safe to share 
 threads.
 
 Routing, the splitting of multi-key commands and pipelines and the combining of their replies
-are the shared, sans-IO `kvs.cluster.routing`; what differs is only that a split command's
-parts, a pipeline's shares and a fan-out run node after node in the calling thread rather
-than all at once.  A ``MOVED`` patches the map and, when no other thread is refreshing and the
-last refresh is older than `REFRESH_INTERVAL`, the calling thread refreshes it; refreshes are
-one at a time (a lock) whatever the number of threads.
+are the shared, sans-IO `kvs.cluster.routing`.  A split command's parts, a pipeline's shares
+and a fan-out run at once without threads (`kvs.cluster.scatter`): every node's request is
+written, then every node's replies read; a command redirected or re-routed after that goes
+alone, as in the trio driver.  A ``MOVED`` patches the map and, when no other thread is
+refreshing and the last refresh is older than `REFRESH_INTERVAL`, the calling thread refreshes
+it; refreshes are one at a time (a lock) whatever the number of threads.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from resp import NEED_DATA, ReplyError, encode_command
 
-from .._errors import ConnectionError, ResponseError, TimeoutError, response_error
-from .._retry import transient_delay
+from .._errors import ConnectionError, KvsError, ResponseError, TimeoutError, response_error
+from .._retry import is_transient, transient_delay
 from .._url import Config
+from ..commands.traits import SPECIAL
+from ..redis.batch import command_payload, pipeline_payload, transaction_payload
 from ..redis.blocking import DedicatedRedis, RedisBackend
 from ..sync.transport import BlockingConnection
 from . import routing
@@ -42,7 +45,10 @@ from .routing import (
     node_config,
     one_slot,
     pipeline_segments,
+    slot_moved,
+    watch_redirect,
 )
+from .scatter import scatter
 from .slots import Addr, SlotMap, redirection
 
 __all__ = ["ClusterBackend"]
@@ -204,7 +210,7 @@ class ClusterBackend(Topology):
             return route.combine(self._batch(route.parts, idempotent))
         if type(route) is Fanout:
             primaries = self._every_primary()
-            return route.combine([self._on_node(addr, argv, idempotent) for addr in primaries])
+            return route.combine(self._on_all(primaries, argv, idempotent))
         if route is SCAN:
             primaries = self._every_primary()
             index, sub = routing.scan_cursor(argv)
@@ -237,6 +243,7 @@ class ClusterBackend(Topology):
         give_up = None if self._timeout is None else time.monotonic() + self._timeout
         read = argv[0].upper() in READS
         asking: Addr | None = None
+        tried: set[Addr] = set()  # replicas that failed this read
         attempt = moves = 0
         while True:
             if reply is not NOT_SENT:
@@ -259,7 +266,8 @@ class ClusterBackend(Topology):
                     attempt += 1
                 reply = NOT_SENT
             epoch = self._epoch
-            addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
+            addr, replica = ((asking, False) if asking is not None
+                             else self._owner(slot, read, tried))
             if addr is None:
                 attempt = self._no_owner(slot, attempt, give_up, epoch)
                 continue
@@ -275,8 +283,10 @@ class ClusterBackend(Topology):
                 self._lost(addr, exc)
                 if exc.sent and not idempotent:
                     raise
-                if replica:  # a replica failed: this read goes to the primary
-                    read = False
+                if replica:  # prefer_replica: the primary now; replica: another replica
+                    tried.add(addr)  # of the slot first, the primary once none is left
+                    read = read and self._read_from == "replica"
+                    continue
                 if not self._pause(attempt, give_up):
                     raise
                 attempt += 1
@@ -304,26 +314,54 @@ class ClusterBackend(Topology):
 
     def _batch(self, items: Sequence[tuple[int, tuple[bytes, ...]]],
                idempotent: bool) -> list[Any]:
+        """Every node's share as one pipeline, all written before any is read
+        (`kvs.cluster.scatter`); a redirected command follows alone.  The replies in the
+        items' order."""
         groups: dict[Addr | None, list[int]] = {}
         for index, (slot, _) in enumerate(items):
             groups.setdefault(self._owner(slot, False)[0], []).append(index)
-        replies: list[Any] = [None] * len(items)
-        for addr, indexes in groups.items():
-            got: list[Any] = [NOT_SENT] * len(indexes)
-            if addr is not None and len(indexes) > 1:
-                try:
-                    got = self._node(addr).execute_many(
-                        [items[index][1] for index in indexes], idempotent=idempotent)
-                except ConnectionError as exc:
-                    self._lost(addr, exc)
-                    if exc.sent and not idempotent:
-                        raise
-            for index, reply in zip(indexes, got, strict=True):
-                if reply is NOT_SENT or is_redirect(reply):
-                    slot, argv = items[index]
-                    replies[index] = self._on_slot(slot, argv, idempotent, reply)
-                else:
-                    replies[index] = reply
+        replies: list[Any] = [NOT_SENT] * len(items)
+        shares = [(addr, indexes) for addr, indexes in groups.items() if addr is not None
+                  and (len(indexes) > 1 or items[indexes[0]][1][0].upper() not in SPECIAL)]
+        outcomes = scatter([
+            (self._node(addr), pipeline_payload([items[i][1] for i in indexes]), len(indexes))
+            for addr, indexes in shares])
+        errors: list[KvsError] = []
+        for (addr, indexes), outcome in zip(shares, outcomes, strict=True):
+            if isinstance(outcome, KvsError):
+                if not isinstance(outcome, ConnectionError):
+                    errors.append(outcome)
+                elif outcome.sent and not idempotent:
+                    self._lost(addr, outcome)
+                    errors.append(outcome)
+                else:  # each goes alone, re-routed
+                    self._lost(addr, outcome)
+                continue
+            for index, reply in zip(indexes, outcome, strict=True):
+                replies[index] = reply
+        if errors:
+            raise errors[0]
+        for index, reply in enumerate(replies):
+            if reply is NOT_SENT or is_redirect(reply):
+                slot, argv = items[index]
+                replies[index] = self._on_slot(slot, argv, idempotent, reply)
+        return replies
+
+    def _on_all(self, addrs: Sequence[Addr], argv: tuple[bytes, ...],
+                idempotent: bool) -> list[Any]:
+        """A fan-out: `argv` written to every node of `addrs`, then each one's reply read."""
+        payload = command_payload(argv)
+        outcomes = scatter([(self._node(addr), payload, 1) for addr in addrs])
+        replies: list[Any] = []
+        for addr, got in zip(addrs, outcomes, strict=True):
+            if isinstance(got, KvsError):
+                if isinstance(got, ConnectionError):
+                    self._lost(addr, got)
+                raise got
+            reply = got[0]
+            if idempotent and is_transient(reply):  # LOADING: the node's own retries
+                reply = self._on_node(addr, argv, idempotent)
+            replies.append(reply)
         return replies
 
     def execute_many(self, argvs: Sequence[tuple[bytes, ...]], *,
@@ -340,15 +378,24 @@ class ClusterBackend(Topology):
     def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
         slot = one_slot(argvs, "transaction")
         give_up = None if self._timeout is None else time.monotonic() + self._timeout
-        attempt = 0
+        attempt = asks = 0
+        asking: Addr | None = None  # an ASK's target: ASKING, MULTI ... EXEC there, once
         while True:
             epoch = self._epoch
-            addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
+            addr: Addr | None = asking
+            if addr is None:
+                addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
             if addr is None:
                 attempt = self._no_owner(slot, attempt, give_up, epoch)
                 continue
             try:
-                raw = self._node(addr).transaction(argvs)
+                if asking is not None:
+                    asking = None
+                    raw = (self._node(addr)._pool.run(
+                        _ASKING + transaction_payload(argvs), len(argvs) + 3,
+                        idempotent=False, sentinel=NEED_DATA))[1:]
+                else:
+                    raw = self._node(addr).transaction(argvs)
             except ConnectionError as exc:
                 self._lost(addr, exc)
                 if exc.sent or not self._pause(attempt, give_up):
@@ -363,6 +410,10 @@ class ClusterBackend(Topology):
             target = redirection(redirect.message, "")
             if redirect.code == "MOVED" and target is not None:
                 self._moved(target)
+            elif redirect.code == "ASK" and target is not None and asks < 2:
+                asking = target[1]  # the keys are on the importing node already: at once
+                asks += 1
+                continue
             elif not self._pause(attempt, give_up):
                 return raw
             attempt += 1
@@ -381,12 +432,15 @@ class ClusterBackend(Topology):
 
 class DedicatedCluster:
     """A WATCH block in a cluster: all its keys in one slot (CROSSSLOT otherwise, before any
-    I/O), on a pooled connection of that slot's owner."""
+    I/O), on a pooled connection of that slot's owner; a redirection of its first command
+    starts it again on the owner, one of a later command raises `kvs.WatchError` (as the
+    trio driver's `kvs.cluster.driver.DedicatedCluster`)."""
 
     def __init__(self, backend: ClusterBackend) -> None:
         self._backend = backend
         self._slot: int | None = None
         self._conn: DedicatedRedis | None = None
+        self._ran = False
 
     @property
     def lost(self) -> bool:
@@ -405,17 +459,41 @@ class DedicatedCluster:
             self._conn = backend._node(addr or backend._any_primary()).dedicated()
         return self._conn
 
+    def _send(self, argvs: Sequence[Sequence[bytes]], transaction: bool,
+              send: Callable[[DedicatedRedis], Any]) -> Any:
+        backend = self._backend
+        give_up = None if backend._timeout is None else time.monotonic() + backend._timeout
+        attempt = 0
+        while True:
+            result = send(self._bind(argvs))
+            redirect = watch_redirect(result, transaction)
+            if redirect is None:
+                self._ran = True
+                return result
+            target = redirection(redirect.message, "")
+            if redirect.code == "MOVED" and target is not None:
+                backend._moved(target)
+            if self._ran:
+                raise slot_moved(self._slot, redirect)
+            if (attempt or redirect.code != "MOVED") and not backend._pause(attempt, give_up):
+                return result
+            attempt += 1
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.release(clean=True)  # refused: nothing is watched there
+
     def execute(self, argv: tuple[bytes, ...]) -> Any:
-        return self._bind([argv]).execute(argv)
+        return self._send([argv], False, lambda conn: conn.execute(argv))
 
     def watch(self, keys: Sequence[bytes]) -> Any:
-        return self._bind([(b"WATCH", *keys)]).watch(keys)
+        return self._send([(b"WATCH", *keys)], False, lambda conn: conn.watch(keys))
 
     def unwatch(self) -> Any:
         return self._bind([]).unwatch()
 
     def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
-        return self._bind(argvs).transaction(argvs)
+        result: list[Any] = self._send(argvs, True, lambda conn: conn.transaction(argvs))
+        return result
 
     def release(self, *, clean: bool = False) -> None:
         conn, self._conn = self._conn, None

@@ -12,7 +12,8 @@ not run there, again:
 - ``MOVED``: the map is patched at once (the command follows to the new owner) and a full
   refresh is started in the background;
 - ``ASK``: ``ASKING`` and the command, once, on the named node, in one request so nothing
-  else comes between them on the shared connection;
+  else comes between them on the shared connection (a transaction: ``ASKING``, ``MULTI``
+  ... ``EXEC`` in one request);
 - ``TRYAGAIN``, ``CLUSTERDOWN``: sent again after a growing pause, within ``timeout``;
 - a connection that fails before the request was written (or a command safe to repeat):
   the node is dropped from the map, the map refreshed from the other nodes, and the command
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import trio
@@ -40,6 +41,7 @@ from .._errors import ConnectionError, ResponseError, TimeoutError, response_err
 from .._retry import transient_delay
 from .._url import Config
 from ..net.transport import Transport
+from ..redis.batch import transaction_payload
 from ..redis.driver import DedicatedRedis, RedisBackend, _roundtrip
 from . import routing
 from .routing import (
@@ -58,6 +60,8 @@ from .routing import (
     node_config,
     one_slot,
     pipeline_segments,
+    slot_moved,
+    watch_redirect,
 )
 from .slots import Addr, SlotMap, redirection
 
@@ -236,6 +240,7 @@ class ClusterBackend(Topology):
         give_up = None if self._timeout is None else trio.current_time() + self._timeout
         read = argv[0].upper() in READS
         asking: Addr | None = None
+        tried: set[Addr] = set()  # replicas that failed this read
         attempt = moves = 0
         while True:
             if reply is not NOT_SENT:
@@ -259,7 +264,8 @@ class ClusterBackend(Topology):
                     attempt += 1
                 reply = NOT_SENT
             epoch = self._epoch
-            addr, replica = (asking, False) if asking is not None else self._owner(slot, read)
+            addr, replica = ((asking, False) if asking is not None
+                             else self._owner(slot, read, tried))
             if addr is None:
                 attempt = await self._no_owner(slot, attempt, give_up, epoch)
                 continue
@@ -277,8 +283,10 @@ class ClusterBackend(Topology):
                 self._lost(addr, exc)
                 if exc.sent and not idempotent:
                     raise
-                if replica:  # a replica failed: this read goes to the primary
-                    read = False
+                if replica:  # prefer_replica: the primary now; replica: another replica
+                    tried.add(addr)  # of the slot first, the primary once none is left
+                    read = read and self._read_from == "replica"
+                    continue
                 if not await self._pause(attempt, give_up):
                     raise
                 attempt += 1
@@ -406,15 +414,23 @@ class ClusterBackend(Topology):
         before any I/O); refused as a whole by a redirection, it follows it."""
         slot = one_slot(argvs, "transaction")
         give_up = None if self._timeout is None else trio.current_time() + self._timeout
-        attempt = 0
+        attempt = asks = 0
+        asking: Addr | None = None  # an ASK's target: ASKING, MULTI ... EXEC there, once
         while True:
             epoch = self._epoch
-            addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
+            addr: Addr | None = asking
+            if addr is None:
+                addr = self._any_primary() if slot is None else self._owner(slot, False)[0]
             if addr is None:
                 attempt = await self._no_owner(slot, attempt, give_up, epoch)
                 continue
             try:
-                raw = await self._node(addr).transaction(argvs)
+                if asking is not None:
+                    asking = None
+                    raw = (await self._node(addr)._batch(
+                        _ASKING + transaction_payload(argvs), len(argvs) + 3, False))[1:]
+                else:
+                    raw = await self._node(addr).transaction(argvs)
             except ConnectionError as exc:
                 self._lost(addr, exc)
                 if exc.sent or not await self._pause(attempt, give_up):
@@ -430,6 +446,10 @@ class ClusterBackend(Topology):
             if redirect.code == "MOVED" and target is not None:
                 self._map.moved(target[0], target[1])
                 self._refresh_soon()
+            elif redirect.code == "ASK" and target is not None and asks < 2:
+                asking = target[1]  # the keys are on the importing node already: at once
+                asks += 1
+                continue
             elif not await self._pause(attempt, give_up):
                 return raw
             attempt += 1
@@ -450,12 +470,20 @@ class ClusterBackend(Topology):
 
 class DedicatedCluster:
     """A WATCH block in a cluster: every key it watches, reads or writes in one slot
-    (CROSSSLOT otherwise, before any I/O), on a connection of that slot's owner."""
+    (CROSSSLOT otherwise, before any I/O), on a connection of that slot's owner.
+
+    A redirection (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) of the block's first command (its
+    WATCH, usually): nothing ran, so the block starts again on the slot's owner (after a
+    MOVED, the new one), within ``timeout``.  A redirection of a later command means the slot
+    moved under the block: `kvs.WatchError` (`routing.slot_moved`), the map patched, so that
+    running the block again (`Client.run_watched`) goes to the new owner.
+    """
 
     def __init__(self, backend: ClusterBackend) -> None:
         self._backend = backend
         self._slot: int | None = None
         self._conn: DedicatedRedis | None = None
+        self._ran = False  # a command of the block ran (or was answered, not redirected)
 
     @property
     def lost(self) -> bool:
@@ -476,17 +504,45 @@ class DedicatedCluster:
             self._conn = await backend._node(addr).dedicated()
         return self._conn
 
+    async def _send(self, argvs: Sequence[Sequence[bytes]], transaction: bool,
+                    send: Callable[[DedicatedRedis], Awaitable[Any]]) -> Any:
+        backend = self._backend
+        give_up = None if backend._timeout is None else trio.current_time() + backend._timeout
+        attempt = 0
+        while True:
+            result = await send(await self._bind(argvs))
+            redirect = watch_redirect(result, transaction)
+            if redirect is None:
+                self._ran = True
+                return result
+            target = redirection(redirect.message, "")
+            if redirect.code == "MOVED" and target is not None:
+                backend._map.moved(target[0], target[1])
+                backend._refresh_soon()
+            if self._ran:
+                raise slot_moved(self._slot, redirect)
+            # Nothing ran: start again on the slot's owner (a MOVED: at once, the first time).
+            if (attempt or redirect.code != "MOVED") \
+                    and not await backend._pause(attempt, give_up):
+                return result
+            attempt += 1
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await conn.release(clean=True)  # refused: nothing is watched there
+
     async def execute(self, argv: tuple[bytes, ...]) -> Any:
-        return await (await self._bind([argv])).execute(argv)
+        return await self._send([argv], False, lambda conn: conn.execute(argv))
 
     async def watch(self, keys: Sequence[bytes]) -> Any:
-        return await (await self._bind([(b"WATCH", *keys)])).watch(keys)
+        return await self._send([(b"WATCH", *keys)], False, lambda conn: conn.watch(keys))
 
     async def unwatch(self) -> Any:
         return await (await self._bind([])).unwatch()
 
     async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
-        return await (await self._bind(argvs)).transaction(argvs)
+        result: list[Any] = await self._send(argvs, True,
+                                             lambda conn: conn.transaction(argvs))
+        return result
 
     async def release(self, *, clean: bool = False) -> None:
         conn, self._conn = self._conn, None

@@ -23,13 +23,13 @@ and CLUSTERDOWN.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from resp import ProtocolError as RespProtocolError
 from resp import ReplyError
 
-from .._errors import ConnectionError, ResponseError
+from .._errors import ConnectionError, ResponseError, WatchError
 from .._url import Config
 from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
 from .slots import Addr, SlotMap, key_slot
@@ -37,7 +37,7 @@ from .slots import Addr, SlotMap, key_slot
 __all__ = ["ANY", "ASKING", "NOT_SENT", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
            "Segment", "ShardReader", "Split", "ToSlot", "crossslot", "is_redirect",
            "node_config", "one_slot", "pipeline_segments", "plan", "scan_cursor",
-           "scan_reply", "Topology"]
+           "scan_reply", "slot_moved", "Topology", "watch_redirect"]
 
 # Seconds between two refreshes of the slot map, at least.
 REFRESH_INTERVAL = 0.25
@@ -298,6 +298,24 @@ class ShardReader:
         return reply
 
 
+def watch_redirect(result: Any, transaction: bool) -> ReplyError | None:
+    """The redirection that refused a WATCH block's command (`result`, its reply) or
+    transaction (`result`, the raw MULTI ... EXEC replies, refused as a whole), if any."""
+    if not transaction:
+        return result if is_redirect(result) else None
+    if not isinstance(result[-1], ReplyError):
+        return None
+    return next((r for r in result[1:-1] if is_redirect(r)), None)
+
+
+def slot_moved(slot: int | None, redirect: ReplyError) -> WatchError:
+    """The error of a WATCH block whose slot moved (or is moving) after it had run something:
+    the block's WATCH and reads were on the old owner, so it must run again."""
+    return WatchError(f"the slot {slot} of this WATCH block moved while the block ran "
+                      f"({redirect.message}); the command was not run: run the block again "
+                      "(it then goes to the slot's new owner)")
+
+
 def is_redirect(reply: object) -> bool:
     """Whether `reply` refuses the command without running it (MOVED, ASK, TRYAGAIN,
     CLUSTERDOWN)."""
@@ -348,13 +366,18 @@ class Topology:
         self._closed = False
         self.refreshes = 0  # CLUSTER SHARDS (or SLOTS) asked
 
-    def _owner(self, slot: int, read: bool) -> tuple[Addr | None, bool]:
-        """The node for `slot` (None: no known owner), and whether it is a replica."""
+    def _owner(self, slot: int, read: bool,
+               tried: Container[Addr] = ()) -> tuple[Addr | None, bool]:
+        """The node for `slot` (None: no known owner), and whether it is a replica: for a
+        read with ``read_from`` other than primary, one of the slot's replicas not in
+        `tried`, at random, and the primary once there is none."""
         shard = self._map.shard(slot)
         if shard is None:
             return None, False
         if read and shard.replicas and self._read_from != "primary":
-            return random.choice(shard.replicas), True
+            replicas = [r for r in shard.replicas if r not in tried] if tried else shard.replicas
+            if replicas:
+                return random.choice(replicas), True
         return shard.primary, False
 
     def _any_primary(self) -> Addr:
