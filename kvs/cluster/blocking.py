@@ -13,177 +13,45 @@ it; refreshes are one at a time (a lock) whatever the number of threads.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from resp import NEED_DATA, ReplyError, encode_command
 
-from .._errors import ConnectionError, KvsError, ResponseError, TimeoutError, response_error
+from .._errors import ConnectionError, KvsError
 from .._retry import is_transient, transient_delay
-from .._url import Config
 from ..commands.traits import SPECIAL
 from ..redis.batch import command_payload, pipeline_payload, transaction_payload
-from ..redis.blocking import DedicatedRedis, RedisBackend
-from ..sync.transport import BlockingConnection
 from . import routing
+from .blocking_nodes import Nodes
+from .blocking_watch import DedicatedCluster
 from .routing import (
     ANY,
     ASKING,
     NOT_SENT,
     READS,
     REDIRECTS,
-    REFRESH_INTERVAL,
     SCAN,
     Fanout,
     Split,
-    Topology,
     ToSlot,
     is_redirect,
-    node_config,
     one_slot,
     pipeline_segments,
-    slot_moved,
-    watch_redirect,
 )
 from .scatter import scatter
-from .slots import Addr, SlotMap, redirection
+from .slots import Addr, redirection
 
 __all__ = ["ClusterBackend"]
 
-_READONLY = encode_command(b"READONLY")
 _ASKING = encode_command(*ASKING)
 
 
-class _Replica(RedisBackend):
-    """A replica's connections: ``READONLY`` after the handshake, so they answer reads."""
-
-    def _open(self, config: Config | None = None) -> BlockingConnection:
-        conn = super()._open(config)
-        try:
-            reply = conn.request(_READONLY, 1, NEED_DATA)[0]
-            if type(reply) is ReplyError:
-                raise response_error(reply)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-
-class ClusterBackend(Topology):
+class ClusterBackend(Nodes):
     """The blocking cluster backend (see the module comment)."""
 
     transactions = True
-
-    def __init__(self, config: Config) -> None:
-        super().__init__(config)
-        self._nodes: dict[Addr, RedisBackend] = {}
-        self._replicas: dict[Addr, RedisBackend] = {}
-        self._lock = threading.Lock()  # the node tables and patches to the map
-        self._refreshing = threading.Lock()
-        self._next_refresh = 0.0
-
-    def open(self) -> None:
-        if not self._map.shards:
-            self._refresh(self._epoch, wait=False)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            nodes = [*self._nodes.values(), *self._replicas.values()]
-            self._nodes.clear()
-            self._replicas.clear()
-        for node in nodes:
-            node.close()
-
-    def _node(self, addr: Addr, replica: bool = False) -> RedisBackend:
-        table = self._replicas if replica else self._nodes
-        node = table.get(addr)
-        if node is None:
-            with self._lock:
-                if self._closed:
-                    raise ConnectionError(f"connection to {self.name} is closed")
-                node = table.get(addr)
-                if node is None:
-                    kind = _Replica if replica else RedisBackend
-                    node = table[addr] = kind(node_config(self._config, addr))
-        return node
-
-    # -- the slot map ------------------------------------------------------------------------
-
-    def _refresh(self, epoch: int, *, wait: bool = True) -> None:
-        with self._refreshing:
-            if self._epoch != epoch:
-                return
-            if wait:
-                pause = self._next_refresh - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-            try:
-                self._map = self._load_map()
-            finally:
-                self._epoch += 1
-                self._next_refresh = time.monotonic() + REFRESH_INTERVAL
-
-    def _try_refresh(self, epoch: int) -> None:
-        with contextlib.suppress(ConnectionError):
-            self._refresh(epoch)
-
-    def _refresh_soon(self) -> None:
-        """Refresh now in this thread, unless another one is or one ran just now."""
-        if self._closed or time.monotonic() < self._next_refresh:
-            return
-        epoch = self._epoch
-        if self._refreshing.acquire(blocking=False):
-            self._refreshing.release()
-            with contextlib.suppress(ConnectionError):
-                self._refresh(epoch, wait=False)
-
-    def _load_map(self) -> SlotMap:
-        errors: list[str] = []
-        for addr in self._candidates():
-            node = self._node(addr)
-            try:
-                self.refreshes += 1
-                reply = node.execute((b"CLUSTER", b"SHARDS"), idempotent=True)
-                parse = SlotMap.from_shards
-                if type(reply) is ReplyError and reply.code == "ERR":  # before Redis 7
-                    reply = node.execute((b"CLUSTER", b"SLOTS"), idempotent=True)
-                    parse = SlotMap.from_slots
-                if type(reply) is ReplyError:
-                    raise response_error(reply)
-                found = parse(reply, addr[0])
-            except (ConnectionError, TimeoutError, ResponseError) as exc:
-                errors.append(f"{addr[0]}:{addr[1]}: {exc}")
-                continue
-            if found.shards:
-                return found
-            errors.append(f"{addr[0]}:{addr[1]}: no slot is assigned")
-        raise self._no_slots(errors)
-
-    def _moved(self, target: tuple[int, Addr]) -> None:
-        with self._lock:
-            self._map.moved(target[0], target[1])
-        self._refresh_soon()
-
-    def _drop(self, addr: Addr) -> None:
-        with self._lock:
-            self._map.drop(addr)
-
-    def _lost(self, addr: Addr, exc: ConnectionError) -> None:
-        """As the trio driver's: drop `addr` from the map, and forget its pool when it could
-        not be reached at all."""
-        if exc.sent:
-            self._refresh_soon()
-            return
-        self._drop(addr)
-        with self._lock:
-            nodes = [table.pop(addr, None) for table in (self._nodes, self._replicas)]
-        for node in nodes:
-            if node is not None:
-                node.close()
 
     # -- one command -------------------------------------------------------------------------
 
@@ -428,74 +296,3 @@ class ClusterBackend(Topology):
         from .blocking_subscriber import ClusterSubscriber
 
         return ClusterSubscriber(self)
-
-
-class DedicatedCluster:
-    """A WATCH block in a cluster: all its keys in one slot (CROSSSLOT otherwise, before any
-    I/O), on a pooled connection of that slot's owner; a redirection of its first command
-    starts it again on the owner, one of a later command raises `kvs.WatchError` (as the
-    trio driver's `kvs.cluster.driver.DedicatedCluster`)."""
-
-    def __init__(self, backend: ClusterBackend) -> None:
-        self._backend = backend
-        self._slot: int | None = None
-        self._conn: DedicatedRedis | None = None
-        self._ran = False
-
-    @property
-    def lost(self) -> bool:
-        return self._conn is not None and self._conn.lost
-
-    def _bind(self, argvs: Sequence[Sequence[bytes]]) -> DedicatedRedis:
-        self._slot = one_slot(argvs, "watch", self._slot)
-        if self._conn is None:
-            backend = self._backend
-            addr = None
-            if self._slot is not None:
-                addr = backend._owner(self._slot, False)[0]
-                if addr is None:
-                    backend._try_refresh(backend._epoch)
-                    addr = backend._owner(self._slot, False)[0]
-            self._conn = backend._node(addr or backend._any_primary()).dedicated()
-        return self._conn
-
-    def _send(self, argvs: Sequence[Sequence[bytes]], transaction: bool,
-              send: Callable[[DedicatedRedis], Any]) -> Any:
-        backend = self._backend
-        give_up = None if backend._timeout is None else time.monotonic() + backend._timeout
-        attempt = 0
-        while True:
-            result = send(self._bind(argvs))
-            redirect = watch_redirect(result, transaction)
-            if redirect is None:
-                self._ran = True
-                return result
-            target = redirection(redirect.message, "")
-            if redirect.code == "MOVED" and target is not None:
-                backend._moved(target)
-            if self._ran:
-                raise slot_moved(self._slot, redirect)
-            if (attempt or redirect.code != "MOVED") and not backend._pause(attempt, give_up):
-                return result
-            attempt += 1
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                conn.release(clean=True)  # refused: nothing is watched there
-
-    def execute(self, argv: tuple[bytes, ...]) -> Any:
-        return self._send([argv], False, lambda conn: conn.execute(argv))
-
-    def watch(self, keys: Sequence[bytes]) -> Any:
-        return self._send([(b"WATCH", *keys)], False, lambda conn: conn.watch(keys))
-
-    def unwatch(self) -> Any:
-        return self._bind([]).unwatch()
-
-    def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
-        result: list[Any] = self._send(argvs, True, lambda conn: conn.transaction(argvs))
-        return result
-
-    def release(self, *, clean: bool = False) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.release(clean=clean)

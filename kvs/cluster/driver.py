@@ -28,173 +28,44 @@ once, the replies put back in the callers' order.
 
 from __future__ import annotations
 
-import contextlib
-import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import trio
 
-from resp import Parser, ReplyError, encode_command
+from resp import ReplyError, encode_command
 
-from .._errors import ConnectionError, ResponseError, TimeoutError, response_error
+from .._errors import ConnectionError
 from .._retry import transient_delay
-from .._url import Config
-from ..net.transport import Transport
 from ..redis.batch import transaction_payload
-from ..redis.driver import DedicatedRedis, RedisBackend, _roundtrip
 from . import routing
+from .nodes import Nodes
 from .routing import (
     ANY,
     ASKING,
     NOT_SENT,
     READS,
     REDIRECTS,
-    REFRESH_INTERVAL,
     SCAN,
     Fanout,
     Split,
-    Topology,
     ToSlot,
     is_redirect,
-    node_config,
     one_slot,
     pipeline_segments,
-    slot_moved,
-    watch_redirect,
 )
-from .slots import Addr, SlotMap, redirection
+from .slots import Addr, redirection
+from .watch import DedicatedCluster
 
 __all__ = ["ClusterBackend"]
 
-_READONLY = encode_command(b"READONLY")
 _ASKING = encode_command(*ASKING)
 
 
-class _Replica(RedisBackend):
-    """A replica's connection: ``READONLY`` after the handshake, so it answers reads."""
-
-    async def _handshake(self, transport: Transport, config: Config) -> Parser:
-        parser = await super()._handshake(transport, config)
-        reply = await _roundtrip(transport, parser, _READONLY, self.name)
-        if type(reply) is ReplyError:
-            raise response_error(reply)
-        return parser
-
-
-class ClusterBackend(Topology):
+class ClusterBackend(Nodes):
     """The cluster backend (see the module comment)."""
 
     transactions = True
-
-    def __init__(self, config: Config) -> None:
-        super().__init__(config)
-        self._nodes: dict[Addr, RedisBackend] = {}
-        self._replicas: dict[Addr, RedisBackend] = {}
-        self._refreshing = trio.Lock()
-        self._next_refresh = -math.inf
-
-    # -- life cycle --------------------------------------------------------------------------
-
-    async def open(self) -> None:
-        if not self._map.shards:
-            await self._refresh(self._epoch, wait=False)
-
-    async def aclose(self) -> None:
-        self._closed = True
-        nodes = [*self._nodes.values(), *self._replicas.values()]
-        self._nodes.clear()
-        self._replicas.clear()
-        for node in nodes:
-            await node.aclose()
-
-    def _node(self, addr: Addr) -> RedisBackend:
-        node = self._nodes.get(addr)
-        if node is None:
-            if self._closed:
-                raise ConnectionError(f"connection to {self.name} is closed")
-            node = self._nodes[addr] = RedisBackend(node_config(self._config, addr))
-        return node
-
-    def _replica(self, addr: Addr) -> RedisBackend:
-        node = self._replicas.get(addr)
-        if node is None:
-            if self._closed:
-                raise ConnectionError(f"connection to {self.name} is closed")
-            node = self._replicas[addr] = _Replica(node_config(self._config, addr))
-        return node
-
-    # -- the slot map ------------------------------------------------------------------------
-
-    async def _refresh(self, epoch: int, *, wait: bool = True) -> None:
-        """Load the slot map again, unless a refresh finished since `epoch` was read."""
-        async with self._refreshing:
-            if self._epoch != epoch:
-                return
-            if wait:
-                pause = self._next_refresh - trio.current_time()
-                if pause > 0:
-                    await trio.sleep(pause)
-            try:
-                self._map = await self._load_map()
-            finally:
-                self._epoch += 1
-                self._next_refresh = trio.current_time() + REFRESH_INTERVAL
-
-    async def _try_refresh(self, epoch: int) -> None:
-        """Refresh, if any node answers (the caller's next attempt says what is wrong)."""
-        with contextlib.suppress(ConnectionError):
-            await self._refresh(epoch)
-
-    def _refresh_soon(self) -> None:
-        """Start a refresh in the background (a MOVED: the map is already patched)."""
-        if self._refreshing.locked() or self._closed:
-            return
-        epoch = self._epoch
-
-        async def refresh() -> None:
-            with contextlib.suppress(Exception):  # the next command needing the map retries
-                await self._refresh(epoch)
-
-        trio.lowlevel.spawn_system_task(refresh, name=f"kvs cluster refresh {self.name}")
-
-    async def _load_map(self) -> SlotMap:
-        """The map from the first node that answers: known primaries, then the other known
-        nodes, then the seeds of the URL."""
-        errors: list[str] = []
-        for addr in self._candidates():
-            node = self._node(addr)
-            try:
-                self.refreshes += 1
-                reply = await node.execute((b"CLUSTER", b"SHARDS"), idempotent=True)
-                parse = SlotMap.from_shards
-                if type(reply) is ReplyError and reply.code == "ERR":  # before Redis 7
-                    reply = await node.execute((b"CLUSTER", b"SLOTS"), idempotent=True)
-                    parse = SlotMap.from_slots
-                if type(reply) is ReplyError:
-                    raise response_error(reply)
-                found = parse(reply, addr[0])
-            except (ConnectionError, TimeoutError, ResponseError) as exc:
-                errors.append(f"{addr[0]}:{addr[1]}: {exc}")
-                continue
-            if found.shards:
-                return found
-            errors.append(f"{addr[0]}:{addr[1]}: no slot is assigned")
-        raise self._no_slots(errors)
-
-    def _lost(self, addr: Addr, exc: ConnectionError) -> None:
-        """A connection to `addr` failed.  When the node could not even be reached, drop it
-        from the map until a refresh names it again, and forget its connection, so that the
-        next use opens a fresh one at once rather than after the backoff of its failures; a
-        connection that broke after a request only starts a refresh in the background."""
-        if exc.sent:  # it may be alive (one connection broke): ask the others, meanwhile
-            self._refresh_soon()
-            return
-        self._map.drop(addr)
-        for table in (self._nodes, self._replicas):
-            node = table.pop(addr, None)
-            if node is not None:
-                trio.lowlevel.spawn_system_task(node.aclose, name=f"kvs close {node.name}")
 
     # -- one command -------------------------------------------------------------------------
 
@@ -466,85 +337,3 @@ class ClusterBackend(Topology):
         from .subscriber import ClusterSubscriber
 
         return ClusterSubscriber(self)
-
-
-class DedicatedCluster:
-    """A WATCH block in a cluster: every key it watches, reads or writes in one slot
-    (CROSSSLOT otherwise, before any I/O), on a connection of that slot's owner.
-
-    A redirection (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) of the block's first command (its
-    WATCH, usually): nothing ran, so the block starts again on the slot's owner (after a
-    MOVED, the new one), within ``timeout``.  A redirection of a later command means the slot
-    moved under the block: `kvs.WatchError` (`routing.slot_moved`), the map patched, so that
-    running the block again (`Client.run_watched`) goes to the new owner.
-    """
-
-    def __init__(self, backend: ClusterBackend) -> None:
-        self._backend = backend
-        self._slot: int | None = None
-        self._conn: DedicatedRedis | None = None
-        self._ran = False  # a command of the block ran (or was answered, not redirected)
-
-    @property
-    def lost(self) -> bool:
-        return self._conn is not None and self._conn.lost
-
-    async def _bind(self, argvs: Sequence[Sequence[bytes]]) -> DedicatedRedis:
-        self._slot = one_slot(argvs, "watch", self._slot)
-        if self._conn is None:
-            backend = self._backend
-            if self._slot is None:
-                addr = backend._any_primary()
-            else:
-                owner = backend._owner(self._slot, False)[0]
-                if owner is None:
-                    await backend._refresh(backend._epoch)
-                    owner = backend._owner(self._slot, False)[0]
-                addr = owner or backend._any_primary()
-            self._conn = await backend._node(addr).dedicated()
-        return self._conn
-
-    async def _send(self, argvs: Sequence[Sequence[bytes]], transaction: bool,
-                    send: Callable[[DedicatedRedis], Awaitable[Any]]) -> Any:
-        backend = self._backend
-        give_up = None if backend._timeout is None else trio.current_time() + backend._timeout
-        attempt = 0
-        while True:
-            result = await send(await self._bind(argvs))
-            redirect = watch_redirect(result, transaction)
-            if redirect is None:
-                self._ran = True
-                return result
-            target = redirection(redirect.message, "")
-            if redirect.code == "MOVED" and target is not None:
-                backend._map.moved(target[0], target[1])
-                backend._refresh_soon()
-            if self._ran:
-                raise slot_moved(self._slot, redirect)
-            # Nothing ran: start again on the slot's owner (a MOVED: at once, the first time).
-            if (attempt or redirect.code != "MOVED") \
-                    and not await backend._pause(attempt, give_up):
-                return result
-            attempt += 1
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                await conn.release(clean=True)  # refused: nothing is watched there
-
-    async def execute(self, argv: tuple[bytes, ...]) -> Any:
-        return await self._send([argv], False, lambda conn: conn.execute(argv))
-
-    async def watch(self, keys: Sequence[bytes]) -> Any:
-        return await self._send([(b"WATCH", *keys)], False, lambda conn: conn.watch(keys))
-
-    async def unwatch(self) -> Any:
-        return await (await self._bind([])).unwatch()
-
-    async def transaction(self, argvs: Sequence[tuple[bytes, ...]]) -> list[Any]:
-        result: list[Any] = await self._send(argvs, True,
-                                             lambda conn: conn.transaction(argvs))
-        return result
-
-    async def release(self, *, clean: bool = False) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.release(clean=clean)
