@@ -112,21 +112,21 @@ def test_set_options_are_read_once_as_redis_reads_them(
 
 
 def test_data_type_decoders_give_one_result_for_both_protocols() -> None:
-    from kvs.commands import zsets
+    from kvs.commands import zsetops, zsets
 
     resp3 = [[b"a", 1.5], [b"b", float("inf")]]
     resp2 = [b"a", b"1.5", b"b", b"inf"]
     for reply in (resp3, resp2):
         assert zsets.zrange("z", 0, -1, withscores=True).decode(reply, True) == [
             ("a", 1.5), ("b", float("inf"))]
-    assert zsets.zpopmin("z").decode([b"a", 1.0], True) == [("a", 1.0)]  # RESP3, no count
-    assert zsets.zpopmin("z").decode([b"a", b"1"], False) == [(b"a", 1.0)]
-    assert zsets.zpopmin("z").decode([], True) == []
+    assert zsetops.zpopmin("z").decode([b"a", 1.0], True) == [("a", 1.0)]  # RESP3, no count
+    assert zsetops.zpopmin("z").decode([b"a", b"1"], False) == [(b"a", 1.0)]
+    assert zsetops.zpopmin("z").decode([], True) == []
     assert zsets.zscore("z", "m").decode(b"-inf", True) == float("-inf")
     assert zsets.zscore("z", "m").decode(2.5, True) == 2.5
     assert zsets.zscore("z", "m").decode(None, True) is None
     assert zsets.zmscore("z", ["a", "b"]).decode([b"1", None], True) == [1.0, None]
-    assert zsets.zscan("z").decode([b"7", [b"m", b"2"]], True) == (7, [("m", 2.0)])
+    assert zsetops.zscan("z").decode([b"7", [b"m", b"2"]], True) == (7, [("m", 2.0)])
     assert hashes.hscan("h").decode([b"0", [b"f", b"v"]], False) == (0, {b"f": b"v"})
     assert hashes.hrandfield("h", 1, withvalues=True).decode([[b"f", b"v"]], True) == [
         ("f", "v")]
@@ -165,19 +165,19 @@ def test_idempotency_of_the_data_types(call: Call[object], idempotent: bool) -> 
 
 
 def test_idempotency_of_sorted_sets_and_hyperloglog() -> None:
-    from kvs.commands import hll, zsets
+    from kvs.commands import hll, zsetops, zsets
 
     assert zsets.zadd("z", {"m": 1}).idempotent is False
     assert zsets.zrange("z", 0, -1).idempotent is True
-    assert zsets.zunionstore("d", ["a", "d"]).idempotent is False  # dest may be a source
-    assert zsets.zpopmin("z").idempotent is False
+    assert zsetops.zunionstore("d", ["a", "d"]).idempotent is False  # dest may be a source
+    assert zsetops.zpopmin("z").idempotent is False
     assert hll.pfadd("p", "x").idempotent is False  # the second run answers False
     assert hll.pfmerge("d", "p").idempotent is True
     assert hll.pfcount("p").idempotent is True
 
 
 def test_data_type_encodings() -> None:
-    from kvs.commands import zsets
+    from kvs.commands import zsetops, zsets
 
     assert zsets.zadd("z", {"a": 1, "b": 2.5}, gt=True, ch=True).argv == (
         b"ZADD", b"z", b"GT", b"CH", b"1", b"a", b"2.5", b"b")
@@ -185,7 +185,7 @@ def test_data_type_encodings() -> None:
                         withscores=True).argv == (
         b"ZRANGE", b"z", b"(1", b"+inf", b"BYSCORE", b"REV", b"LIMIT", b"0", b"5",
         b"WITHSCORES")
-    assert zsets.zunionstore("d", {"a": 2, "b": 0.5}, aggregate="max").argv == (
+    assert zsetops.zunionstore("d", {"a": 2, "b": 0.5}, aggregate="max").argv == (
         b"ZUNIONSTORE", b"d", b"2", b"a", b"b", b"WEIGHTS", b"2", b"0.5", b"AGGREGATE", b"MAX")
     assert zsets.zrangebyscore("z", float("-inf"), 3).argv == (
         b"ZRANGEBYSCORE", b"z", b"-inf", b"3")

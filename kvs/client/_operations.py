@@ -19,6 +19,7 @@ from ..commands import sets as _sets
 from ..commands import streamgroups as _streamgroups
 from ..commands import streams as _streams
 from ..commands import strings as _strings
+from ..commands import zsetops as _zsetops
 from ..commands import zsets as _zsets
 from ..commands.types import (
     Duration,
@@ -965,6 +966,82 @@ class Operations(Generic[R]):
         call: Call[float] = _strings.incrbyfloat(key, amount)
         return await self._run(call)
 
+    async def zpopmin(self, key: Key, count: int | None = None) -> list[tuple[R, float]]:
+        """Remove and return the `count` (default 1) lowest-scored members, as
+        ``(member, score)`` tuples ([] when empty).
+        """
+        call: Call[list[tuple[R, float]]] = _zsetops.zpopmin(key, count)
+        return await self._run(call)
+
+    async def zpopmax(self, key: Key, count: int | None = None) -> list[tuple[R, float]]:
+        """Remove and return the `count` (default 1) highest-scored members, as
+        ``(member, score)`` tuples ([] when empty).
+        """
+        call: Call[list[tuple[R, float]]] = _zsetops.zpopmax(key, count)
+        return await self._run(call)
+
+    async def bzpopmin(self, keys: Key | Keys, timeout: Timeout = 0) -> tuple[R, R, float] | None:
+        """Pop the lowest-scored member of the first non-empty sorted set of `keys`, waiting up
+        to `timeout` seconds (0: for ever); return ``(key, member, score)``, or None when none
+        came.
+        """
+        call: Call[tuple[R, R, float] | None] = _zsetops.bzpopmin(keys, timeout)
+        return await self._run(call)
+
+    async def bzpopmax(self, keys: Key | Keys, timeout: Timeout = 0) -> tuple[R, R, float] | None:
+        """`bzpopmin` for the highest-scored member."""
+        call: Call[tuple[R, R, float] | None] = _zsetops.bzpopmax(keys, timeout)
+        return await self._run(call)
+
+    @overload
+    async def zrandmember(self, key: Key, count: None = None, withscores: Literal[False] = False) -> R | None: ...
+
+    @overload
+    async def zrandmember(self, key: Key, count: int, withscores: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    async def zrandmember(self, key: Key, count: int, withscores: Literal[True]) -> list[tuple[R, float]]: ...
+
+    @overload
+    async def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None: ...
+
+    async def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None:
+        """A random member (None when missing); with `count`, a list of up to `count` distinct
+        members (a negative count allows repeats and gives exactly ``-count``); with
+        `withscores`, ``(member, score)`` tuples.
+        """
+        call: Call[R | list[R] | list[tuple[R, float]] | None] = _zsetops.zrandmember(key, count, withscores)
+        return await self._run(call)
+
+    async def zunionstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> int:
+        """Store the union of the sorted sets `keys` at `dest`; return its size.  `keys` may
+        map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or ``"max"``.
+        """
+        call: Call[int] = _zsetops.zunionstore(dest, keys, aggregate)
+        return await self._run(call)
+
+    async def zinterstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> int:
+        """Store the intersection of the sorted sets `keys` at `dest`; return its size.  `keys`
+        may map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or
+        ``"max"``.
+        """
+        call: Call[int] = _zsetops.zinterstore(dest, keys, aggregate)
+        return await self._run(call)
+
+    async def zdiffstore(self, dest: Key, keys: Keys) -> int:
+        """Store the members of the first sorted set of `keys` that are in none of the others
+        at `dest` (with their scores); return its size.
+        """
+        call: Call[int] = _zsetops.zdiffstore(dest, keys)
+        return await self._run(call)
+
+    async def zscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> tuple[int, list[tuple[R, float]]]:
+        """One page of ZSCAN: the next cursor (0 when done) and ``(member, score)`` tuples.
+        `zscan_iter` runs the whole scan.
+        """
+        call: Call[tuple[int, list[tuple[R, float]]]] = _zsetops.zscan(key, cursor, match=match, count=count)
+        return await self._run(call)
+
     async def zadd(self, key: Key, mapping: ScoreMapping, *, nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False, ch: bool = False) -> int:
         """Add the members of `mapping` (member -> score) or update their scores.
 
@@ -1098,82 +1175,6 @@ class Operations(Generic[R]):
     async def zremrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound) -> int:
         """Remove the members with a score between `min` and `max`; return how many."""
         call: Call[int] = _zsets.zremrangebyscore(key, min, max)
-        return await self._run(call)
-
-    async def zpopmin(self, key: Key, count: int | None = None) -> list[tuple[R, float]]:
-        """Remove and return the `count` (default 1) lowest-scored members, as
-        ``(member, score)`` tuples ([] when empty).
-        """
-        call: Call[list[tuple[R, float]]] = _zsets.zpopmin(key, count)
-        return await self._run(call)
-
-    async def zpopmax(self, key: Key, count: int | None = None) -> list[tuple[R, float]]:
-        """Remove and return the `count` (default 1) highest-scored members, as
-        ``(member, score)`` tuples ([] when empty).
-        """
-        call: Call[list[tuple[R, float]]] = _zsets.zpopmax(key, count)
-        return await self._run(call)
-
-    async def bzpopmin(self, keys: Key | Keys, timeout: Timeout = 0) -> tuple[R, R, float] | None:
-        """Pop the lowest-scored member of the first non-empty sorted set of `keys`, waiting up
-        to `timeout` seconds (0: for ever); return ``(key, member, score)``, or None when none
-        came.
-        """
-        call: Call[tuple[R, R, float] | None] = _zsets.bzpopmin(keys, timeout)
-        return await self._run(call)
-
-    async def bzpopmax(self, keys: Key | Keys, timeout: Timeout = 0) -> tuple[R, R, float] | None:
-        """`bzpopmin` for the highest-scored member."""
-        call: Call[tuple[R, R, float] | None] = _zsets.bzpopmax(keys, timeout)
-        return await self._run(call)
-
-    @overload
-    async def zrandmember(self, key: Key, count: None = None, withscores: Literal[False] = False) -> R | None: ...
-
-    @overload
-    async def zrandmember(self, key: Key, count: int, withscores: Literal[False] = False) -> list[R]: ...
-
-    @overload
-    async def zrandmember(self, key: Key, count: int, withscores: Literal[True]) -> list[tuple[R, float]]: ...
-
-    @overload
-    async def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None: ...
-
-    async def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> R | list[R] | list[tuple[R, float]] | None:
-        """A random member (None when missing); with `count`, a list of up to `count` distinct
-        members (a negative count allows repeats and gives exactly ``-count``); with
-        `withscores`, ``(member, score)`` tuples.
-        """
-        call: Call[R | list[R] | list[tuple[R, float]] | None] = _zsets.zrandmember(key, count, withscores)
-        return await self._run(call)
-
-    async def zunionstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> int:
-        """Store the union of the sorted sets `keys` at `dest`; return its size.  `keys` may
-        map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or ``"max"``.
-        """
-        call: Call[int] = _zsets.zunionstore(dest, keys, aggregate)
-        return await self._run(call)
-
-    async def zinterstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> int:
-        """Store the intersection of the sorted sets `keys` at `dest`; return its size.  `keys`
-        may map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or
-        ``"max"``.
-        """
-        call: Call[int] = _zsets.zinterstore(dest, keys, aggregate)
-        return await self._run(call)
-
-    async def zdiffstore(self, dest: Key, keys: Keys) -> int:
-        """Store the members of the first sorted set of `keys` that are in none of the others
-        at `dest` (with their scores); return its size.
-        """
-        call: Call[int] = _zsets.zdiffstore(dest, keys)
-        return await self._run(call)
-
-    async def zscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> tuple[int, list[tuple[R, float]]]:
-        """One page of ZSCAN: the next cursor (0 when done) and ``(member, score)`` tuples.
-        `zscan_iter` runs the whole scan.
-        """
-        call: Call[tuple[int, list[tuple[R, float]]]] = _zsets.zscan(key, cursor, match=match, count=count)
         return await self._run(call)
 
 
@@ -1879,6 +1880,61 @@ class QueuedOperations:
         """Add `amount` to the number at `key` (a missing key starts at 0); return it."""
         return self._queue(_strings.incrbyfloat(key, amount))
 
+    def zpopmin(self, key: Key, count: int | None = None) -> Self:
+        """Remove and return the `count` (default 1) lowest-scored members, as
+        ``(member, score)`` tuples ([] when empty).
+        """
+        return self._queue(_zsetops.zpopmin(key, count))
+
+    def zpopmax(self, key: Key, count: int | None = None) -> Self:
+        """Remove and return the `count` (default 1) highest-scored members, as
+        ``(member, score)`` tuples ([] when empty).
+        """
+        return self._queue(_zsetops.zpopmax(key, count))
+
+    def bzpopmin(self, keys: Key | Keys, timeout: Timeout = 0) -> Self:
+        """Pop the lowest-scored member of the first non-empty sorted set of `keys`, waiting up
+        to `timeout` seconds (0: for ever); return ``(key, member, score)``, or None when none
+        came.
+        """
+        return self._queue(_zsetops.bzpopmin(keys, timeout))
+
+    def bzpopmax(self, keys: Key | Keys, timeout: Timeout = 0) -> Self:
+        """`bzpopmin` for the highest-scored member."""
+        return self._queue(_zsetops.bzpopmax(keys, timeout))
+
+    def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> Self:
+        """A random member (None when missing); with `count`, a list of up to `count` distinct
+        members (a negative count allows repeats and gives exactly ``-count``); with
+        `withscores`, ``(member, score)`` tuples.
+        """
+        return self._queue(_zsetops.zrandmember(key, count, withscores))
+
+    def zunionstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> Self:
+        """Store the union of the sorted sets `keys` at `dest`; return its size.  `keys` may
+        map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or ``"max"``.
+        """
+        return self._queue(_zsetops.zunionstore(dest, keys, aggregate))
+
+    def zinterstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> Self:
+        """Store the intersection of the sorted sets `keys` at `dest`; return its size.  `keys`
+        may map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or
+        ``"max"``.
+        """
+        return self._queue(_zsetops.zinterstore(dest, keys, aggregate))
+
+    def zdiffstore(self, dest: Key, keys: Keys) -> Self:
+        """Store the members of the first sorted set of `keys` that are in none of the others
+        at `dest` (with their scores); return its size.
+        """
+        return self._queue(_zsetops.zdiffstore(dest, keys))
+
+    def zscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> Self:
+        """One page of ZSCAN: the next cursor (0 when done) and ``(member, score)`` tuples.
+        `zscan_iter` runs the whole scan.
+        """
+        return self._queue(_zsetops.zscan(key, cursor, match=match, count=count))
+
     def zadd(self, key: Key, mapping: ScoreMapping, *, nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False, ch: bool = False) -> Self:
         """Add the members of `mapping` (member -> score) or update their scores.
 
@@ -1970,58 +2026,3 @@ class QueuedOperations:
     def zremrangebyscore(self, key: Key, min: ScoreBound, max: ScoreBound) -> Self:
         """Remove the members with a score between `min` and `max`; return how many."""
         return self._queue(_zsets.zremrangebyscore(key, min, max))
-
-    def zpopmin(self, key: Key, count: int | None = None) -> Self:
-        """Remove and return the `count` (default 1) lowest-scored members, as
-        ``(member, score)`` tuples ([] when empty).
-        """
-        return self._queue(_zsets.zpopmin(key, count))
-
-    def zpopmax(self, key: Key, count: int | None = None) -> Self:
-        """Remove and return the `count` (default 1) highest-scored members, as
-        ``(member, score)`` tuples ([] when empty).
-        """
-        return self._queue(_zsets.zpopmax(key, count))
-
-    def bzpopmin(self, keys: Key | Keys, timeout: Timeout = 0) -> Self:
-        """Pop the lowest-scored member of the first non-empty sorted set of `keys`, waiting up
-        to `timeout` seconds (0: for ever); return ``(key, member, score)``, or None when none
-        came.
-        """
-        return self._queue(_zsets.bzpopmin(keys, timeout))
-
-    def bzpopmax(self, keys: Key | Keys, timeout: Timeout = 0) -> Self:
-        """`bzpopmin` for the highest-scored member."""
-        return self._queue(_zsets.bzpopmax(keys, timeout))
-
-    def zrandmember(self, key: Key, count: int | None = None, withscores: bool = False) -> Self:
-        """A random member (None when missing); with `count`, a list of up to `count` distinct
-        members (a negative count allows repeats and gives exactly ``-count``); with
-        `withscores`, ``(member, score)`` tuples.
-        """
-        return self._queue(_zsets.zrandmember(key, count, withscores))
-
-    def zunionstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> Self:
-        """Store the union of the sorted sets `keys` at `dest`; return its size.  `keys` may
-        map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or ``"max"``.
-        """
-        return self._queue(_zsets.zunionstore(dest, keys, aggregate))
-
-    def zinterstore(self, dest: Key, keys: Weights, aggregate: str | None = None) -> Self:
-        """Store the intersection of the sorted sets `keys` at `dest`; return its size.  `keys`
-        may map each key to a weight; `aggregate` is ``"sum"`` (default), ``"min"`` or
-        ``"max"``.
-        """
-        return self._queue(_zsets.zinterstore(dest, keys, aggregate))
-
-    def zdiffstore(self, dest: Key, keys: Keys) -> Self:
-        """Store the members of the first sorted set of `keys` that are in none of the others
-        at `dest` (with their scores); return its size.
-        """
-        return self._queue(_zsets.zdiffstore(dest, keys))
-
-    def zscan(self, key: Key, cursor: int = 0, *, match: Key | None = None, count: int | None = None) -> Self:
-        """One page of ZSCAN: the next cursor (0 when done) and ``(member, score)`` tuples.
-        `zscan_iter` runs the whole scan.
-        """
-        return self._queue(_zsets.zscan(key, cursor, match=match, count=count))

@@ -27,6 +27,7 @@ from . import (
     streamgroups,
     streams,
     strings,
+    zsetops,
     zsets,
 )
 from ._call import (
@@ -46,5 +47,6 @@ from .types import Key, Value, ValueMapping
 __all__ = [
     "NO_KEYS", "ONE_KEY", "OPERATIONS", "VARIANTS", "Call", "Key", "KeySpec", "Read", "Value",
     "ValueMapping", "hashes", "hll", "keys", "keys_of", "lists", "operation", "pubsub", "server",
-    "scripting", "sets", "streamgroups", "streams", "strings", "variant", "zsets",
+    "scripting", "sets", "streamgroups", "streams", "strings", "variant", "zsetops",
+    "zsets",
 ]

@@ -27,7 +27,7 @@ from ...commands import Call
 from ...commands import hashes as _hashes
 from ...commands import keys as _keys
 from ...commands import sets as _sets
-from ...commands import zsets as _zsets
+from ...commands import zsetops as _zsetops
 from ...commands.pubsub import channel_names
 from ...commands.types import Key, Value
 from ._operations import Operations, R
@@ -298,4 +298,4 @@ class Client(Operations[R]):
     def zscan_iter(self, key: Key, match: Key | None = None,
                    count: int | None = None) -> Iterator[tuple[R, float]]:
         """Iterate over the sorted set at `key` with ZSCAN: ``(member, score)``."""
-        return iterate(self, lambda cursor: _zsets.zscan(key, cursor, match=match, count=count))
+        return iterate(self, lambda cursor: _zsetops.zscan(key, cursor, match=match, count=count))
