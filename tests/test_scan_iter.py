@@ -27,8 +27,7 @@ _names = itertools.count()
 def check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Run the test with the inline cancel check, then with the portable one."""
     if request.param == "portable":
-        monkeypatch.setattr(_scan, "_probed", True)
-        monkeypatch.setattr(_scan, "_context", None)
+        monkeypatch.setattr(_scan, "_inline", False)
     yield request.param
 
 
@@ -45,7 +44,7 @@ async def db(request: pytest.FixtureRequest, check: str) -> AsyncIterator[kvs.Cl
 
 async def test_the_inline_check_is_available_on_this_trio() -> None:
     # The fast path must not silently be the portable one on the trio the project pins.
-    assert _scan.inline_context() is not None
+    assert _scan.inline_check() is True
 
 
 async def test_no_item_after_the_scope_is_cancelled(db: kvs.Client[str]) -> None:
@@ -90,6 +89,26 @@ async def test_an_iterator_stepped_from_a_cancelled_scope_raises(db: kvs.Client[
         await keys.__anext__()
     assert scope.cancelled_caught
     assert first.startswith("k")
+
+
+async def test_an_iterator_passed_to_a_cancelled_task_raises_there(db: kvs.Client[str]) -> None:
+    # The check follows the task that steps the iterator, not the one that started it.
+    await db.mset({f"k{i}": i for i in range(100)})
+    keys = db.scan_iter(count=100)
+    got = [await keys.__anext__()]
+    outcome: list[str] = []
+
+    async def other() -> None:
+        got.append(await keys.__anext__())  # a step from this task, not cancelled
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            got.append(await keys.__anext__())
+        outcome.append("cancelled" if scope.cancelled_caught else "not cancelled")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(other)
+    assert outcome == ["cancelled"]
+    assert len(set(got)) == 2
 
 
 async def test_a_long_loop_lets_other_tasks_run(db: kvs.Client[str]) -> None:
