@@ -3,7 +3,8 @@
 The trio client is the only hand-written copy.  This script rewrites every module of the
 folder token by token (``async def`` -> ``def``, ``await`` dropped, ``__aenter__`` ->
 ``__enter__``, ``AsyncIterator`` -> ``Iterator``, ...) and moves relative imports one package
-up, except the opener (``.._open``), which then names the blocking one, ``kvs/sync/_open.py``.
+up, except the opener (``.._open``) and the SCAN iterator (``.._scan``), which then name the
+blocking ones, ``kvs/sync/_open.py`` and ``kvs/sync/_scan.py``.
 
 ``--check`` fails when a checked-in file differs from what it would write, when a generated
 file has no source any more, or when a rule was never used (a rule that matches nothing is a
@@ -37,7 +38,7 @@ RULES: list[tuple[str, str]] = [
     (r"__anext__", "__next__"),
     (r"\bStopAsyncIteration\b", "StopIteration"),
     (r"<kvs\.Subscription ", "<kvs.sync.Subscription "),
-    (r"^(\s*)from \.\.(?!_open\b)", r"\1from ..."),  # the opener stays: it is sync's own
+    (r"^(\s*)from \.\.(?!_open\b|_scan\b)", r"\1from ..."),  # these stay: sync's own
     (r"with kvs\.connect", "with kvs.sync.connect"),
     (r"<kvs\.Client ", "<kvs.sync.Client "),
     (r"The trio client", "The blocking client"),

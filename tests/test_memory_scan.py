@@ -293,3 +293,45 @@ def test_zscan_yields_every_member_with_redis_score_text(redis_url: str) -> None
                             break
                 assert seen["memory"] == seen["redis"]
     assert store.execute([b"ZSCAN", b"nokey", b"0"]) == [b"0", []]
+
+
+@pytest.mark.parametrize(
+    "remove",
+    [
+        [("DEL", "k29")],
+        [("UNLINK", "k29")],
+        [("GETDEL", "k29")],
+        [("RENAME", "k29", "new")],
+        [("LPOP", "list")],  # the list's last element: the key goes
+        [("SREM", "set", "m")],
+        [("HDEL", "hash", "f")],
+        [("SET", "k29", "v", "PX", "1"), ("sleep",), ("DBSIZE",), ("PERSIST", "k0")],
+    ],
+)
+def test_a_key_removed_mid_scan_is_not_returned(remove: list[tuple[str, ...]]) -> None:
+    # A page of a scan whose keyspace lost no key is a slice of the snapshot, with no lookup
+    # per key: every way a key can leave the keyspace must be seen, or it would come back.
+    import time
+
+    store = Store()
+    for i in range(30):
+        run(store, "SET", f"k{i}", i)
+    run(store, "RPUSH", "list", "a")
+    run(store, "SADD", "set", "m")
+    run(store, "HSET", "hash", "f", "v")
+    before = set(run(store, "KEYS", "*"))
+    cursor, seen = run(store, "SCAN", 0, "COUNT", 3)
+    for command in remove:
+        if command == ("sleep",):
+            time.sleep(0.005)
+            for _ in range(200):  # enough calls for the periodic sweep to run
+                run(store, "DBSIZE")
+        else:
+            run(store, *command)
+    gone = {b"k29", b"list", b"set", b"hash"} - set(run(store, "KEYS", "*"))
+    assert gone
+    while cursor != b"0":
+        cursor, batch = run(store, "SCAN", cursor, "COUNT", 3)
+        seen += batch
+    assert not gone & set(seen), gone & set(seen)
+    assert before - gone <= set(seen)  # the keys present throughout

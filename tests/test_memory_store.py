@@ -267,6 +267,21 @@ def test_incrbyfloat_long_double_digits(store: Store) -> None:
     assert run(store, "INCRBYFLOAT", "l", "abc") == WRONGTYPE
 
 
+
+@pytest.mark.parametrize(
+    ("start", "incr"),
+    [("inf", "1e4000"), ("1e4000", "inf"), ("inf", "-1e4000"), ("-inf", "1"), ("inf", "-inf")],
+)
+def test_incrbyfloat_infinity_with_a_value_beyond_a_double(store: Store, start: str,
+                                                           incr: str) -> None:
+    # An infinity on either side: Redis's long double sum is inf or nan, an error, even when
+    # the other side is too large for a double (found by the differential test).
+    run(store, "SET", "f", start)
+    assert run(store, "INCRBYFLOAT", "f", incr) == ReplyError(
+        "ERR increment would produce NaN or Infinity"
+    )
+    assert run(store, "GET", "f") == start.encode()
+
 # -- keys, types, expiry --------------------------------------------------------------------
 
 

@@ -9,8 +9,11 @@ argument raises there, before any I/O.  Redis's guarantee carries over unchanged
 present for the whole scan is yielded at least once (a key may come twice, and a key added
 or removed meanwhile may or may not come).  The scan ends when the server returns cursor 0.
 
-This module is trio source: ``scripts/unasync.py`` turns it into the blocking iterator of
-`kvs.sync` (the async generator becomes a generator).
+Handing out a page's items is the transport's part (``.._scan``): under trio each item's
+step is a cancellation point and every few hundred items a full checkpoint, so a long
+loop over a page that is already here can still be cancelled and lets other tasks run; the
+blocking iterator of `kvs.sync` is a plain generator.  This module is trio source for
+``scripts/unasync.py``, which keeps ``.._scan`` pointing at the transport's own module.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+from .._scan import items
 from ..commands import Call
 from ._operations import Operations
 
@@ -32,20 +36,9 @@ def iterate(client: Operations[Any], page: Callable[[int], Call[Page[T]]]) -> As
     """An async iterator over every item of a SCAN-family command's pages (`page(cursor)`
     builds the call for a cursor).  The first call is built here, so a wrong argument raises
     before any I/O; nothing is sent until the first item is asked for."""
-    return _items(client, page, page(0))
-
-
-async def _items(client: Operations[Any], page: Callable[[int], Call[Page[T]]],
-                 call: Call[Page[T]]) -> AsyncIterator[T]:
-    # An async generator: between pages it holds nothing (no connection, no lock), so one
-    # left unfinished is harmless; resuming within a page costs less than a method call.
-    while True:
-        cursor, items = await client._run(call)
-        for item in items:
-            yield item
-        if not cursor:
-            return
-        call = page(cursor)
+    # The transport's own generator (``.._scan``): between pages it holds nothing (no
+    # connection, no lock), so one left unfinished is harmless.
+    return items(client._run, page, page(0))
 
 
 def pairs(call: Call[tuple[int, dict[Any, Any]]]) -> Call[Page[tuple[Any, Any]]]:

@@ -136,6 +136,9 @@ class Keyspace:
         self._now = int(clock() * 1000)
         self._wall_offset = int(time.time() * 1000) - self._now
         self._countdown = _SWEEP_EVERY
+        # Counts the times keys left ``_data`` (by every path below: deletion, expiry, an
+        # emptied container, FLUSHDB), so SCAN knows when a snapshot's keys are all still live.
+        self._removals = 0
 
     # -- time ---------------------------------------------------------------------------
 
@@ -157,6 +160,7 @@ class Keyspace:
                 del expires[key]
                 del self._data[key]
                 removed += 1
+        self._removals += removed
         if len(heap) > 2 * len(expires) + 1024:
             self._heap = [(deadline, key) for key, deadline in expires.items()]
             heapq.heapify(self._heap)
@@ -171,6 +175,7 @@ class Keyspace:
             if deadline is not None and self._now > deadline:
                 del self._data[key]
                 del self._expires[key]
+                self._removals += 1
                 return None
         return value
 
@@ -178,6 +183,7 @@ class Keyspace:
         if self._lookup(key) is None:
             return False
         del self._data[key]
+        self._removals += 1
         if self._expires:
             self._expires.pop(key, None)
         return True
@@ -202,6 +208,7 @@ class Keyspace:
     def _flush(self) -> None:
         """Empty the keyspace (FLUSHDB); a mixin keeping state about keys extends it."""
         self._data.clear()
+        self._removals += 1
         self._expires.clear()
         self._heap.clear()
 
@@ -240,5 +247,6 @@ class Keyspace:
     def _drop_if_empty(self, key: bytes, container: Value) -> None:
         if not container:
             del self._data[key]
+            self._removals += 1
             if self._expires:
                 self._expires.pop(key, None)

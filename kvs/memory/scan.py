@@ -18,7 +18,10 @@ some 15 nanoseconds a key).  So the iteration is over a *snapshot*:
 - A later call finds the snapshot by its id, answers the next ``COUNT`` entries from
   ``offset``, and returns cursor 0 (dropping the snapshot) once it reaches the end.  Each entry
   is checked against the live container before it is returned: a key deleted or expired since
-  the snapshot is skipped, so only live elements are ever returned.
+  the snapshot is skipped, so only live elements are ever returned.  SCAN skips that check
+  when it cannot matter: the keyspace counts the keys that leave it (``_removals``), each
+  snapshot keeps the count it was taken at, and while the two are equal (and no key has a
+  TTL) every key of the snapshot is still there, so a page is a slice of it.
 - The guarantee follows: a key present for the whole iteration was present at ``SCAN 0``, so
   it is in the snapshot, and it is still there when the offset passes it.  Keys added during
   the iteration may or may not be returned, as in Redis; none is returned twice.
@@ -98,38 +101,51 @@ class Cursors:
 
     def __init__(self, limit: int = SNAPSHOTS) -> None:
         self._limit = limit
-        self._snapshots: OrderedDict[int, tuple[object, tuple[Any, ...]]] = OrderedDict()
+        # id -> (the container, its snapshot, the caller's stamp when it was taken)
+        self._snapshots: OrderedDict[int, tuple[object, tuple[Any, ...], int | None]] = (
+            OrderedDict())
         self._last_id = 0
 
     def step(self, container: Collection[_T], cursor: int, count: int) -> tuple[int, Sequence[_T]]:
         """One call of a scan over ``container``: the next cursor (0 at the end) and the
         elements of this step, which may include some removed since the scan began (the
         caller checks each against ``container``)."""
+        cursor, batch, _ = self.step_stamped(container, cursor, count, None)
+        return cursor, batch
+
+    def step_stamped(self, container: Collection[_T], cursor: int, count: int,
+                     stamp: int | None) -> tuple[int, Sequence[_T], bool]:
+        """`step`, for a caller that counts the removals from ``container`` (``stamp``, its
+        count now; None when it keeps none): also whether every element of the step is
+        certainly still in ``container``, because the snapshot was taken in this very call or
+        nothing was removed since it was (the stamp it was filed with is the same)."""
         snapshot_id, offset = cursor >> _OFFSET_BITS, cursor & _OFFSET_MASK
         if cursor:
             entry = self._snapshots.get(snapshot_id)
             if entry is None or entry[0] is not container:
-                return 0, tuple(container)  # the snapshot is gone: all that is left, at once
+                return 0, tuple(container), True  # the snapshot is gone: all that is left
             items: tuple[_T, ...] = entry[1]
+            live = stamp is not None and entry[2] == stamp
             self._snapshots.move_to_end(snapshot_id)
         else:
             if len(container) <= count:
-                return 0, tuple(container)
+                return 0, tuple(container), True
             items = tuple(container)
-            snapshot_id = self._file(container, items)
+            snapshot_id = self._file(container, items, stamp)
+            live = True
         end = offset + count
         if end >= len(items):
             del self._snapshots[snapshot_id]
-            return 0, items[offset:]
-        return snapshot_id << _OFFSET_BITS | end, items[offset:end]
+            return 0, items[offset:], live
+        return snapshot_id << _OFFSET_BITS | end, items[offset:end], live
 
     def clear(self) -> None:
         """Forget every snapshot (their cursors then restart their iterations)."""
         self._snapshots.clear()
 
-    def _file(self, container: object, items: tuple[Any, ...]) -> int:
+    def _file(self, container: object, items: tuple[Any, ...], stamp: int | None) -> int:
         self._last_id = self._last_id % _MAX_ID + 1
-        self._snapshots[self._last_id] = (container, items)
+        self._snapshots[self._last_id] = (container, items, stamp)
         while len(self._snapshots) > self._limit:
             self._snapshots.popitem(last=False)
         return self._last_id
@@ -173,9 +189,10 @@ class ScanCommands(Keyspace):
         cursor = parse_cursor(argv[1])
         count, pattern, kind = self._scan_options(argv, 2, keyspace=True)
         data, expires = self._data, self._expires
-        cursor, batch = self._cursors.step(data, cursor, count)
+        cursor, batch, live = self._cursors.step_stamped(data, cursor, count, self._removals)
         if pattern is None and kind is None and not expires:
-            return [b"%d" % cursor, [key for key in batch if key in data]]
+            # No key left the keyspace since the snapshot: each is live, no lookup needed.
+            return [b"%d" % cursor, list(batch) if live else [key for key in batch if key in data]]
         keys = []
         for key in batch:
             if pattern is not None and not glob.match(pattern, key):

@@ -8,7 +8,6 @@ of the checks inside a command follows Redis, since it decides which error a bad
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +38,7 @@ __all__ = ["StringCommands", "arity_error", "error_arg"]
 
 _MAX_STRING = 512 * 1024 * 1024
 _TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+_NOT_FINITE = "ERR increment would produce NaN or Infinity"
 _OVERFLOW = "ERR increment or decrement would overflow"
 _NOT_FLOAT = "ERR value is not a valid float"
 _SET_EXPIRES = frozenset((b"EX", b"PX", b"EXAT", b"PXAT"))
@@ -264,12 +264,13 @@ class StringCommands(Keyspace):
         if value is None or increment is None:
             raise CommandError(_NOT_FLOAT)
         if isinstance(value, float) or isinstance(increment, float):
-            total = value + increment  # an infinity is involved: inf or nan
-        else:
-            total = round_ld(value + increment)
-        if isinstance(total, float) and not math.isfinite(total):
-            raise CommandError("ERR increment would produce NaN or Infinity")
-        assert not isinstance(total, float)
+            # An infinity (the only float parse_long_double returns) on either side makes the
+            # sum inf or nan, whatever the other side; adding them could overflow instead (a
+            # float plus a Fraction beyond a double's range).
+            raise CommandError(_NOT_FINITE)
+        total = round_ld(value + increment)
+        if isinstance(total, float):
+            raise CommandError(_NOT_FINITE)
         text = format_long_double(total)
         self._data[key] = text  # the TTL stays
         return text
