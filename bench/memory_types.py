@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Series, alternate, human, pinned, progress, run_child, use_repo_packages
+from _common import human, pinned, run_rounds, use_repo_packages
 
 CONTENDERS = {"ours": "ours (Store.execute)", "fakeredis": "fakeredis.FakeStrictRedis"}
 SIZES = (1_000, 10_000, 100_000)
@@ -134,16 +134,11 @@ def drive(args: argparse.Namespace) -> None:
     print("| workload | ours | fakeredis | ours / fakeredis |")
     print("|---|---|---|---|")
     for workload in chosen:
-        per = {name: Series() for name in CONTENDERS}
-        for _, name in alternate(list(CONTENDERS), args.rounds):
-            argv = pinned([sys.executable, __file__, "--child", name, "--workload", workload],
+        def argv_for(name: str, workload: str = workload) -> list[str]:
+            return pinned([sys.executable, __file__, "--child", name, "--workload", workload],
                           args.cpu)  # fmt: skip
-            res = run_child(argv, args.timeout)
-            if res.rate is None:
-                progress(f"{workload} {name}: FAILED {res.error.splitlines()[:1]}")
-                per[name].errors.append(res.error)
-            else:
-                per[name].rates.append(res.rate)
+
+        per = run_rounds(list(CONTENDERS), args.rounds, workload, argv_for, args.timeout)
         ours, fake = per["ours"].rates, per["fakeredis"].rates
         if not ours or not fake:
             print(f"| {workload} | failed | | |")

@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Series, alternate, human, pinned, progress, run_child, use_repo_packages
+from _common import human, pinned, run_rounds, use_repo_packages
 from clients import redis_server
 
 CONTENDERS = {"ours-trio": "ours trio", "aioredis-hiredis": "redis.asyncio + hiredis"}
@@ -103,17 +103,10 @@ def drive(args: argparse.Namespace) -> None:
           f"{importlib.metadata.version('redis')}, hiredis "
           f"{importlib.metadata.version('hiredis')}; Python {sys.version.split()[0]}")
     print(f"# load average at start {os.getloadavg()[0]:.2f}\n")
-    per = {name: Series() for name in CONTENDERS}
     with redis_server(args.server_cpu) as port:
-        for _, name in alternate(list(CONTENDERS), args.rounds):
-            argv = pinned([sys.executable, __file__, "--child", name, "--port", str(port),
-                           "--entries", str(args.entries)], args.cpu)  # fmt: skip
-            res = run_child(argv, args.timeout)
-            if res.rate is None:
-                progress(f"{name}: FAILED {res.error.splitlines()[:2]}")
-                per[name].errors.append(res.error)
-            else:
-                per[name].rates.append(res.rate)
+        per = run_rounds(list(CONTENDERS), args.rounds, "S11", lambda name: pinned(
+            [sys.executable, __file__, "--child", name, "--port", str(port),
+             "--entries", str(args.entries)], args.cpu), args.timeout)  # fmt: skip
     print("| S11 | entries/s | vs ours |")
     print("|---|---|---|")
     base = statistics.median(per["ours-trio"].rates) if per["ours-trio"].rates else None
