@@ -209,6 +209,33 @@ async def test_moved_storm_refreshes_one_at_a_time(redis_cluster: RedisCluster,
         assert 1 <= after - before <= 2
 
 
+def _moved_replies(node: Any) -> int:
+    """How many MOVED redirections `node` answered (INFO errorstats)."""
+    for line in node.command("INFO", "errorstats").decode().splitlines():
+        if line.startswith("errorstat_MOVED:"):
+            return int(line.split("count=", 1)[1].split(",", 1)[0])
+    return 0
+
+
+async def test_a_moved_slot_costs_one_redirection_then_goes_straight_to_its_owner(
+        redis_cluster: RedisCluster, cluster_url: str) -> None:
+    tag = "route"
+    slot = key_slot(tag.encode())
+    keys = [f"{{{tag}}}:{i}" for i in range(5)]
+    async with kvs.connect(cluster_url) as db:
+        await db.mset(dict.fromkeys(keys, "v"))
+        assert await db.get(keys[0]) == "v"  # the slot's route is known now
+        source = redis_cluster.node_for_slot(slot)
+        target = next(n for n in redis_cluster.primaries() if n is not source)
+        await trio.to_thread.run_sync(lambda: migrate_slot(redis_cluster, slot, target))
+        before = _moved_replies(source)
+        assert [await db.get(key) for key in keys * 4] == ["v"] * 20
+        assert _moved_replies(source) - before == 1
+        await db.set(keys[0], "w")
+        assert await db.get(keys[0]) == "w" and target.command("GET", keys[0]) == b"w"
+        assert _moved_replies(source) - before == 1
+
+
 async def test_replica_reads(redis_cluster: RedisCluster, cluster_url: str) -> None:
     async with kvs.connect(cluster_url) as db:
         await db.set("r:1", "one")

@@ -125,3 +125,14 @@ def test_slot_map_patch_and_drop() -> None:
     slot_map.drop(("10.0.0.1", 7000))
     assert slot_map.owner(6) is None and slot_map.owner(5) == ("10.0.0.2", 7001)
     assert SlotMap.from_slots([[0, 1, [b"", 7000, b"id"]]], "seed").owner(0) == ("seed", 7000)
+
+
+def test_a_route_is_forgotten_when_its_slot_moves_or_its_node_is_dropped() -> None:
+    slot_map = SlotMap.from_slots([[0, 16383, [b"10.0.0.1", 7000, b"id"]]], "h")
+    assert slot_map.routes == [None] * SLOTS  # the driver fills them
+    slot_map.routes[5] = slot_map.routes[6] = "to 7000"
+    slot_map.moved(5, ("10.0.0.2", 7001))
+    assert slot_map.routes[5] is None and slot_map.routes[6] == "to 7000"
+    slot_map.routes[5] = "to 7001"
+    slot_map.drop(("10.0.0.1", 7000))
+    assert slot_map.routes == [None] * SLOTS

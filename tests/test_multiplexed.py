@@ -75,6 +75,34 @@ async def test_a_timeout_is_exact_and_the_late_reply_goes_to_nobody(
     assert not conn.broken  # the late reply arrived: the connection is alive
 
 
+async def test_timeouts_of_any_length_and_order_each_end_exactly_on_time(
+        autojump_clock: trio.testing.MockClock) -> None:
+    """One timer serves every caller: a short timeout queued behind a long one, a timeout
+    after the timer went idle, and a cancelled caller between them all end on time."""
+    conn, _peer = connect(stall_timeout=None)
+    start = trio.current_time()
+    ended: dict[str, float] = {}
+
+    async def ask(name: str, timeout: float) -> None:
+        with pytest.raises(kvs.TimeoutError, match=rf"{timeout}s"):
+            await conn.request(resp.encode_command("GET", name), 1, timeout=timeout)
+        ended[name] = trio.current_time() - start
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ask, "long", 60.0)
+        await trio.sleep(1)
+        nursery.start_soon(ask, "short", 2.0)
+        with trio.move_on_after(0.5):  # cancelled: its slot must not disturb the timer
+            await conn.request(resp.encode_command("GET", "gone"), 1, timeout=1.0)
+        nursery.start_soon(ask, "middle", 30.0)
+    assert ended == {"short": 3.0, "middle": 31.5, "long": 60.0}
+    await trio.sleep(100)  # the timer is idle now: a new request arms it again
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ask, "later", 5.0)
+    assert ended["later"] == 165.0
+    assert not conn.broken
+
+
 async def test_a_connection_silent_after_a_timeout_is_broken_at_the_stall_deadline(
         autojump_clock: trio.testing.MockClock) -> None:
     conn, _peer = connect(stall_timeout=3.0)

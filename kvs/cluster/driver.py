@@ -38,12 +38,14 @@ from resp import ReplyError, encode_command
 from .._errors import ConnectionError
 from .._retry import transient_delay
 from ..redis.batch import transaction_payload
+from ..redis.driver import RedisBackend
 from . import routing
 from .nodes import Nodes
 from .routing import (
     ANY,
     ASKING,
     NOT_SENT,
+    ONE_KEY,
     READS,
     REDIRECTS,
     SCAN,
@@ -54,7 +56,7 @@ from .routing import (
     one_slot,
     pipeline_segments,
 )
-from .slots import Addr, redirection
+from .slots import Addr, key_slot, redirection
 from .watch import DedicatedCluster
 
 __all__ = ["ClusterBackend"]
@@ -70,24 +72,32 @@ class ClusterBackend(Nodes):
     # -- one command -------------------------------------------------------------------------
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
-        route = routing.plan(argv)
-        if type(route) is ToSlot:
-            slot = route.slot
-            index = self._map.slots[slot]
-            node = self._nodes.get(self._map.shards[index].primary) if index >= 0 else None
-            if node is None or self._read_from != "primary":
-                return await self._on_slot(slot, argv, idempotent)
-            # The common case, kept short: the owner is known and connected.
-            try:
-                reply = await node.execute(argv, idempotent=idempotent)
-            except ConnectionError as exc:
-                self._lost(self._map.shards[index].primary, exc)
-                if exc.sent and not idempotent:
-                    raise
-                return await self._on_slot(slot, argv, idempotent)
-            if type(reply) is ReplyError and reply.code in REDIRECTS:
-                return await self._on_slot(slot, argv, idempotent, reply)
-            return reply
+        if len(argv) > 1 and argv[0].upper() in ONE_KEY:  # no need for the key finder
+            slot = key_slot(argv[1])
+        else:
+            plan = routing.plan(argv)
+            if type(plan) is not ToSlot:
+                return await self._not_one_slot(plan, argv, idempotent)
+            slot = plan.slot
+        # The common case, kept short: the slot's primary is known and connected (the map's
+        # route for the slot: its address and its node, looked up once).
+        route = self._map.routes[slot] or self._route(slot)
+        if route is None:
+            return await self._on_slot(slot, argv, idempotent)
+        try:
+            reply = await route[1].execute(argv, idempotent=idempotent)
+        except ConnectionError as exc:
+            self._lost(route[0], exc)
+            if exc.sent and not idempotent:
+                raise
+            return await self._on_slot(slot, argv, idempotent)
+        if type(reply) is ReplyError and reply.code in REDIRECTS:
+            return await self._on_slot(slot, argv, idempotent, reply)
+        return reply
+
+    async def _not_one_slot(self, route: routing.Plan, argv: tuple[bytes, ...],
+                            idempotent: bool) -> Any:
+        """A command split by slot, sent to every primary, or to any."""
         if type(route) is Split:
             replies = await self._batch(route.parts, idempotent)
             return route.combine(replies)
@@ -103,6 +113,20 @@ class ClusterBackend(Nodes):
             return routing.scan_reply(reply, index, len(primaries))
         assert route is ANY
         return await self._on_node(None, argv, idempotent)
+
+    def _route(self, slot: int) -> tuple[Addr, RedisBackend] | None:
+        """The primary of `slot` and its node, remembered in the map's ``routes``; None when
+        the owner is unknown or not connected yet, or ``read_from`` may pick a replica (the
+        long way, `_on_slot`, then decides)."""
+        index = self._map.slots[slot]
+        if index < 0 or self._read_from != "primary":
+            return None
+        addr = self._map.shards[index].primary
+        node = self._nodes.get(addr)
+        if node is None:
+            return None
+        route = self._map.routes[slot] = (addr, node)
+        return route
 
     async def _on_slot(self, slot: int, argv: tuple[bytes, ...], idempotent: bool,
                        reply: Any = NOT_SENT) -> Any:

@@ -56,6 +56,7 @@ class Nodes(Topology):
 
     async def aclose(self) -> None:
         self._closed = True
+        self._map.routes = [None] * len(self._map.routes)
         nodes = [*self._nodes.values(), *self._replicas.values()]
         self._nodes.clear()
         self._replicas.clear()

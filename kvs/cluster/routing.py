@@ -34,9 +34,9 @@ from .._url import Config
 from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
 from .slots import Addr, SlotMap, key_slot
 
-__all__ = ["ANY", "ASKING", "NOT_SENT", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
-           "Segment", "ShardReader", "Split", "ToSlot", "crossslot", "is_redirect",
-           "node_config", "one_slot", "pipeline_segments", "plan", "scan_cursor",
+__all__ = ["ANY", "ASKING", "NOT_SENT", "ONE_KEY", "READS", "REDIRECTS", "REFRESH_INTERVAL",
+           "SCAN", "Fanout", "Segment", "ShardReader", "Split", "ToSlot", "crossslot",
+           "is_redirect", "node_config", "one_slot", "pipeline_segments", "plan", "scan_cursor",
            "scan_reply", "slot_moved", "Topology", "watch_redirect"]
 
 # Seconds between two refreshes of the slot map, at least.
@@ -133,7 +133,7 @@ _FANOUT: dict[bytes, Combine] = {
 }
 
 # Commands with one key in position 1: the hot path skips the general key finder.
-_ONE_KEY = frozenset({
+ONE_KEY = frozenset({
     b"GET", b"SET", b"INCR", b"INCRBY", b"DECR", b"DECRBY", b"HGET", b"HSET", b"LPUSH",
     b"RPUSH", b"LPOP", b"RPOP", b"EXPIRE", b"TTL", b"SADD", b"ZADD", b"HGETALL", b"LRANGE",
     b"SMEMBERS",
@@ -159,7 +159,7 @@ def plan(argv: tuple[bytes, ...]) -> Plan:
         kvs.ResponseError: ``CROSSSLOT``, its keys span slots and it cannot be split.
     """
     name = argv[0].upper()
-    if name in _ONE_KEY and len(argv) > 1:
+    if name in ONE_KEY and len(argv) > 1:
         return ToSlot(key_slot(argv[1]))
     keys = keys_of(argv)
     if not keys:

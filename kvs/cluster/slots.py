@@ -74,12 +74,18 @@ def _endpoint(node: Mapping[str, Any], default_host: str) -> str:
 
 class SlotMap:
     """The owner of every slot.  ``shards[i]`` is a `Shard`; ``slots[s]`` the index of the
-    shard owning slot ``s``, or -1 while no known shard owns it."""
+    shard owning slot ``s``, or -1 while no known shard owns it.
+
+    ``routes[s]`` is the driver's to fill (None until it does: what it sends slot ``s``'s
+    commands to, looked up once); `moved` and `drop` clear what they change, and a refreshed
+    map starts empty, so a route never outlives the owner it was made for.
+    """
 
     def __init__(self, shards: Sequence[Shard] = (),
                  ranges: Iterable[tuple[int, int, int]] = ()) -> None:
         self.shards: list[Shard] = list(shards)
         self.slots = array("h", [-1]) * SLOTS
+        self.routes: list[Any] = [None] * SLOTS
         for index, first, last in ranges:
             for slot in range(first, last + 1):
                 self.slots[slot] = index
@@ -167,6 +173,7 @@ class SlotMap:
 
     def moved(self, slot: int, addr: Addr) -> None:
         """Record a ``MOVED``: `addr` is now the primary of `slot`."""
+        self.routes[slot] = None
         for index, shard in enumerate(self.shards):
             if shard.primary == addr:
                 self.slots[slot] = index
@@ -177,6 +184,7 @@ class SlotMap:
     def drop(self, addr: Addr) -> None:
         """Forget a node that stopped answering: the slots it owned have no owner (until a
         refresh names one), and it serves no reads as a replica."""
+        self.routes = [None] * SLOTS
         for index, shard in enumerate(self.shards):
             if shard.primary == addr:
                 for slot in range(SLOTS):

@@ -50,6 +50,11 @@ the peer is gone (a half-open connection); and an idle connection is sent ``ping
 ``health_check_interval`` and must answer within the same deadline.  It reads counters the
 hot paths bump (requests, receives), never the clock.
 
+A request's ``timeout`` is kept by one *timer* task for the whole connection, not by a
+cancel scope per request (trio's cost more than the rest of a request): a caller that parks
+with a timeout puts its slot on ``_timed`` and the timer, asleep until the nearest deadline,
+wakes it with `kvs.TimeoutError`, leaving its slot as a cancellation would (invariant 2).
+
 The background tasks run as trio system tasks so that a connection shared by many clients and
 tasks outlives any one of them; they catch everything and report it through invariant 4.
 """
@@ -88,13 +93,15 @@ class ReplyParser(Protocol):
 
 
 class _Slot:
-    __slots__ = ("count", "payload", "replies", "task")
+    __slots__ = ("count", "deadline", "payload", "replies", "task", "timeout")
 
     def __init__(self, payload: bytes, count: int, task: trio.lowlevel.Task) -> None:
         self.payload = payload
         self.count = count
         self.replies: list[Any] = []
         self.task: trio.lowlevel.Task | None = task  # None: the caller left
+        self.deadline = math.inf  # set with `timeout` when the caller parks with one
+        self.timeout: float | None = None
 
 
 class MultiplexedConnection:
@@ -138,6 +145,10 @@ class MultiplexedConnection:
         self._stall_mark: int | None = None  # _receives when a written request was abandoned
         self._stall_deadline = math.inf
         self._watchdog_scope: trio.CancelScope | None = None
+        # Request timeouts: the slots parked with one, oldest first, and the timer's deadline.
+        self._timed: collections.deque[_Slot] = collections.deque()
+        self._timer_deadline = math.inf
+        self._timer_scope: trio.CancelScope | None = None
 
     @classmethod
     def start(cls, transport: Transport, parser: ReplyParser, name: str,
@@ -236,12 +247,19 @@ class MultiplexedConnection:
                 self._abandoned()
             return trio.lowlevel.Abort.SUCCEEDED
 
-        if timeout is None:
-            result: list[Any] = await trio.lowlevel.wait_task_rescheduled(abort)
-            return result
-        with trio.move_on_after(timeout):
-            return await trio.lowlevel.wait_task_rescheduled(abort)  # type: ignore[no-any-return]
-        raise TimeoutError(f"timed out after {timeout}s waiting for a reply from {self.name}")
+        if timeout is not None:  # the timer task wakes the caller with TimeoutError
+            slot.deadline = deadline = trio.current_time() + timeout
+            slot.timeout = timeout
+            timed = self._timed
+            while timed and timed[0].task is None:
+                timed.popleft()
+            timed.append(slot)
+            if deadline < self._timer_deadline:
+                self._timer_deadline = deadline
+                if self._timer_scope is not None:
+                    self._timer_scope.deadline = deadline
+        result: list[Any] = await trio.lowlevel.wait_task_rescheduled(abort)
+        return result
 
     def _wake_writer(self) -> None:
         self._writer_parked = False
@@ -271,6 +289,7 @@ class MultiplexedConnection:
             with self._scope:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(self._write_loop)
+                    nursery.start_soon(self._timer)
                     if self._stall_timeout is not None or (
                             self._ping is not None and self._health_check_interval is not None):
                         nursery.start_soon(self._watchdog)
@@ -310,6 +329,40 @@ class MultiplexedConnection:
     def _abort_park(self, _: Any) -> trio.lowlevel.Abort:
         self._writer_parked = False
         return trio.lowlevel.Abort.SUCCEEDED
+
+    async def _timer(self) -> None:
+        """Wake, with `kvs.TimeoutError`, every caller whose request waited `timeout` seconds
+        (one task for all of them: a cancel scope per request costs more than a request).
+
+        It sleeps until the nearest deadline of ``_timed`` (requests only move it earlier);
+        a timed-out caller leaves its slot exactly as a cancelled one does (see ``abort`` in
+        `request`).  With one timeout for every request, it wakes about once per timeout.
+        """
+        timed = self._timed
+        while True:
+            with trio.CancelScope(deadline=self._timer_deadline) as scope:
+                self._timer_scope = scope
+                await trio.sleep_forever()
+            self._timer_scope = None
+            now = trio.current_time()
+            nearest = math.inf
+            waiting = []
+            for slot in timed:
+                task = slot.task
+                if task is None:
+                    continue
+                if slot.deadline > now:
+                    waiting.append(slot)
+                    nearest = min(nearest, slot.deadline)
+                    continue
+                slot.task = None
+                if not slot.payload:  # written: its replies will be read and dropped
+                    self._abandoned()
+                trio.lowlevel.reschedule(task, outcome.Error(TimeoutError(
+                    f"timed out after {slot.timeout}s waiting for a reply from {self.name}")))
+            timed.clear()
+            timed.extend(waiting)
+            self._timer_deadline = nearest
 
     async def _watchdog(self) -> None:
         """Break a connection that went silent: after a caller gave up on a written request
