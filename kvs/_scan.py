@@ -71,6 +71,7 @@ async def items(run: Callable[[C], Awaitable[tuple[int, Sequence[T]]]],
 
     inline = inline_check()
     task = current_task()  # the task stepping the iterator, as last seen
+    coro = task.coro  # and its coroutine
     budget = YIELD_EVERY  # items left before the next full checkpoint
     while True:
         cursor, batch = await run(call)
@@ -84,8 +85,9 @@ async def items(run: Callable[[C], Awaitable[tuple[int, Sequence[T]]]],
             run_of = batch if not start and stop == size else batch[start:stop]
             if inline:
                 for item in run_of:
-                    if not task.coro.cr_running:  # another task steps the iterator now
+                    if not coro.cr_running:  # another task steps the iterator now
                         task = current_task()
+                        coro = task.coro
                     if task._cancel_status.effectively_cancelled:
                         await checkpoint()  # raises Cancelled
                     yield item

@@ -86,7 +86,10 @@ def data_list(reply: Any, decode: bool) -> list[Any]:
     """An array of bulk strings (and nulls)."""
     if type(reply) is list:
         if decode:
-            return [None if item is None else item.decode() for item in reply]
+            try:  # the common case, no nulls: one C-level pass
+                return list(map(bytes.decode, reply))
+            except TypeError:  # a null (or an element that is not a bulk string)
+                return [None if item is None else item.decode() for item in reply]
         return reply
     return _unexpected(reply)  # type: ignore[no-any-return]
 
