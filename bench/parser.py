@@ -160,6 +160,8 @@ def _real_shaped(n: Callable[[int], int]) -> list[tuple[str, int, bytes, bytes]]
 # ------------------------------------------------------------------ floors
 # Each takes the corpus's chunks and its reply count and returns the replies.
 
+Floor = Callable[[list[bytes], int], list[Any]]
+
 
 def _floor_simple(chunks: list[bytes], count: int) -> list[Any]:
     return b"".join(chunks)[1:-2].decode("utf-8", "surrogateescape").split("\r\n+")
@@ -207,7 +209,8 @@ def _floor_pairs(chunks: list[bytes], count: int) -> list[Any]:
     out = []
     for b in range(0, step * count, step):
         scores = b"\n".join(tokens[b + 4 : b + step : 4])[1:].split(b"\n,")
-        out.append(list(map(list, zip(tokens[b + 3 : b + step : 4], map(float, scores)))))
+        members = tokens[b + 3 : b + step : 4]
+        out.append(list(map(list, zip(members, map(float, scores), strict=True))))
     return out
 
 
@@ -264,14 +267,14 @@ def _floor_stepwise(chunks: list[bytes], count: int) -> list[Any]:
     return out
 
 
-FLOORS: dict[str, Callable[[list[bytes], int], list[Any]]] = {
+FLOORS: dict[str, Floor] = {
     "1": _floor_simple, "2": _floor_uniform, "3": _floor_uniform, "3b": _floor_arrays,
     "4": _floor_uniform, "5": _floor_uniform, "5b": _floor_maps, "6": _floor_arrays,
     "7": _floor_maps, "8": _floor_stepwise, "9": _floor_pairs, "10": _floor_stepwise,
 }
 
 
-def _timed_floor(floor: Callable[[list[bytes], int], list[Any]]) -> Callable[[list[bytes], int], None]:
+def _timed_floor(floor: Floor) -> Callable[[list[bytes], int], None]:
     def run(chunks: list[bytes], count: int) -> None:
         got = len(floor(chunks, count))
         assert got == count, (got, count)
