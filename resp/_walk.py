@@ -66,6 +66,11 @@ _MAX_WINDOW: Final = 1 << 20
 
 _INTS: Final = {b":%d" % i: i for i in range(-1, 1024)}
 _SIMPLE: Final = {b"+OK": "OK", b"+QUEUED": "QUEUED", b"+PONG": "PONG"}
+# lines whose value needs no check: the common simple strings, small integers, nulls
+_SCALARS: Final[dict[bytes, Any]] = {
+    **_SIMPLE, **_INTS, b"$-1": None, b"_": None, b"*-1": None, b"#t": True, b"#f": False,
+}
+_MISS: Final = object()
 _D: Final = rb"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _DOUBLE: Final = re.compile(_D)
 _AGG_BYTES: Final = frozenset(b"*%~>")
@@ -89,6 +94,9 @@ def walk(p: Parser) -> None:
     max_depth = p._max_depth
     work = _fastpath.WORK
     size = p._walk_window
+    sizes_get = SIZES.get
+    scalars_get = _SCALARS.get
+    queue_append = queue.append
     value: Any
     if stack:
         kind, count, items = stack[-1][0], stack[-1][1], stack[-1][2]
@@ -151,19 +159,30 @@ def walk(p: Parser) -> None:
         try:
             while i < ntok:
                 tok = tokens[i]
-                length = SIZES.get(tok, -1)
+                length = sizes_get(tok, -1)
                 if length < 0:
+                    value = scalars_get(tok, _MISS)  # +OK, :1, $-1, _ ... in one probe
+                    if value is not _MISS:
+                        i += 1
+                        if items is None:
+                            queue_append(value)
+                            continue
+                        items.append(value)
+                        left -= 1
+                        if left:
+                            continue
+                        kind, count, items = _close(stack, queue)
+                        left = count - len(items) if items is not None else 0
+                        continue
                     t = tok[0]  # an empty piece raises IndexError: stop (below)
                     if t == 58:  # :
-                        value = _INTS.get(tok)
-                        if value is None:
-                            line = tok[1:]
-                            if len(line) > 18 or not (
-                                line.isdigit() or (line[:1] == b"-" and line[1:].isdigit())
-                            ):
-                                stopped = True
-                                break
-                            value = int(line)
+                        line = tok[1:]
+                        if len(line) > 18 or not (
+                            line.isdigit() or (line[:1] == b"-" and line[1:].isdigit())
+                        ):
+                            stopped = True
+                            break
+                        value = int(line)
                         i += 1
                     elif t == 36:  # $: a null, or a header too long for SIZES
                         if tok == b"$-1":
@@ -223,23 +242,18 @@ def walk(p: Parser) -> None:
                                 left = count - len(items) if items is not None else 0
                                 continue
                     elif t == 43 or t == 45:  # noqa: PLR1714 - + -
-                        value = _SIMPLE.get(tok)
-                        if value is None:
-                            if clean is None:
-                                clean = buf.count(b"\r", pos, end) + buf.count(
-                                    b"\n", pos, end) == 2 * ntok - 2
-                                if work is not None:
-                                    work.append(2 * (end - pos))  # the two counts
-                            stray = not clean and (b"\r" in tok or b"\n" in tok)
-                            if stray or len(tok) > max_line:
-                                stopped = True
-                                break
-                            value = tok[1:].decode("utf-8", "surrogateescape")
-                            if t == 45:
-                                value = ReplyError(value)
-                        i += 1
-                    elif tok == b"_":
-                        value = None
+                        if clean is None:
+                            clean = buf.count(b"\r", pos, end) + buf.count(
+                                b"\n", pos, end) == 2 * ntok - 2
+                            if work is not None:
+                                work.append(2 * (end - pos))  # the two counts
+                        stray = not clean and (b"\r" in tok or b"\n" in tok)
+                        if stray or len(tok) > max_line:
+                            stopped = True
+                            break
+                        value = tok[1:].decode("utf-8", "surrogateescape")
+                        if t == 45:
+                            value = ReplyError(value)
                         i += 1
                     elif t == 44:  # ,
                         line = tok[1:]
@@ -247,9 +261,6 @@ def walk(p: Parser) -> None:
                             stopped = True
                             break
                         value = float(line)
-                        i += 1
-                    elif tok == b"#t" or tok == b"#f":  # noqa: PLR1714
-                        value = tok == b"#t"
                         i += 1
                     else:
                         stopped = True
@@ -276,7 +287,7 @@ def walk(p: Parser) -> None:
                         i = j + 1
                 # deliver ``value``
                 if items is None:
-                    queue.append(value)
+                    queue_append(value)
                     continue
                 items.append(value)
                 left -= 1
