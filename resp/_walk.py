@@ -24,6 +24,14 @@
 # element and the engine takes it: the engine raises the exact error, waits
 # for bytes, or parses the element, and then hands back.
 #
+# Piece by piece (mixed arrays, short replies), each piece costs few Python
+# steps: one probe of ``SIZES`` tells a bulk header and its length, one of
+# ``_SCALARS`` takes ``+OK``, small integers and nulls; only other pieces
+# dispatch on their first byte.  An open aggregate keeps a count of elements
+# left.  A header whose payload lies past the window raises IndexError, caught
+# once, instead of a test per bulk.  Simple strings need no search for a stray
+# CR or LF when two counts show the window has none (done once per window).
+#
 # A run of bulk strings inside an aggregate (LRANGE, HGETALL, MGET ...) is
 # checked in a few C calls: the header pieces must equal the headers the
 # lengths of the payload pieces imply.  One layout repeated throughout is cut
