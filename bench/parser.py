@@ -7,7 +7,17 @@ and every contender parses the same chunks:
 - ``hiredis``: ``hiredis.Reader.feed(chunk)`` then ``gets()`` until ``False``;
 - ``redis-py RESP2`` / ``RESP3``: ``_RESP2Parser`` / ``_RESP3Parser`` reading
   through redis-py's own ``SocketBuffer`` from an in-memory socket whose
-  ``recv()`` hands out the same chunks (no system call is measured).
+  ``recv()`` hands out the same chunks (no system call is measured);
+- ``floor``: what pure Python cannot go below for this corpus.  It joins the
+  chunks and builds the same reply values (checked equal to ``resp``'s, outside
+  the timed region) with the cheapest C-level primitives there are: one
+  ``bytes.split(b"\r\n")`` of the whole stream, list slicing (``[2::2]``),
+  ``dict(zip(it, it))``, ``map(float, ...)``, a ``struct`` cut where one
+  layout repeats (corpora 2-5), and, where the element types vary
+  (corpora 8 and 10), one Python-level step per line dispatched on its first
+  byte.  It knows the corpus's layout and checks nothing (no lengths, no
+  limits, no partial replies), so it bounds any parser written in Python; its
+  ratio to hiredis is printed as ``floor/hiredis``.
 
 A last section times ``encode_command("SET", "key", "value")`` against
 redis-py's ``PythonRespSerializer.pack`` and ``hiredis.pack_command``.
@@ -28,6 +38,7 @@ import argparse
 import gc
 import random
 import statistics
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -144,6 +155,141 @@ def _real_shaped(n: Callable[[int], int]) -> list[tuple[str, int, bytes, bytes]]
         ("9) 10,000 ZRANGE WITHSCORES of 10 pairs", n(10_000), b"".join(zr3), b"".join(zr2)),
         ("10) 100,000 short mixed replies (+OK :1 $-1 $5)", 4 * n(25_000), short, short),
     ]
+
+
+# ------------------------------------------------------------------ floors
+# Each takes the corpus's chunks and its reply count and returns the replies.
+
+Floor = Callable[[list[bytes], int], list[Any]]
+
+
+def _floor_simple(chunks: list[bytes], count: int) -> list[Any]:
+    return b"".join(chunks)[1:-2].decode("utf-8", "surrogateescape").split("\r\n+")
+
+
+def _floor_uniform(chunks: list[bytes], count: int) -> list[Any]:
+    """Replies of one layout repeated (corpora 2-5): one ``struct`` cut of the stream."""
+    data = b"".join(chunks)
+    size = len(data) // count
+    head = 0
+    n = 1
+    if data[:1] in b"*%":  # an aggregate: its header, then n elements of one layout
+        head = data.find(b"\r\n") + 2
+        n = int(data[1 : head - 2]) * (2 if data[:1] == b"%" else 1)
+    hlen = data.find(b"\r\n", head) - head
+    unit = f"{hlen + 2}x{int(data[head + 1 : head + hlen])}s2x"
+    cut = struct.Struct(f"{head}x" + unit * n).iter_unpack(data)
+    if not head:
+        return [reply[0] for reply in cut]
+    assert size == struct.calcsize(f"{head}x" + unit * n)
+    if data[:1] == b"%":
+        return [dict(zip(reply[::2], reply[1::2], strict=True)) for reply in cut]
+    return list(map(list, cut))
+
+
+def _floor_arrays(chunks: list[bytes], count: int) -> list[Any]:
+    tokens = b"".join(chunks).split(b"\r\n")
+    step = (len(tokens) - 1) // count  # lines per reply: the header, then header+payload pairs
+    return [tokens[b + 2 : b + step : 2] for b in range(0, step * count, step)]
+
+
+def _floor_maps(chunks: list[bytes], count: int) -> list[Any]:
+    tokens = b"".join(chunks).split(b"\r\n")
+    step = (len(tokens) - 1) // count
+    out = []
+    for b in range(0, step * count, step):
+        it = iter(tokens[b + 2 : b + step : 2])
+        out.append(dict(zip(it, it, strict=False)))
+    return out
+
+
+def _floor_pairs(chunks: list[bytes], count: int) -> list[Any]:
+    tokens = b"".join(chunks).split(b"\r\n")
+    step = (len(tokens) - 1) // count  # *10, then (*2, $n, member, ,score) x 10
+    out = []
+    for b in range(0, step * count, step):
+        scores = b"\n".join(tokens[b + 4 : b + step : 4])[1:].split(b"\n,")
+        members = tokens[b + 3 : b + step : 4]
+        out.append(list(map(list, zip(members, map(float, scores), strict=True))))
+    return out
+
+
+def _floor_stepwise(chunks: list[bytes], count: int) -> list[Any]:
+    """Mixed types: one step per line, dispatched on its first byte, nothing checked."""
+    tokens = b"".join(chunks).split(b"\r\n")
+    out: list[Any] = []
+    stack: list[tuple[list[Any], int]] = []
+    items: list[Any] | None = None
+    left = 0
+    i = 0
+    n = len(tokens) - 1
+    value: Any
+    while i < n:
+        tok = tokens[i]
+        t = tok[0]
+        if t == 36:  # $
+            if tok == b"$-1":
+                value = None
+                i += 1
+            else:
+                value = tokens[i + 1]
+                i += 2
+        elif t == 58:  # :
+            value = int(tok[1:])
+            i += 1
+        elif t == 43:  # +
+            value = tok[1:].decode("utf-8", "surrogateescape")
+            i += 1
+        elif t == 95:  # _
+            value = None
+            i += 1
+        else:  # *
+            i += 1
+            if items is not None:
+                stack.append((items, left))
+            items = []
+            left = int(tok[1:])
+            continue
+        if items is None:
+            out.append(value)
+            continue
+        while True:
+            items.append(value)
+            left -= 1
+            if left:
+                break
+            value = items
+            if not stack:
+                out.append(value)
+                items = None
+                break
+            items, left = stack.pop()
+    return out
+
+
+FLOORS: dict[str, Floor] = {
+    "1": _floor_simple, "2": _floor_uniform, "3": _floor_uniform, "3b": _floor_arrays,
+    "4": _floor_uniform, "5": _floor_uniform, "5b": _floor_maps, "6": _floor_arrays,
+    "7": _floor_maps, "8": _floor_stepwise, "9": _floor_pairs, "10": _floor_stepwise,
+}
+
+
+def _timed_floor(floor: Floor) -> Callable[[list[bytes], int], None]:
+    def run(chunks: list[bytes], count: int) -> None:
+        got = len(floor(chunks, count))
+        assert got == count, (got, count)
+
+    return run
+
+
+def _replies(chunks: list[bytes]) -> list[Any]:
+    parser = resp.Parser()
+    out = []
+    for chunk in chunks:
+        parser.feed(chunk)
+        while (reply := parser.next_reply()) is not resp.NEED_DATA:
+            out.append(reply)
+    return out
 
 
 def run_resp(chunks: list[bytes], count: int) -> None:
@@ -275,10 +421,14 @@ def main() -> None:
         if args.only not in name:
             continue
         streams = {True: _chunks(resp3_stream), False: _chunks(resp2_stream)}
-        times: dict[str, list[float]] = {c[0]: [] for c in contenders}
+        floor = FLOORS[name.split(")")[0]]
+        # the floor builds the very values resp returns (checked outside the timed region)
+        assert floor(streams[True], count) == _replies(streams[True]), name
+        here = [*contenders, ("floor", _timed_floor(floor), True)]
+        times: dict[str, list[float]] = {c[0]: [] for c in here}
         failed: dict[str, str] = {}
         for _ in range(args.rounds):
-            for cname, fn, uses_resp3 in contenders:
+            for cname, fn, uses_resp3 in here:
                 if cname in failed:
                     continue
                 try:
@@ -289,7 +439,7 @@ def main() -> None:
                     failed[cname] = f"{type(exc).__name__}: {exc}"[:80]
         size = len(resp3_stream)
         print(f"\n{name}: {count} replies, {size / 1e6:.1f} MB")
-        for cname, _, _ in contenders:
+        for cname, _, _ in here:
             if cname in failed:
                 print(f"  {cname:15s} failed: {failed[cname]}")
                 continue
@@ -298,6 +448,8 @@ def main() -> None:
             ratio = (
                 "" if cname == "resp" else f"  resp/this = {_ratio(times['resp'], times[cname])}"
             )
+            if cname == "floor":
+                ratio += f"  floor/hiredis = {_ratio(times['floor'], times['hiredis'])}"
             print(
                 f"  {cname:15s} {median:12,.0f} replies/s ({min(rates):,.0f}-{max(rates):,.0f})"
                 f"  {size * median / count / 1e6:8.1f} MB/s{ratio}"

@@ -24,6 +24,14 @@
 # element and the engine takes it: the engine raises the exact error, waits
 # for bytes, or parses the element, and then hands back.
 #
+# Piece by piece (mixed arrays, short replies), each piece costs few Python
+# steps: one probe of ``SIZES`` tells a bulk header and its length, one of
+# ``_SCALARS`` takes ``+OK``, small integers and nulls; only other pieces
+# dispatch on their first byte.  An open aggregate keeps a count of elements
+# left.  A header whose payload lies past the window raises IndexError, caught
+# once, instead of a test per bulk.  Simple strings need no search for a stray
+# CR or LF when two counts show the window has none (done once per window).
+#
 # A run of bulk strings inside an aggregate (LRANGE, HGETALL, MGET ...) is
 # checked in a few C calls: the header pieces must equal the headers the
 # lengths of the payload pieces imply.  One layout repeated throughout is cut
@@ -66,9 +74,14 @@ _MAX_WINDOW: Final = 1 << 20
 
 _INTS: Final = {b":%d" % i: i for i in range(-1, 1024)}
 _SIMPLE: Final = {b"+OK": "OK", b"+QUEUED": "QUEUED", b"+PONG": "PONG"}
+# lines whose value needs no check: the common simple strings, small integers, nulls
+_SCALARS: Final[dict[bytes, Any]] = {
+    **_SIMPLE, **_INTS, b"$-1": None, b"_": None, b"*-1": None, b"#t": True, b"#f": False,
+}
+_MISS: Final = object()
 _D: Final = rb"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _DOUBLE: Final = re.compile(_D)
-_NULLS: Final = frozenset((b"_", b"$-1", b"*-1"))
+_AGG_BYTES: Final = frozenset(b"*%~>")
 
 
 def walk(p: Parser) -> None:
@@ -89,6 +102,9 @@ def walk(p: Parser) -> None:
     max_depth = p._max_depth
     work = _fastpath.WORK
     size = p._walk_window
+    sizes_get = SIZES.get
+    scalars_get = _SCALARS.get
+    queue_append = queue.append
     value: Any
     if stack:
         kind, count, items = stack[-1][0], stack[-1][1], stack[-1][2]
@@ -142,39 +158,130 @@ def walk(p: Parser) -> None:
             i = _split_run(tokens, 0, items, count, max_bulk)
             if len(items) == count:
                 kind, count, items = _close(stack, queue)
-        while i < ntok:
-            tok = tokens[i]
-            if not tok:
-                stopped = True
-                break
-            t = tok[0]
-            if t == 36:  # $
-                length = SIZES.get(tok)
-                if length is None:
-                    if tok == b"$-1":
-                        value = None
+        # ``clean``: the window's only CR and LF bytes make up CRLF pairs, so no line
+        # holds a stray one and simple strings need no search for them piece by piece
+        # (counted once per window, at its first simple string that needs it).
+        clean = None
+        left = count - len(items) if items is not None else 0
+        length = -1
+        try:
+            while i < ntok:
+                tok = tokens[i]
+                length = sizes_get(tok, -1)
+                if length < 0:
+                    value = scalars_get(tok, _MISS)  # +OK, :1, $-1, _ ... in one probe
+                    if value is not _MISS:
                         i += 1
-                        length = -1
-                    else:
-                        digits = tok[1:]
-                        if not digits.isdigit() or len(digits) > 18:
+                        if items is None:
+                            queue_append(value)
+                            continue
+                        items.append(value)
+                        left -= 1
+                        if left:
+                            continue
+                        kind, count, items = _close(stack, queue)
+                        left = count - len(items) if items is not None else 0
+                        continue
+                    t = tok[0]  # an empty piece raises IndexError: stop (below)
+                    if t == 58:  # :
+                        line = tok[1:]
+                        if len(line) > 18 or not (
+                            line.isdigit() or (line[:1] == b"-" and line[1:].isdigit())
+                        ):
                             stopped = True
                             break
-                        length = int(digits)
-                if length >= 0:
-                    if length > max_bulk:
+                        value = int(line)
+                        i += 1
+                    elif t == 36:  # $: a null, or a header too long for SIZES
+                        if tok == b"$-1":
+                            value = None
+                            i += 1
+                        else:
+                            digits = tok[1:]
+                            if not digits.isdigit() or len(digits) > 18:
+                                stopped = True
+                                break
+                            length = int(digits)
+                    elif t in _AGG_BYTES:  # * % ~ >
+                        agg = _AGGS.get(tok)
+                        if agg is None:
+                            if tok == b"*-1":
+                                agg = (0, -1)
+                            else:
+                                line = tok[1:]
+                                if not line.isdigit() or len(line) > 18:
+                                    stopped = True
+                                    break
+                                agg = _AGGS[tok[:1] + b"0"][0], int(line) * (2 if t == 37 else 1)
+                        if agg[1] > max_agg:
+                            stopped = True
+                            break
+                        if agg[1] < 0:
+                            value = None
+                            i += 1
+                        else:
+                            if items is not None and (
+                                kind == 2 or (kind == 1 and not len(items) & 1)
+                            ):
+                                stopped = True  # a map key or set member: it must be hashable
+                                break
+                            if agg[1] == 0:
+                                value = _build(agg[0], [])
+                                i += 1
+                            else:
+                                if len(stack) >= max_depth:
+                                    stopped = True
+                                    break
+                                i += 1
+                                kind, count = agg
+                                items = []
+                                stack.append([kind, count, items, False])
+                                left = count
+                                if i >= ntok:
+                                    continue
+                                if tokens[i] == b"*2" and kind == 0 and len(stack) < max_depth:
+                                    i = _pairs(tokens, i, items, count, max_bulk, max_line)
+                                elif count >= _MIN_RUN and tokens[i][:1] == b"$":
+                                    i = _split_run(tokens, i, items, count, max_bulk)
+                                else:
+                                    continue
+                                if len(items) == count:
+                                    kind, count, items = _close(stack, queue)
+                                left = count - len(items) if items is not None else 0
+                                continue
+                    elif t == 43 or t == 45:  # noqa: PLR1714 - + -
+                        if clean is None:
+                            clean = buf.count(b"\r", pos, end) + buf.count(
+                                b"\n", pos, end) == 2 * ntok - 2
+                            if work is not None:
+                                work.append(2 * (end - pos))  # the two counts
+                        stray = not clean and (b"\r" in tok or b"\n" in tok)
+                        if stray or len(tok) > max_line:
+                            stopped = True
+                            break
+                        value = tok[1:].decode("utf-8", "surrogateescape")
+                        if t == 45:
+                            value = ReplyError(value)
+                        i += 1
+                    elif t == 44:  # ,
+                        line = tok[1:]
+                        if len(tok) > max_line or not _DOUBLE.fullmatch(line):
+                            stopped = True
+                            break
+                        value = float(line)
+                        i += 1
+                    else:
                         stopped = True
                         break
-                    if i + 1 >= ntok:
-                        # the payload lies past the window: a larger one, or the
-                        # engine for a long payload (one slice, no repeated splits)
-                        stopped = length > _LONG_BULK or pos + size >= n
-                        size = max(size, 2 * length)
-                        break
-                    value = tokens[i + 1]
-                    if len(value) == length:
+                if length >= 0:  # a bulk string: its payload is the next piece
+                    value = tokens[i + 1]  # past the window: IndexError (below)
+                    if len(value) == length and length <= max_bulk:
                         i += 2
                     else:
+                        if length > max_bulk:
+                            stopped = True
+                            break
+                        # a payload holding CRLF spans pieces: join them back
                         j = i + 1
                         got = len(value)
                         while got < length and j + 1 < ntok:
@@ -186,102 +293,38 @@ def walk(p: Parser) -> None:
                             break
                         value = b"\r\n".join(tokens[i + 1 : j + 1])
                         i = j + 1
-            elif t == 58:  # :
-                value = _INTS.get(tok)
-                if value is None:
-                    line = tok[1:]
-                    if len(line) > 18 or not (
-                        line.isdigit() or (line[:1] == b"-" and line[1:].isdigit())
-                    ):
-                        stopped = True
-                        break
-                    value = int(line)
-                i += 1
-            elif t in b"*%~>":
-                agg = _AGGS.get(tok)
-                if agg is None:
-                    if tok == b"*-1":
-                        agg = (0, -1)
-                    else:
-                        line = tok[1:]
-                        if not line.isdigit() or len(line) > 18:
-                            stopped = True
-                            break
-                        agg = _AGGS[tok[:1] + b"0"][0], int(line) * (2 if t == 37 else 1)
-                if agg[1] > max_agg:
-                    stopped = True
-                    break
-                if agg[1] < 0:
-                    value = None
-                    i += 1
-                else:
-                    if items is not None and (kind == 2 or (kind == 1 and not len(items) & 1)):
-                        stopped = True  # a map key or set member: it must be hashable
-                        break
-                    if agg[1] == 0:
-                        value = _build(agg[0], [])
-                        i += 1
-                    else:
-                        if len(stack) >= max_depth:
-                            stopped = True
-                            break
-                        i += 1
-                        kind, count = agg
-                        items = []
-                        stack.append([kind, count, items, False])
-                        if i >= ntok:
-                            continue
-                        if tokens[i] == b"*2" and kind == 0 and len(stack) < max_depth:
-                            i = _pairs(tokens, i, items, count, max_bulk, max_line)
-                            if len(items) == count:
-                                kind, count, items = _close(stack, queue)
-                            continue
-                        if count >= _MIN_RUN and tokens[i][:1] == b"$":
-                            i = _split_run(tokens, i, items, count, max_bulk)
-                            if len(items) == count:
-                                kind, count, items = _close(stack, queue)
-                        continue
-            elif t == 43 or t == 45:  # noqa: PLR1714 - + -
-                value = _SIMPLE.get(tok)
-                if value is None:
-                    if len(tok) > max_line or b"\r" in tok or b"\n" in tok:
-                        stopped = True
-                        break
-                    value = tok[1:].decode("utf-8", "surrogateescape")
-                    if t == 45:
-                        value = ReplyError(value)
-                i += 1
-            elif tok == b"_":
-                value = None
-                i += 1
-            elif t == 44:  # ,
-                line = tok[1:]
-                if len(tok) > max_line or not _DOUBLE.fullmatch(line):
-                    stopped = True
-                    break
-                value = float(line)
-                i += 1
-            elif tok == b"#t" or tok == b"#f":  # noqa: PLR1714
-                value = tok == b"#t"
-                i += 1
-            else:
-                stopped = True
-                break
-            # deliver ``value``
-            if items is None:
-                queue.append(value)
-                continue
-            items.append(value)
-            while len(items) == count:
-                stack.pop()
-                value = _build(kind, items)
-                if not stack:
-                    items = None
-                    queue.append(value)
-                    break
-                top = stack[-1]
-                kind, count, items = top[0], top[1], top[2]
+                # deliver ``value``
+                if items is None:
+                    queue_append(value)
+                    continue
                 items.append(value)
+                left -= 1
+                if left:
+                    continue
+                while True:
+                    stack.pop()
+                    if kind:
+                        value = _build(kind, items)
+                    else:
+                        value = items
+                    if not stack:
+                        items = None
+                        queue.append(value)
+                        break
+                    top = stack[-1]
+                    kind, count, items = top[0], top[1], top[2]
+                    items.append(value)
+                    left = count - len(items)
+                    if left:
+                        break
+        except IndexError:
+            if length < 0:
+                stopped = True  # an empty piece: the engine says what is wrong
+            else:
+                # the payload lies past the window: a larger one, or the engine
+                # for a long payload (one slice, no repeated splits)
+                stopped = length > _LONG_BULK or pos + size >= n
+                size = max(size, 2 * length)
         if i >= ntok:
             pos = end + 2
         else:

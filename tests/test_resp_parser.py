@@ -271,3 +271,44 @@ def test_byte_at_a_time_does_not_rescan() -> None:
     assert replies == ["x" * 50_000, b"y" * 60_000]
     # the waiting element is retried only once its CRLF (or all its bytes) arrived
     assert merges <= 6
+
+
+def _scores_reply(scores: list[bytes]) -> bytes:
+    """A RESP3 ZRANGE ... WITHSCORES reply: pairs of a member and a double."""
+    pairs = b"".join(b"*2\r\n$2\r\nm%d\r\n,%b\r\n" % (i % 10, s) for i, s in enumerate(scores))
+    return b"*%d\r\n%b" % (len(scores), pairs)
+
+
+def _parse_all(wire: bytes, *, bytewise: bool) -> list[Any]:
+    parser = resp.Parser()
+    got = []
+    for piece in ([wire[i : i + 1] for i in range(len(wire))] if bytewise else [wire]):
+        parser.feed(piece)
+        while (reply := parser.next_reply()) is not NEED_DATA:
+            got.append(reply)
+    return got
+
+
+@pytest.mark.parametrize("bad", [
+    b"+5", b".5", b"5.", b"-.5", b"5.e3", b"5.E3", b"1e", b"1e+", b"--1", b"1.2.3", b"1,5",
+    b"", b"-", b"0x10", b"1_0", b" 1", b"1 ", b"1\n", b"\n1", b"infinity", b"1e5e5", b"+inf1",
+])
+def test_a_bad_double_in_a_run_of_pairs_is_an_error(bad: bytes) -> None:
+    # the walker checks a whole column of scores at once; any bad one must fail the
+    # reply exactly as the element-by-element engine fails it on its own
+    scores = [b"1.5", b"-2", b"3e-4", b"17"] * 3
+    for at in (0, 5, len(scores) - 1):
+        wire = _scores_reply([*scores[:at], bad, *scores[at + 1 :]])
+        for bytewise in (False, True):
+            with pytest.raises(resp.ProtocolError):
+                _parse_all(wire, bytewise=bytewise)
+
+
+def test_runs_of_pairs_give_the_engines_doubles() -> None:
+    scores = [b"0", b"-0", b"1.5", b"-2.25e-3", b"1E+300", b"12345678901234567890",
+              b"0.1", b"7e0", b"inf", b"-inf", b"3", b"2.5"]
+    wire = _scores_reply(scores) * 3
+    whole = _parse_all(wire, bytewise=False)
+    assert whole == _parse_all(wire, bytewise=True)
+    assert whole == [[[b"m%d" % (i % 10), float(s)] for i, s in enumerate(scores)]] * 3
+    assert [math.copysign(1, pair[1]) for pair in whole[0][:2]] == [1, -1]
