@@ -378,3 +378,108 @@ def test_redis_sync_blocking_call_without_reply_times_out_saying_it_may_have_run
             db.blpop("q", 0.1)
         admin.execute("CLIENT", "UNPAUSE")
         assert db.blpop("q", 0.01) is None
+
+
+class _Steps(trio.abc.Instrument):
+    """Counts the scheduler steps of the tasks it watches."""
+
+    def __init__(self, tasks: set[trio.lowlevel.Task]) -> None:
+        self.tasks = tasks
+        self.steps: dict[trio.lowlevel.Task, int] = {}
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        if task in self.tasks:
+            self.steps[task] = self.steps.get(task, 0) + 1
+
+
+async def test_a_blocking_call_served_at_once_is_a_checkpoint_and_writes_nothing_if_cancelled(
+        url: str) -> None:
+    async with kvs.connect(url) as db:
+        await db.rpush("q", *range(200))
+        assert await db.blpop("q", 1) == ("q", "0")  # the pool is warm
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await trio.lowlevel.checkpoint()
+                ticks += 1
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ticker)
+            await trio.lowlevel.checkpoint()
+            counter = _Steps({trio.lowlevel.current_task()})
+            trio.lowlevel.add_instrument(counter)
+            start = ticks
+            for i in range(1, 101):
+                assert await db.blpop("q", 1) == ("q", str(i))
+            trio.lowlevel.remove_instrument(counter)
+            steps = sum(counter.steps.values())
+            assert 100 <= steps <= 102, steps  # one pass per call, even one answered at once
+            assert ticks - start >= 95  # each call let the other task run
+            nursery.cancel_scope.cancel()
+
+        # A cancelled scope: nothing is written, nothing popped, the connection kept.
+        opened = db._backend._blocking_pool.opened if url.startswith("redis") else 0  # type: ignore[union-attr]
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await db.blpop("q", 1)
+        assert scope.cancelled_caught
+        assert await db.llen("q") == 99
+        assert await db.blpop("q", 1) == ("q", "101")
+        if url.startswith("redis"):
+            assert db._backend._blocking_pool.opened == opened  # type: ignore[union-attr]
+
+
+async def test_a_push_wakes_one_waiter_per_element(url: str) -> None:
+    async with kvs.connect(url) as db:
+        tasks: set[trio.lowlevel.Task] = set()
+        got: list[Any] = []
+
+        async def waiter() -> None:
+            tasks.add(trio.lowlevel.current_task())
+            got.append(await db.blpop("q", 5))
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(16):
+                nursery.start_soon(waiter)
+            await until_blocked(db, url, 16)
+            counter = _Steps(tasks)
+            trio.lowlevel.add_instrument(counter)
+            for pushed in (1, 3):
+                await db.rpush("q", *(f"e{pushed}-{i}" for i in range(pushed)))
+                with trio.fail_after(5):
+                    while len(got) < (1 if pushed == 1 else 4):
+                        await trio.sleep(0.001)
+                await trio.sleep(0.05)  # time for a wrongly woken waiter to run
+                # Only the waiters that got an element ran, each once (its reply).
+                assert len(counter.steps) == len(got), (counter.steps, got)
+                assert set(counter.steps.values()) == {1}
+            trio.lowlevel.remove_instrument(counter)
+            await until_blocked(db, url, 12)
+            assert sorted(got) == [("q", name) for name in ("e1-0", "e3-0", "e3-1", "e3-2")]
+            nursery.cancel_scope.cancel()
+
+
+async def test_a_blocking_call_that_waits_is_one_scheduler_pass(url: str) -> None:
+    # The wait for the element is the call's only yield: no extra pass before it is sent.
+    async with kvs.connect(url) as db:
+        assert await db.blpop("q", 0.01) is None  # the pool is warm
+        counter = _Steps(set())
+        got: list[Any] = []
+
+        async def consumer() -> None:
+            counter.tasks.add(trio.lowlevel.current_task())
+            for _ in range(50):
+                got.append(await db.blpop("q", 5))
+
+        trio.lowlevel.add_instrument(counter)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(consumer)
+            for i in range(50):
+                await until_blocked(db, url, 1)
+                await db.rpush("q", i)
+        trio.lowlevel.remove_instrument(counter)
+        assert got == [("q", str(i)) for i in range(50)]
+        steps = sum(counter.steps.values())
+        assert steps <= 52, steps  # the first step, then one per call (two before)
