@@ -483,3 +483,31 @@ async def test_a_blocking_call_that_waits_is_one_scheduler_pass(url: str) -> Non
         assert got == [("q", str(i)) for i in range(50)]
         steps = sum(counter.steps.values())
         assert steps <= 52, steps  # the first step, then one per call (two before)
+
+
+async def test_redis_each_blocking_call_times_out_at_its_own_deadline(redis_url: str) -> None:
+    # A later call with an earlier deadline is not held to the first call's deadline.
+    async with kvs.connect(redis_url, timeout=0.2) as db, kvs.connect(redis_url) as admin:
+        async with trio.open_nursery() as nursery:  # two pooled connections
+            nursery.start_soon(db.blpop, "q", 0.01)
+            nursery.start_soon(db.blpop, "q", 0.01)
+        assert db._backend._blocking_pool.opened == 2  # type: ignore[union-attr]
+        await admin.execute("CLIENT", "PAUSE", "3000", "ALL")
+        ended: dict[str, float] = {}
+
+        async def call(name: str, wait: float) -> None:
+            with pytest.raises(kvs.TimeoutError, match="may have been popped"):
+                await db.blpop("q", wait)
+            ended[name] = trio.current_time()
+
+        start = trio.current_time()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(call, "long", 2.0)  # its deadline: 2.2 s
+            await trio.sleep(0.05)
+            nursery.start_soon(call, "short", 0.1)  # 0.3 s
+        await admin.execute("CLIENT", "UNPAUSE")
+        assert 0.3 <= ended["short"] - start < 1.0, ended
+        assert 2.2 <= ended["long"] - start < 3.0, ended
+        assert await db.blpop("q", 0.01) is None  # a new connection
+        await db.rpush("q", "x")
+        assert await db.blpop("q", 1) == ("q", "x")

@@ -20,10 +20,20 @@ only checks for cancellation (``checkpoint_if_cancelled``: nothing is written in
 scope), and the caller's wait for the reply (`StreamConnection.exchange`, which always waits
 for the socket to be readable, even when the reply is there already) is the call's yield.
 Each pooled connection keeps its receive buffer, so a call allocates none.
+
+A blocking call's deadline (its blocking time plus the backend's timeout) costs no trio cancel
+scope: `StreamPool.exchange` files it in the pool's heap of deadlines, and one watchdog
+system task, asleep until the earliest of them, closes the socket of a call still waiting
+past its deadline.  The call then wakes (a closed socket wakes its waiter) and raises
+`kvs.TimeoutError`; its connection is never lent again.  A deadline whose call ended is left
+in the heap and dropped when it comes up.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,7 +42,7 @@ import trio
 
 from resp import NEED_DATA
 
-from .._errors import ConnectionError, KvsError
+from .._errors import ConnectionError, KvsError, TimeoutError
 from .multiplexed import MultiplexedConnection
 from .transport import Transport
 
@@ -117,13 +127,15 @@ class DedicatedPool:
 class StreamConnection:
     """One plain pooled connection: its transport, its parser and its receive buffer."""
 
-    __slots__ = ("buffer", "parser", "since", "transport")
+    __slots__ = ("buffer", "call", "expired", "parser", "since", "transport")
 
     def __init__(self, transport: Transport, parser: Any) -> None:
         self.transport = transport
         self.parser = parser
         self.buffer = bytearray(_RECEIVE_SIZE)
         self.since = 0.0  # when it came back to the pool (time.monotonic)
+        self.call = 0  # the number of the call waiting on it (its deadline's), 0: none
+        self.expired = False  # the watchdog closed it: its call ran out of time
 
     async def exchange(self, payload: bytes, name: str) -> Any:
         """Write `payload` and return its one reply.
@@ -165,6 +177,10 @@ class StreamPool:
         self._idle: list[StreamConnection] = []
         self._closed = False
         self.opened = 0  # connections opened so far (a pool that works keeps this small)
+        self._deadlines: list[tuple[float, int, StreamConnection]] = []  # a heap
+        self._calls = itertools.count(1)
+        self._watchdog: trio.CancelScope | None = None  # its sleep, while it runs
+        self._watchdog_running = False
 
     async def acquire(self) -> StreamConnection:
         """An idle connection that still looks alive, or a new one.
@@ -207,8 +223,54 @@ class StreamPool:
         self._idle.append(conn)
         return True
 
+    async def exchange(self, conn: StreamConnection, payload: bytes, name: str,
+                       limit: float | None) -> Any:
+        """`conn.exchange`, closing `conn` when no reply came within `limit` seconds (None:
+        no limit): then `kvs.TimeoutError`, and `conn` must not be released."""
+        if limit is None:
+            return await conn.exchange(payload, name)
+        deadline = trio.current_time() + limit
+        call = conn.call = next(self._calls)
+        heapq.heappush(self._deadlines, (deadline, call, conn))
+        if not self._watchdog_running:
+            self._watchdog_running = True
+            trio.lowlevel.spawn_system_task(self._watch, name="kvs blocking-call deadlines")
+        elif self._watchdog is not None and deadline < self._watchdog.deadline:
+            self._watchdog.deadline = deadline
+        try:
+            return await conn.exchange(payload, name)
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            if conn.expired:
+                raise TimeoutError(f"no reply within {limit}s") from None
+            raise
+        finally:
+            conn.call = 0
+
+    async def _watch(self) -> None:
+        """Close the connections of calls waiting past their deadlines, until `aclose`."""
+        deadlines = self._deadlines
+        try:
+            while not self._closed:
+                while deadlines and deadlines[0][2].call != deadlines[0][1]:
+                    heapq.heappop(deadlines)  # that call ended
+                if deadlines and deadlines[0][0] <= trio.current_time():
+                    _, _, conn = heapq.heappop(deadlines)
+                    conn.expired = True
+                    await _close(conn.transport)  # wakes the call waiting on it
+                    continue
+                with trio.CancelScope(
+                        deadline=deadlines[0][0] if deadlines else math.inf) as scope:
+                    self._watchdog = scope
+                    await trio.sleep_forever()
+                self._watchdog = None
+        finally:
+            self._watchdog = None
+            self._watchdog_running = False
+
     async def aclose(self) -> None:
         self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         while self._idle:
             await _close(self._idle.pop().transport)
 

@@ -15,7 +15,6 @@ reused (`kvs.net.dedicated.StreamPool`); commands that change the state of a con
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -136,7 +135,8 @@ class RedisBackend:
         the request may have been written, a timeout, a cancellation or an error closes it,
         so a late reply never reaches another call (and the server stops waiting).  A call
         on a warm pool makes one scheduler pass, its wait for the reply
-        (`kvs.net.dedicated.StreamPool.acquire` only checks for cancellation).
+        (`kvs.net.dedicated.StreamPool.acquire` only checks for cancellation), and its deadline
+        costs no cancel scope (`kvs.net.dedicated.StreamPool.exchange`).
         """
         wait = blocking_seconds(argv)
         limit = None if wait is None or self._timeout is None else wait + self._timeout
@@ -145,22 +145,20 @@ class RedisBackend:
         conn = await pool.acquire()
         kept = False
         try:
-            with trio.CancelScope(deadline=math.inf if limit is None
-                                  else trio.current_time() + limit) as scope:
-                try:
-                    reply = await conn.exchange(payload, self.name)
-                except STREAM_ERRORS as exc:
-                    if isinstance(exc, KvsError):  # already ours (kvs errors are OSErrors)
-                        raise
-                    raise ConnectionError(
-                        f"connection to {self.name} lost during {_name(argv)}: it may have "
-                        f"run (an element may have been popped and its reply lost): {exc}",
-                        sent=True) from exc
-            if scope.cancelled_caught:
+            try:
+                reply = await pool.exchange(conn, payload, self.name, limit)
+            except TimeoutError:
                 raise TimeoutError(
                     f"{_name(argv)} got no reply within {limit}s on {self.name}; its "
                     "connection was closed: it may have run (an element may have been popped "
-                    "and its reply lost)")
+                    "and its reply lost)") from None
+            except STREAM_ERRORS as exc:
+                if isinstance(exc, KvsError):  # already ours (kvs errors are OSErrors)
+                    raise
+                raise ConnectionError(
+                    f"connection to {self.name} lost during {_name(argv)}: it may have "
+                    f"run (an element may have been popped and its reply lost): {exc}",
+                    sent=True) from exc
             kept = not conn.parser.buffered and pool.release(conn)
             return reply
         finally:
