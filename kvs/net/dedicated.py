@@ -26,7 +26,9 @@ scope: `StreamPool.exchange` files it in the pool's heap of deadlines, and one w
 system task, asleep until the earliest of them, closes the socket of a call still waiting
 past its deadline.  The call then wakes (a closed socket wakes its waiter) and raises
 `kvs.TimeoutError`; its connection is never lent again.  A deadline whose call ended is left
-in the heap and dropped when it comes up.
+in the heap and dropped when it comes up, or when the heap holds many more deadlines than
+calls wait (it is then rebuilt from the live ones: a burst of short or cancelled calls never
+piles up connections in it).
 """
 
 from __future__ import annotations
@@ -181,6 +183,7 @@ class StreamPool:
         self._calls = itertools.count(1)
         self._watchdog: trio.CancelScope | None = None  # its sleep, while it runs
         self._watchdog_running = False
+        self._waiting = 0  # calls in `exchange` with a deadline
 
     async def acquire(self) -> StreamConnection:
         """An idle connection that still looks alive, or a new one.
@@ -231,12 +234,17 @@ class StreamPool:
             return await conn.exchange(payload, name)
         deadline = trio.current_time() + limit
         call = conn.call = next(self._calls)
-        heapq.heappush(self._deadlines, (deadline, call, conn))
+        deadlines = self._deadlines
+        if len(deadlines) > 4 * self._waiting + 128:
+            deadlines[:] = [entry for entry in deadlines if entry[2].call == entry[1]]
+            heapq.heapify(deadlines)
+        heapq.heappush(deadlines, (deadline, call, conn))
         if not self._watchdog_running:
             self._watchdog_running = True
             trio.lowlevel.spawn_system_task(self._watch, name="kvs blocking-call deadlines")
         elif self._watchdog is not None and deadline < self._watchdog.deadline:
             self._watchdog.deadline = deadline
+        self._waiting += 1
         try:
             return await conn.exchange(payload, name)
         except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
@@ -244,6 +252,7 @@ class StreamPool:
                 raise TimeoutError(f"no reply within {limit}s") from None
             raise
         finally:
+            self._waiting -= 1
             conn.call = 0
 
     async def _watch(self) -> None:
@@ -266,6 +275,7 @@ class StreamPool:
         finally:
             self._watchdog = None
             self._watchdog_running = False
+        self._waiting = 0  # calls in `exchange` with a deadline
 
     async def aclose(self) -> None:
         self._closed = True
