@@ -523,3 +523,25 @@ async def test_redis_deadlines_of_ended_calls_do_not_pile_up(redis_url: str) -> 
                 await db.blpop("q", 1)
         assert len(pool._deadlines) <= 129
         assert pool.opened == 20  # the warm one, then one per cancelled call after it
+
+
+async def test_redis_blocking_calls_over_tls_reuse_and_time_out(
+        redis_server_factory: Any) -> None:
+    # Over TLS the deadline's watchdog closes a trio SSLStream another task is reading.
+    server = redis_server_factory(tls=True)
+    async with kvs.connect(server.tls_url, ssl_ca_file=server.ca_path, timeout=0.2) as db, \
+            kvs.connect(server.tls_url, ssl_ca_file=server.ca_path) as admin:
+        await db.rpush("q", *range(50))
+        for i in range(50):
+            assert await db.blpop("q", 1) == ("q", str(i))
+        assert await db.blpop("q", 0.01) is None
+        assert db._backend._blocking_pool.opened == 1  # type: ignore[union-attr]
+        await admin.execute("CLIENT", "PAUSE", "1000", "ALL")
+        start = trio.current_time()
+        with pytest.raises(kvs.TimeoutError, match="may have been popped"):
+            await db.blpop("q", 0.1)
+        assert trio.current_time() - start < 0.9
+        await admin.execute("CLIENT", "UNPAUSE")
+        await db.rpush("q", "x")
+        assert await db.blpop("q", 1) == ("q", "x")
+        assert db._backend._blocking_pool.opened == 2  # type: ignore[union-attr]
