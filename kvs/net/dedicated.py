@@ -33,6 +33,7 @@ piles up connections in it).
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import math
@@ -265,7 +266,10 @@ class StreamPool:
                 if deadlines and deadlines[0][0] <= trio.current_time():
                     _, _, conn = heapq.heappop(deadlines)
                     conn.expired = True
-                    await _close(conn.transport)  # wakes the call waiting on it
+                    # This wakes the call waiting on it.  A system task must not fail: the
+                    # connection is discarded either way (the call closes it too).
+                    with contextlib.suppress(Exception):
+                        await _close(conn.transport)
                     continue
                 with trio.CancelScope(
                         deadline=deadlines[0][0] if deadlines else math.inf) as scope:
