@@ -516,8 +516,9 @@ async def test_redis_each_blocking_call_times_out_at_its_own_deadline(redis_url:
 async def test_redis_deadlines_of_ended_calls_do_not_pile_up(redis_url: str) -> None:
     async with kvs.connect(redis_url) as db:
         pool = db._backend._blocking_pool  # type: ignore[union-attr]
-        for _ in range(300):  # each deadline is 10 s away when its call ends
-            assert await db.blpop("q", 0.001) is None
+        await db.rpush("q", *range(300))
+        for i in range(300):  # each deadline is 11 s away when its call ends
+            assert await db.blpop("q", 1) == ("q", str(i))
         for _ in range(20):  # cancelled calls: their connections are closed
             with trio.move_on_after(0.01):
                 await db.blpop("q", 1)
