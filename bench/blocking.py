@@ -8,13 +8,18 @@ contender as its own process pinned to CPU 1, alternating contenders round by ro
 (trio, over Redis), redis.asyncio with hiredis and its connection pool, and ours on
 ``:memory:`` (no server: the store's own wait machinery).  A contender's consumers each loop
 on ``BLPOP list 1``; the producer RPUSHes the items one call each.  The rate is items popped
-per second, from the first push to the last pop.
+per second, from the first push to the last pop; the contender's CPU time per item
+(``time.process_time`` over the same span) is reported too, since on a shared machine it
+varies much less than the rate.  The clock starts only once the server reports every
+consumer blocked (``INFO clients``), so no contender opens its connections in the timed span
+(``:memory:`` waits 0.2 s instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -32,13 +37,24 @@ CONSUMERS = 64
 CONTENDERS = ("ours-trio", "redis-asyncio", "ours-trio-memory")
 
 
-def run_ours(url: str, items: int) -> float:
+def _blocked(info: str) -> int:
+    for line in info.splitlines():
+        if line.startswith("blocked_clients:"):
+            return int(line.split(":")[1])
+    raise RuntimeError(f"no blocked_clients in INFO clients: {info!r}")
+
+
+def _report(items: int, elapsed: float, cpu: float) -> str:
+    return json.dumps({"rate": items / elapsed, "cpu_us": cpu / items * 1e6})
+
+
+def run_ours(url: str, items: int) -> str:
     use_repo_packages()
     import trio
 
     import kvs
 
-    async def main() -> float:
+    async def main() -> str:
         async with kvs.connect(url) as db:
             await db.delete(KEY)
             popped = 0
@@ -59,21 +75,25 @@ def run_ours(url: str, items: int) -> float:
             async with trio.open_nursery() as nursery:
                 for _ in range(CONSUMERS):
                     nursery.start_soon(consumer)
-                await trio.sleep(0.2)  # every consumer is waiting
-                start = time.perf_counter()
+                await trio.sleep(0.2)
+                if not url.startswith(":memory:"):
+                    with trio.fail_after(30):  # every consumer is waiting
+                        while _blocked(await db.execute("INFO", "clients")) < CONSUMERS:
+                            await trio.sleep(0.05)
+                start, cpu = time.perf_counter(), time.process_time()
                 nursery.start_soon(producer)
                 await done.wait()
-                elapsed = time.perf_counter() - start
+                elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
                 nursery.cancel_scope.cancel()
-            return items / elapsed
+            return _report(items, elapsed, cpu)
 
     return trio.run(main)
 
 
-def run_redis_asyncio(port: int, items: int) -> float:
+def run_redis_asyncio(port: int, items: int) -> str:
     import redis.asyncio as aioredis
 
-    async def main() -> float:
+    async def main() -> str:
         client = aioredis.Redis(host="127.0.0.1", port=port, max_connections=CONSUMERS + 8)
         await client.delete(KEY)
         popped = 0
@@ -89,20 +109,25 @@ def run_redis_asyncio(port: int, items: int) -> float:
 
         tasks = [asyncio.create_task(consumer()) for _ in range(CONSUMERS)]  # noqa: F841
         await asyncio.sleep(0.2)
-        start = time.perf_counter()
+        deadline = time.monotonic() + 30
+        while (await client.info("clients"))["blocked_clients"] < CONSUMERS:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the consumers did not all block")
+            await asyncio.sleep(0.05)
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(items):  # the producer
             await client.rpush(KEY, i)
         await done.wait()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         # Cancelling redis-py's blocked calls and closing its pool can hang: the rate is
         # known, so the process ends here.
-        print(items / elapsed, flush=True)
+        print(_report(items, elapsed, cpu), flush=True)
         os._exit(0)
 
     return asyncio.run(main())
 
 
-def child(contender: str, port: int, items: int) -> float:
+def child(contender: str, port: int, items: int) -> str:
     if contender == "ours-trio":
         return run_ours(f"redis://127.0.0.1:{port}", items)
     if contender == "ours-trio-memory":
@@ -130,6 +155,7 @@ def main() -> None:
         try:
             time.sleep(0.5)
             rates: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+            cpus: dict[str, list[float]] = {name: [] for name in CONTENDERS}
             for _ in range(args.rounds):
                 for name in CONTENDERS:
                     out = subprocess.run(pinned(
@@ -138,8 +164,11 @@ def main() -> None:
                         None if args.client_cpu < 0 else args.client_cpu),
                         capture_output=True, text=True,
                         check=True)
-                    rates[name].append(float(out.stdout.split()[-1]))
-                    print(f"  {name}: {rates[name][-1]:,.0f} items/s "
+                    result = json.loads(out.stdout.splitlines()[-1])
+                    rates[name].append(result["rate"])
+                    cpus[name].append(result["cpu_us"])
+                    print(f"  {name}: {result['rate']:,.0f} items/s, "
+                          f"{result['cpu_us']:,.0f} us CPU/item "
                           f"(load {os.getloadavg()[0]:.2f})", flush=True)
         finally:
             server.terminate()
@@ -148,10 +177,14 @@ def main() -> None:
     print(f"S10: {CONSUMERS} tasks BLPOP, one producer RPUSH x {args.items}, "
           f"{args.rounds} round(s); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     base = statistics.median(rates["redis-asyncio"])
+    base_cpu = statistics.median(cpus["redis-asyncio"])
     for name, values in rates.items():
         median = statistics.median(values)
+        cpu = statistics.median(cpus[name])
         print(f"  {name:<18} {median:>10,.0f} items/s  ({min(values):,.0f}-{max(values):,.0f})"
-              f"  x{median / base:.2f} vs redis.asyncio+hiredis")
+              f"  x{median / base:.2f} vs redis.asyncio+hiredis;"
+              f"  CPU {cpu:,.0f} us/item ({min(cpus[name]):,.0f}-{max(cpus[name]):,.0f}),"
+              f" x{base_cpu / cpu:.2f} less")
 
 
 if __name__ == "__main__":

@@ -378,3 +378,171 @@ def test_redis_sync_blocking_call_without_reply_times_out_saying_it_may_have_run
             db.blpop("q", 0.1)
         admin.execute("CLIENT", "UNPAUSE")
         assert db.blpop("q", 0.01) is None
+
+
+class _Steps(trio.abc.Instrument):
+    """Counts the scheduler steps of the tasks it watches."""
+
+    def __init__(self, tasks: set[trio.lowlevel.Task]) -> None:
+        self.tasks = tasks
+        self.steps: dict[trio.lowlevel.Task, int] = {}
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        if task in self.tasks:
+            self.steps[task] = self.steps.get(task, 0) + 1
+
+
+async def test_a_blocking_call_served_at_once_is_a_checkpoint_and_writes_nothing_if_cancelled(
+        url: str) -> None:
+    async with kvs.connect(url) as db:
+        await db.rpush("q", *range(200))
+        assert await db.blpop("q", 1) == ("q", "0")  # the pool is warm
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await trio.lowlevel.checkpoint()
+                ticks += 1
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ticker)
+            await trio.lowlevel.checkpoint()
+            counter = _Steps({trio.lowlevel.current_task()})
+            trio.lowlevel.add_instrument(counter)
+            start = ticks
+            for i in range(1, 101):
+                assert await db.blpop("q", 1) == ("q", str(i))
+            trio.lowlevel.remove_instrument(counter)
+            steps = sum(counter.steps.values())
+            assert 100 <= steps <= 102, steps  # one pass per call, even one answered at once
+            assert ticks - start >= 95  # each call let the other task run
+            nursery.cancel_scope.cancel()
+
+        # A cancelled scope: nothing is written, nothing popped, the connection kept.
+        opened = db._backend._blocking_pool.opened if url.startswith("redis") else 0  # type: ignore[union-attr]
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await db.blpop("q", 1)
+        assert scope.cancelled_caught
+        assert await db.llen("q") == 99
+        assert await db.blpop("q", 1) == ("q", "101")
+        if url.startswith("redis"):
+            assert db._backend._blocking_pool.opened == opened  # type: ignore[union-attr]
+
+
+async def test_a_push_wakes_one_waiter_per_element(url: str) -> None:
+    async with kvs.connect(url) as db:
+        tasks: set[trio.lowlevel.Task] = set()
+        got: list[Any] = []
+
+        async def waiter() -> None:
+            tasks.add(trio.lowlevel.current_task())
+            got.append(await db.blpop("q", 5))
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(16):
+                nursery.start_soon(waiter)
+            await until_blocked(db, url, 16)
+            counter = _Steps(tasks)
+            trio.lowlevel.add_instrument(counter)
+            for pushed in (1, 3):
+                await db.rpush("q", *(f"e{pushed}-{i}" for i in range(pushed)))
+                with trio.fail_after(5):
+                    while len(got) < (1 if pushed == 1 else 4):
+                        await trio.sleep(0.001)
+                await trio.sleep(0.05)  # time for a wrongly woken waiter to run
+                # Only the waiters that got an element ran, each once (its reply).
+                assert len(counter.steps) == len(got), (counter.steps, got)
+                assert set(counter.steps.values()) == {1}
+            trio.lowlevel.remove_instrument(counter)
+            await until_blocked(db, url, 12)
+            assert sorted(got) == [("q", name) for name in ("e1-0", "e3-0", "e3-1", "e3-2")]
+            nursery.cancel_scope.cancel()
+
+
+async def test_a_blocking_call_that_waits_is_one_scheduler_pass(url: str) -> None:
+    # The wait for the element is the call's only yield: no extra pass before it is sent.
+    async with kvs.connect(url) as db:
+        assert await db.blpop("q", 0.01) is None  # the pool is warm
+        counter = _Steps(set())
+        got: list[Any] = []
+
+        async def consumer() -> None:
+            counter.tasks.add(trio.lowlevel.current_task())
+            for _ in range(50):
+                got.append(await db.blpop("q", 5))
+
+        trio.lowlevel.add_instrument(counter)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(consumer)
+            for i in range(50):
+                await until_blocked(db, url, 1)
+                await db.rpush("q", i)
+        trio.lowlevel.remove_instrument(counter)
+        assert got == [("q", str(i)) for i in range(50)]
+        steps = sum(counter.steps.values())
+        assert steps <= 52, steps  # the first step, then one per call (two before)
+
+
+async def test_redis_each_blocking_call_times_out_at_its_own_deadline(redis_url: str) -> None:
+    # A later call with an earlier deadline is not held to the first call's deadline.
+    async with kvs.connect(redis_url, timeout=0.2) as db, kvs.connect(redis_url) as admin:
+        async with trio.open_nursery() as nursery:  # two pooled connections
+            nursery.start_soon(db.blpop, "q", 0.01)
+            nursery.start_soon(db.blpop, "q", 0.01)
+        assert db._backend._blocking_pool.opened == 2  # type: ignore[union-attr]
+        await admin.execute("CLIENT", "PAUSE", "3000", "ALL")
+        ended: dict[str, float] = {}
+
+        async def call(name: str, wait: float) -> None:
+            with pytest.raises(kvs.TimeoutError, match="may have been popped"):
+                await db.blpop("q", wait)
+            ended[name] = trio.current_time()
+
+        start = trio.current_time()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(call, "long", 2.0)  # its deadline: 2.2 s
+            await trio.sleep(0.05)
+            nursery.start_soon(call, "short", 0.1)  # 0.3 s
+        await admin.execute("CLIENT", "UNPAUSE")
+        assert 0.3 <= ended["short"] - start < 1.0, ended
+        assert 2.2 <= ended["long"] - start < 3.0, ended
+        assert await db.blpop("q", 0.01) is None  # a new connection
+        await db.rpush("q", "x")
+        assert await db.blpop("q", 1) == ("q", "x")
+
+
+async def test_redis_deadlines_of_ended_calls_do_not_pile_up(redis_url: str) -> None:
+    async with kvs.connect(redis_url) as db:
+        pool = db._backend._blocking_pool  # type: ignore[union-attr]
+        await db.rpush("q", *range(300))
+        for i in range(300):  # each deadline is 11 s away when its call ends
+            assert await db.blpop("q", 1) == ("q", str(i))
+        for _ in range(20):  # cancelled calls: their connections are closed
+            with trio.move_on_after(0.01):
+                await db.blpop("q", 1)
+        assert len(pool._deadlines) <= 129
+        assert pool.opened == 20  # the warm one, then one per cancelled call after it
+
+
+async def test_redis_blocking_calls_over_tls_reuse_and_time_out(
+        redis_server_factory: Any) -> None:
+    # Over TLS the deadline's watchdog closes a trio SSLStream another task is reading.
+    server = redis_server_factory(tls=True)
+    async with kvs.connect(server.tls_url, ssl_ca_file=server.ca_path, timeout=0.2) as db, \
+            kvs.connect(server.tls_url, ssl_ca_file=server.ca_path) as admin:
+        await db.rpush("q", *range(50))
+        for i in range(50):
+            assert await db.blpop("q", 1) == ("q", str(i))
+        assert await db.blpop("q", 0.01) is None
+        assert db._backend._blocking_pool.opened == 1  # type: ignore[union-attr]
+        await admin.execute("CLIENT", "PAUSE", "1000", "ALL")
+        start = trio.current_time()
+        with pytest.raises(kvs.TimeoutError, match="may have been popped"):
+            await db.blpop("q", 0.1)
+        assert trio.current_time() - start < 0.9
+        await admin.execute("CLIENT", "UNPAUSE")
+        await db.rpush("q", "x")
+        assert await db.blpop("q", 1) == ("q", "x")
+        assert db._backend._blocking_pool.opened == 2  # type: ignore[union-attr]

@@ -83,6 +83,17 @@ class SocketTransport:
             except BlockingIOError:
                 await trio.lowlevel.wait_readable(sock)
 
+    async def wait_receive_into(self, buffer: bytearray) -> int:
+        """`receive_into` that always waits for the socket to be readable first: always one
+        scheduler pass, even when the bytes are there already."""
+        sock = self._sock
+        while True:
+            await trio.lowlevel.wait_readable(sock)
+            try:
+                return sock.recv_into(buffer)
+            except BlockingIOError:
+                continue
+
     async def receive_some(self, max_bytes: int) -> bytes:
         """Wait until bytes arrive and return up to `max_bytes` of them; b"" at the end."""
         sock = self._sock
@@ -128,6 +139,9 @@ class StreamTransport:
         data = await self._stream.receive_some(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+    async def wait_receive_into(self, buffer: bytearray) -> int:
+        return await self.receive_into(buffer)  # a trio stream's receive always yields
 
     async def aclose(self) -> None:
         await trio.aclose_forcefully(self._stream)

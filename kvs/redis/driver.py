@@ -25,6 +25,7 @@ from resp import ProtocolError as RespProtocolError
 
 from .._errors import (
     ConnectionError,
+    KvsError,
     ProtocolError,
     TimeoutError,
 )
@@ -32,7 +33,7 @@ from .._retry import is_transient, transient_delay
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
 from ..net.dedicated import DedicatedConnection, DedicatedPool, StreamPool
-from ..net.errors import deadline, lost
+from ..net.errors import STREAM_ERRORS, deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import StreamTransport, Transport, open_tcp, open_unix
@@ -132,28 +133,38 @@ class RedisBackend:
         Its deadline is the command's own blocking time plus ``timeout`` (none when either
         is unlimited).  The connection goes back to the pool only after a whole reply: once
         the request may have been written, a timeout, a cancellation or an error closes it,
-        so a late reply never reaches another call (and the server stops waiting).
+        so a late reply never reaches another call (and the server stops waiting).  A call
+        on a warm pool makes one scheduler pass, its wait for the reply
+        (`kvs.net.dedicated.StreamPool.acquire` only checks for cancellation), and its deadline
+        costs no cancel scope (`kvs.net.dedicated.StreamPool.exchange`).
         """
-        name = argv[0].decode(errors="replace")
         wait = blocking_seconds(argv)
         limit = None if wait is None or self._timeout is None else wait + self._timeout
         payload = encode_command(*argv)
         pool = self._blocking_pool
-        transport, parser = await pool.acquire()
+        conn = await pool.acquire()
         kept = False
         try:
-            with deadline(limit, f"{name} got no reply within {limit}s on {self.name}; its "
-                                 "connection was closed: it may have run (an element may "
-                                 "have been popped and its reply lost)"), \
-                    lost(f"connection to {self.name} lost during {name}: it may have run "
-                         "(an element may have been popped and its reply lost)", sent=True):
-                reply = await _roundtrip(transport, parser, payload, self.name)
-            kept = not parser.buffered and pool.release(transport, parser)
+            try:
+                reply = await pool.exchange(conn, payload, self.name, limit)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"{_name(argv)} got no reply within {limit}s on {self.name}; its "
+                    "connection was closed: it may have run (an element may have been popped "
+                    "and its reply lost)") from None
+            except STREAM_ERRORS as exc:
+                if isinstance(exc, KvsError):  # already ours (kvs errors are OSErrors)
+                    raise
+                raise ConnectionError(
+                    f"connection to {self.name} lost during {_name(argv)}: it may have "
+                    f"run (an element may have been popped and its reply lost): {exc}",
+                    sent=True) from exc
+            kept = not conn.parser.buffered and pool.release(conn)
             return reply
         finally:
             if not kept:
                 with trio.CancelScope(shield=True):
-                    await transport.aclose()
+                    await conn.transport.aclose()
 
     async def _answers_ping(self, transport: Transport, parser: Parser) -> bool:
         return await _roundtrip(transport, parser, _PING, self.name) in ("PONG", b"PONG")
@@ -247,6 +258,10 @@ class DedicatedRedis:
 
     async def release(self, *, clean: bool = False) -> None:
         await self._conn.pool.release(self._conn, clean=clean)
+
+
+def _name(argv: tuple[bytes, ...]) -> str:
+    return argv[0].decode(errors="replace")
 
 
 async def _roundtrip(transport: Transport, parser: Parser, payload: bytes, name: str) -> Any:
