@@ -7,9 +7,11 @@ is neither blocked nor subscribed, is served by the server's `_Dispatcher` while
 parked: one task owning a level-triggered ``select.epoll`` in which every such client's
 descriptor is registered once.  The dispatcher waits on the epoll descriptor itself
 (``trio.lowlevel.wait_readable``, its checkpoint: one per pass), then serves every ready
-client in that pass: one read, ``session.receive`` (the replies to every command those bytes
-completed), one write.  So a request costs no trio wake-up and no re-arming of the descriptor
-in trio's own epoll; a pass over 50 ready clients costs one.
+client in that pass: one read and ``session.receive`` (the replies to every command those
+bytes completed) for each, then one write for each.  So a request costs no trio wake-up and
+no re-arming of the descriptor in trio's own epoll (a pass over 50 ready clients costs one),
+and the clients woken by the writes of a pass are woken together, which on a shared CPU
+halves the times the server is preempted.
 
 The dispatcher hands a client back to its task, unregistering its descriptor, when the task
 must wait for something on that client's behalf: a write the kernel did not take whole (a
@@ -169,16 +171,23 @@ class _Dispatcher:
         return parked.result
 
     def _release(self, fd: int, parked: _Parked, result: bytes | None) -> None:
-        del self._clients[fd]
-        self._epoll.unregister(fd)
+        if self._clients.pop(fd, None) is parked:
+            with suppress(OSError):
+                self._epoll.unregister(fd)
         parked.result = result
         parked.event.set()
 
     async def run(self) -> None:
-        """The loop: one checkpoint, then every ready client served once, over and over."""
+        """The loop: one checkpoint, then every ready client served once, over and over.
+
+        A pass reads and answers every ready client first and writes the replies after, so
+        that the clients' wake-ups come together instead of one between two reads."""
         epoll = self._epoll
         clients = self._clients
         ready = epoll.fileno()
+        release = self._release
+        read = os.read
+        replies: list[tuple[int, _Parked, bytes]] = []
         try:
             while True:
                 await trio.lowlevel.wait_readable(ready)
@@ -188,31 +197,37 @@ class _Dispatcher:
                         continue
                     session = parked.session
                     try:
-                        data = os.read(fd, _RECEIVE)
+                        data = read(fd, _RECEIVE)
                         if not data:
-                            self._release(fd, parked, None)
+                            release(fd, parked, None)
                             continue
                         out = session.receive(data)
                         if session.blocked is not None or session.pubsub is not None:
-                            self._release(fd, parked, out)
-                            continue
-                        if out:
-                            try:
-                                sent = os.write(fd, out)
-                            except BlockingIOError:
-                                sent = 0
-                            if sent < len(out):  # a slow reader: its task writes the rest
-                                self._release(fd, parked, out[sent:])
-                                continue
-                        if session.closing:
-                            self._release(fd, parked, None)
+                            release(fd, parked, out)
+                        elif out:
+                            replies.append((fd, parked, out))
+                        elif session.closing:
+                            release(fd, parked, None)
                     except BlockingIOError:
                         continue  # not readable after all
                     except OSError:  # the client reset the connection or went away
-                        self._release(fd, parked, None)
+                        release(fd, parked, None)
                     except Exception:  # a bug must not take the other clients down
                         _log.exception("kvs serve: client %s dropped", session.peer)
-                        self._release(fd, parked, None)
+                        release(fd, parked, None)
+                for fd, parked, out in replies:
+                    try:
+                        sent = os.write(fd, out)
+                    except BlockingIOError:
+                        sent = 0
+                    except OSError:
+                        release(fd, parked, None)
+                        continue
+                    if sent < len(out):  # a slow reader: its task writes the rest
+                        release(fd, parked, out[sent:])
+                    elif parked.session.closing:
+                        release(fd, parked, None)
+                replies.clear()
         finally:
             epoll.close()
 
