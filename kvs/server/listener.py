@@ -16,7 +16,7 @@ halves the times the server is preempted.
 The dispatcher hands a client back to its task, unregistering its descriptor, when the task
 must wait for something on that client's behalf: a write the kernel did not take whole (a
 slow reader: its task waits until it can write the rest; the others go on), a blocking
-command that has to wait, or a subscription.  The task then runs today's per-client loop
+command that has to wait, or a subscription.  The task then runs the per-client loop
 (below) and, once the client is plain again and nothing is left to write, parks it in the
 dispatcher again; pub/sub keeps its tasks to the end.  A client that closes, a bug met while
 serving it, or QUIT ends that client only: the dispatcher hands it back as finished and its
