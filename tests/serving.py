@@ -4,16 +4,32 @@
 the TCP URL once it listens; leaving the ``with`` block stops it.  The served store is the
 process's ``memory://NAME`` store, so in-process clients of that URL share its data and its
 pub/sub broker with the TCP clients.
+
+`dispatch`, a fixture: the test runs twice, once with plain clients served by the shared
+epoll dispatcher and once with one task per client (the path where epoll is missing).
 """
 
 from __future__ import annotations
 
+import select
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 
+import pytest
 import trio
 
 import kvs
+from kvs.server import listener
+
+
+@pytest.fixture(params=["dispatcher", "tasks"])
+def dispatch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Serve through the shared dispatcher, then through one task per client."""
+    if request.param == "dispatcher" and not hasattr(select, "epoll"):
+        pytest.skip("the shared dispatcher needs select.epoll (Linux)")
+    monkeypatch.setattr(listener, "SHARED_DISPATCH", request.param == "dispatcher")
+    yield request.param
 
 
 class BackgroundServer:

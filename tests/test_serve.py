@@ -22,6 +22,9 @@ import trio
 import kvs
 import kvs.sync
 from tests.servers import free_port
+from tests.serving import dispatch  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("dispatch")
 
 _names = itertools.count()
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"

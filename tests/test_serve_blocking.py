@@ -11,6 +11,7 @@ import subprocess
 from functools import partial
 from typing import Any
 
+import pytest
 import redis
 import trio
 
@@ -19,6 +20,9 @@ from kvs.memory.store import Store, get_store
 from kvs.server import Server
 from kvs.server.session import Session
 from kvs.server.state import ServerState
+from tests.serving import dispatch  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("dispatch")
 
 _names = itertools.count()
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"

@@ -30,8 +30,10 @@ from kvs.memory.store import Store
 from kvs.server import ServerState, Session
 from kvs.server.pubsub import Outbox, parse_output_limit
 from tests.servers import RedisServer
-from tests.serving import BackgroundServer
+from tests.serving import BackgroundServer, dispatch  # noqa: F401
 from tests.test_serve_session import masked
+
+pytestmark = pytest.mark.usefixtures("dispatch")
 
 _names = itertools.count()
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"

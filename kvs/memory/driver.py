@@ -43,13 +43,13 @@ _MAY_BLOCK_ANY_CASE = _MAY_BLOCK | {name.lower() for name in _MAY_BLOCK}
 
 
 class TrioWaiter(Waiter):
-    """A waiter that is a sleeping trio task."""
+    """A waiter that is a sleeping trio task: `task`, or the one that makes it."""
 
     __slots__ = ("_task", "_thread", "_token")
 
-    def __init__(self) -> None:
+    def __init__(self, task: trio.lowlevel.Task | None = None) -> None:
         super().__init__()
-        self._task = trio.lowlevel.current_task()
+        self._task = trio.lowlevel.current_task() if task is None else task
         self._token = trio.lowlevel.current_trio_token()
         self._thread = threading.get_ident()
 

@@ -192,6 +192,8 @@ class RequestReader:
             RequestError: the stream breaks Redis's protocol; every later call raises it too.
         """
         buf, pos = self._buf, self._pos
+        if pos >= len(buf) and not self._chunks and not self._remaining and self._error is None:
+            return None  # all read: feed() starts a new buffer
         if (not self._remaining and self.authenticated and not self._chunks
                 and buf[pos : pos + 1] == b"*"):
             # The common case, whole and canonical (small counts and sizes, CRLF after each

@@ -49,7 +49,7 @@ from .connection import ConnectionCommands
 from .pubsub import ALLOWED_WHEN_SUBSCRIBED, Raw, Subscriptions, not_allowed, pubsub_command
 from .pubsub import VERBS as PUBSUB_VERBS
 from .request import RequestError, RequestReader
-from .state import ServerState
+from .state import MIN_LIMIT, ServerState
 
 __all__ = ["Session", "served_commands", "unknown_command"]
 
@@ -208,9 +208,11 @@ class Session(ConnectionCommands):
         """
         if self.closing:
             return b""
-        self.hold(data)
         if self.blocked is not None:
+            self.hold(data)
             return b""
+        self.state.net_input += len(data)
+        self.reader.feed(data)
         return self._serve([])
 
     def hold(self, data: bytes) -> None:
@@ -246,7 +248,8 @@ class Session(ConnectionCommands):
                 self._drain(out)
             if reply:
                 out.append(reply)
-        if reader.buffered > state.query_buffer_limit:
+        buffered = reader.buffered
+        if buffered > MIN_LIMIT and buffered > state.query_buffer_limit:
             self.closing = True  # Redis closes such a client without a reply
         self.active = state.clock()
         reply = b"".join(out)
@@ -349,6 +352,8 @@ class Session(ConnectionCommands):
                         self._blocked_argv = argv
                         self._blocked_start = start
                         return b""
+                elif upper not in TRANSACTION_COMMANDS and not self.transaction.in_multi:
+                    value = self.store.execute(argv)  # what the transaction layer would do
                 else:
                     if upper == b"EXEC" and self.protocol == 2:
                         self._exec_queue = self.transaction.queued
@@ -360,6 +365,9 @@ class Session(ConnectionCommands):
 
     def _reply(self, argv: list[bytes], value: Any, start: int) -> bytes:
         state = self.state
+        queued = self._exec_queue  # set by EXEC over RESP2 (see `_exec_as_resp2`)
+        if queued:
+            self._exec_queue = []
         stats = state.commands.get(self.last_command)
         if stats is None:
             stats = state.stats_for(self.last_command)
@@ -370,12 +378,15 @@ class Session(ConnectionCommands):
             stats.failed += 1
             state.count_error(value.code)
         elif self.protocol == 2:
+            kind = type(value)
+            if kind is bytes:  # the usual replies, shaped alike in RESP2 and RESP3
+                return b"$%d\r\n%b\r\n" % (len(value), value)
             if value is None and _null_array(argv):
                 return b"*-1\r\n"
-            queued, self._exec_queue = self._exec_queue, []
-            if type(value) is list and queued and len(queued) == len(value):
+            if queued and kind is list and len(queued) == len(value):
                 return _exec_as_resp2(value, queued)
-            value = _as_resp2(value, argv)
+            if kind is not str and kind is not int:
+                value = _as_resp2(value, argv)
         return _encode(value, self.protocol)
 
     def _reject(self, message: str) -> bytes:

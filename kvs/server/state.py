@@ -49,7 +49,7 @@ _DEFAULTS: dict[str, str] = {
 IMMUTABLE = frozenset({"port", "unixsocket", "databases", "io-threads", "cluster-enabled",
                        "daemonize", "bind"})
 MEMORY = frozenset({"maxmemory", "proto-max-bulk-len", "client-query-buffer-limit"})
-_MIN_LIMIT = 1024 * 1024  # Redis's minimum for both limits
+MIN_LIMIT = 1024 * 1024  # Redis's minimum for both limits
 
 _UNITS = {b"": 1, b"b": 1, b"k": 1000, b"kb": 1024, b"m": 1000**2, b"mb": 1024**2,
           b"g": 1000**3, b"gb": 1024**3}  # fmt: skip
@@ -164,8 +164,8 @@ class ServerState:
             number = parse_memory(value)
             if number is None:
                 return "argument must be a memory value"
-            if name != "maxmemory" and not _MIN_LIMIT <= number <= 2**63 - 1:
-                return f"argument must be between {_MIN_LIMIT} and {2**63 - 1} inclusive"
+            if name != "maxmemory" and not MIN_LIMIT <= number <= 2**63 - 1:
+                return f"argument must be between {MIN_LIMIT} and {2**63 - 1} inclusive"
             text = str(number)
         self.config[name] = text
         return None
