@@ -546,3 +546,40 @@ async def test_redis_blocking_calls_over_tls_reuse_and_time_out(
         await db.rpush("q", "x")
         assert await db.blpop("q", 1) == ("q", "x")
         assert db._backend._blocking_pool.opened == 2  # type: ignore[union-attr]
+
+
+async def test_a_waiter_served_while_its_task_is_elsewhere_is_not_lost() -> None:
+    # `kvs serve` queues a waiter for a client's task that is not yet asleep in `wait` (it
+    # may be writing earlier replies); the element served meanwhile must reach it, and the
+    # wait the task was in must not be cut short.
+    from kvs.memory.driver import TrioWaiter, wait
+
+    store = get_store(f"memory://waiter-{uuid.uuid4().hex}")
+    waiter = TrioWaiter()
+    assert store.execute_or_wait((b"BLPOP", b"q", b"0"), waiter) is waiter
+
+    async def push_soon() -> None:
+        await trio.sleep(0.01)
+        store.execute((b"RPUSH", b"q", b"x"))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(push_soon)
+        start = trio.current_time()
+        await trio.sleep(0.2)  # this task is asleep here, not in `wait`, when it is served
+        assert trio.current_time() - start >= 0.2
+    assert waiter.served
+    with trio.fail_after(2):
+        assert await wait(store, waiter) == [b"q", b"x"]
+    assert store.blocked_count() == 0
+
+
+async def test_a_waiter_served_from_another_thread_before_its_task_waits() -> None:
+    from kvs.memory.driver import TrioWaiter, wait
+
+    store = get_store(f"memory://waiter-{uuid.uuid4().hex}")
+    waiter = TrioWaiter()
+    assert store.execute_or_wait((b"BLPOP", b"q", b"0"), waiter) is waiter
+    await trio.to_thread.run_sync(store.execute, (b"RPUSH", b"q", b"y"))
+    await trio.sleep(0.05)  # the wake sent to this thread runs while the task sleeps here
+    with trio.fail_after(2):
+        assert await wait(store, waiter) == [b"q", b"y"]

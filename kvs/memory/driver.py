@@ -43,22 +43,35 @@ _MAY_BLOCK_ANY_CASE = _MAY_BLOCK | {name.lower() for name in _MAY_BLOCK}
 
 
 class TrioWaiter(Waiter):
-    """A waiter that is a sleeping trio task: `task`, or the one that makes it."""
+    """A waiter that is a trio task: `task`, or the one that makes it.
 
-    __slots__ = ("_task", "_thread", "_token")
+    The task need not be asleep in `wait` when the store serves the waiter: it may still be
+    on its way there (writing earlier replies, or handed the blocked client by ``kvs
+    serve``'s dispatcher).  So `wake` reschedules the task only while it sleeps in `wait`
+    for this waiter, and `wait` returns at once for a waiter already served.  Both run in
+    the trio thread (a wake from another thread is sent there), so the two cannot cross.
+    """
+
+    __slots__ = ("_sleeping", "_task", "_thread", "_token")
 
     def __init__(self, task: trio.lowlevel.Task | None = None) -> None:
         super().__init__()
         self._task = trio.lowlevel.current_task() if task is None else task
         self._token = trio.lowlevel.current_trio_token()
         self._thread = threading.get_ident()
+        self._sleeping = False  # the task sleeps in `wait` for this waiter
 
     def wake(self) -> None:
         if threading.get_ident() == self._thread:
-            trio.lowlevel.reschedule(self._task)
+            self._wake_here()
         else:
             with contextlib.suppress(trio.RunFinishedError):
-                self._token.run_sync_soon(trio.lowlevel.reschedule, self._task)
+                self._token.run_sync_soon(self._wake_here)
+
+    def _wake_here(self) -> None:
+        if self._sleeping:
+            self._sleeping = False
+            trio.lowlevel.reschedule(self._task)
 
 
 async def wait(store: Store, waiter: TrioWaiter) -> Any:
@@ -69,11 +82,16 @@ async def wait(store: Store, waiter: TrioWaiter) -> Any:
     """
     def abort(raise_cancel: Any) -> trio.lowlevel.Abort:
         if store.forget(waiter):
+            waiter._sleeping = False
             return trio.lowlevel.Abort.SUCCEEDED
         return trio.lowlevel.Abort.FAILED  # served: the wake-up is on its way
 
+    if waiter.served:  # served before its task came to wait: still a checkpoint
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return waiter.reply
     timeout = waiter.timeout
     with trio.move_on_after(math.inf if timeout is None else timeout):
+        waiter._sleeping = True
         await trio.lowlevel.wait_task_rescheduled(abort)
         return waiter.reply
     return waiter.timeout_reply
