@@ -3,7 +3,7 @@
 Theory of operation: all protocol and command logic lives in the sans-IO `Session`; this
 module only moves bytes.  Every accepted connection gets a task of its own, which owns the
 connection (it makes the session, and closes both when it ends), but a plain client, one that
-is neither blocked nor subscribed, is served by the server's `_Dispatcher` while its task is
+is neither blocked nor subscribed, is served by the server's `Dispatcher` while its task is
 parked: one task owning a level-triggered ``select.epoll`` in which every such client's
 descriptor is registered once.  The dispatcher waits on the epoll descriptor itself
 (``trio.lowlevel.wait_readable``, its checkpoint: one per pass), then serves every ready
@@ -62,6 +62,7 @@ import trio
 from .._url import mask_url, parse_url
 from ..memory.driver import TrioWaiter, wait
 from ..memory.store import Store, get_store
+from .dispatch import Dispatcher
 from .pubsub import Outbox
 from .session import Session
 from .state import ServerState
@@ -71,7 +72,7 @@ __all__ = ["Server", "serve"]
 _log = logging.getLogger("kvs.serve")
 _RECEIVE = 64 * 1024
 
-#: Serve plain clients from one shared epoll loop (`_Dispatcher`); False: one task each.
+#: Serve plain clients from one shared epoll loop (`Dispatcher`); False: one task each.
 SHARED_DISPATCH = hasattr(select, "epoll")
 
 
@@ -136,104 +137,8 @@ async def _receive(fd: int) -> bytes:
             continue
 
 
-class _Parked:
-    """A plain client in the dispatcher's care, and what it hands back to its task."""
-
-    __slots__ = ("event", "result", "session")
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.event = trio.Event()
-        self.result: bytes | None = None  # None: finished; else the bytes still to send
-
-
-class _Dispatcher:
-    """Serves every plain client of a server from one level-triggered epoll (see the module
-    docstring); each client's own task parks in `serve` meanwhile."""
-
-    def __init__(self) -> None:
-        self._epoll = select.epoll()
-        self._clients: dict[int, _Parked] = {}
-
-    async def serve(self, fd: int, session: Session) -> bytes | None:
-        """Serve `session` on `fd` until it needs its task: the bytes the task must send
-        before it goes on (b"" when none), or None when the client is finished."""
-        parked = _Parked(session)
-        self._clients[fd] = parked
-        self._epoll.register(fd, select.EPOLLIN)
-        try:
-            await parked.event.wait()
-        finally:
-            if self._clients.get(fd) is parked:  # cancelled while parked
-                del self._clients[fd]
-                if not self._epoll.closed:
-                    self._epoll.unregister(fd)
-        return parked.result
-
-    def _release(self, fd: int, parked: _Parked, result: bytes | None) -> None:
-        if self._clients.pop(fd, None) is parked:
-            with suppress(OSError):
-                self._epoll.unregister(fd)
-        parked.result = result
-        parked.event.set()
-
-    async def run(self) -> None:
-        """The loop: one checkpoint, then every ready client served once, over and over.
-
-        A pass reads and answers every ready client first and writes the replies after, so
-        that the clients' wake-ups come together instead of one between two reads."""
-        epoll = self._epoll
-        clients = self._clients
-        ready = epoll.fileno()
-        release = self._release
-        read = os.read
-        replies: list[tuple[int, _Parked, bytes]] = []
-        try:
-            while True:
-                await trio.lowlevel.wait_readable(ready)
-                for fd, _ in epoll.poll(0):
-                    parked = clients.get(fd)
-                    if parked is None:  # released earlier in this pass
-                        continue
-                    session = parked.session
-                    try:
-                        data = read(fd, _RECEIVE)
-                        if not data:
-                            release(fd, parked, None)
-                            continue
-                        out = session.receive(data)
-                        if session.blocked is not None or session.pubsub is not None:
-                            release(fd, parked, out)
-                        elif out:
-                            replies.append((fd, parked, out))
-                        elif session.closing:
-                            release(fd, parked, None)
-                    except BlockingIOError:
-                        continue  # not readable after all
-                    except OSError:  # the client reset the connection or went away
-                        release(fd, parked, None)
-                    except Exception:  # a bug must not take the other clients down
-                        _log.exception("kvs serve: client %s dropped", session.peer)
-                        release(fd, parked, None)
-                for fd, parked, out in replies:
-                    try:
-                        sent = os.write(fd, out)
-                    except BlockingIOError:
-                        sent = 0
-                    except OSError:
-                        release(fd, parked, None)
-                        continue
-                    if sent < len(out):  # a slow reader: its task writes the rest
-                        release(fd, parked, out[sent:])
-                    elif parked.session.closing:
-                        release(fd, parked, None)
-                replies.clear()
-        finally:
-            epoll.close()
-
-
 async def _client(state: ServerState, stream: trio.SocketStream,
-                  dispatcher: _Dispatcher | None) -> None:
+                  dispatcher: Dispatcher | None) -> None:
     sock = stream.socket
     session = Session(state, peer=_address(sock, True), local=_address(sock, False))
     # The stream's socket is non-blocking: read and write its descriptor directly, with one
@@ -455,7 +360,7 @@ async def serve(
                         port=bound or 0, unix=unix)
     server = Server(state, host if port is not None else None, bound, unix, password)
 
-    dispatcher = _Dispatcher() if SHARED_DISPATCH else None
+    dispatcher = Dispatcher() if SHARED_DISPATCH else None
 
     async def handler(stream: trio.SocketStream) -> None:
         await _client(state, stream, dispatcher)
