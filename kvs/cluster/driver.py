@@ -45,7 +45,6 @@ from .routing import (
     ANY,
     ASKING,
     NOT_SENT,
-    ONE_KEY,
     READS,
     REDIRECTS,
     SCAN,
@@ -53,10 +52,11 @@ from .routing import (
     Split,
     ToSlot,
     is_redirect,
+    one_key_slot,
     one_slot,
     pipeline_segments,
 )
-from .slots import Addr, key_slot, redirection
+from .slots import Addr, redirection
 from .watch import DedicatedCluster
 
 __all__ = ["ClusterBackend"]
@@ -72,9 +72,8 @@ class ClusterBackend(Nodes):
     # -- one command -------------------------------------------------------------------------
 
     async def execute(self, argv: tuple[bytes, ...], *, idempotent: bool) -> Any:
-        if len(argv) > 1 and argv[0].upper() in ONE_KEY:  # no need for the key finder
-            slot = key_slot(argv[1])
-        else:
+        slot = one_key_slot(argv)
+        if slot < 0:
             plan = routing.plan(argv)
             if type(plan) is not ToSlot:
                 return await self._not_one_slot(plan, argv, idempotent)

@@ -34,9 +34,9 @@ from .._url import Config
 from ..commands.traits import IDEMPOTENT, SHARD_CHANNELS, argv_keys
 from .slots import Addr, SlotMap, key_slot
 
-__all__ = ["ANY", "ASKING", "NOT_SENT", "ONE_KEY", "READS", "REDIRECTS", "REFRESH_INTERVAL",
-           "SCAN", "Fanout", "Segment", "ShardReader", "Split", "ToSlot", "crossslot",
-           "is_redirect", "node_config", "one_slot", "pipeline_segments", "plan", "scan_cursor",
+__all__ = ["ANY", "ASKING", "NOT_SENT", "READS", "REDIRECTS", "REFRESH_INTERVAL", "SCAN", "Fanout",
+           "Segment", "ShardReader", "Split", "ToSlot", "crossslot", "is_redirect",
+           "node_config", "one_key_slot", "one_slot", "pipeline_segments", "plan", "scan_cursor",
            "scan_reply", "slot_moved", "Topology", "watch_redirect"]
 
 # Seconds between two refreshes of the slot map, at least.
@@ -133,11 +133,19 @@ _FANOUT: dict[bytes, Combine] = {
 }
 
 # Commands with one key in position 1: the hot path skips the general key finder.
-ONE_KEY = frozenset({
+_ONE_KEY = frozenset({
     b"GET", b"SET", b"INCR", b"INCRBY", b"DECR", b"DECRBY", b"HGET", b"HSET", b"LPUSH",
     b"RPUSH", b"LPOP", b"RPOP", b"EXPIRE", b"TTL", b"SADD", b"ZADD", b"HGETALL", b"LRANGE",
     b"SMEMBERS",
 })
+
+
+def one_key_slot(argv: tuple[bytes, ...]) -> int:
+    """The slot of a command with its one key in position 1 (GET, SET, INCR, ...: no need
+    for the key finder), or -1 for any other command."""
+    if len(argv) > 1 and argv[0].upper() in _ONE_KEY:
+        return key_slot(argv[1])
+    return -1
 
 
 def keys_of(argv: Sequence[bytes]) -> list[bytes]:
@@ -158,9 +166,10 @@ def plan(argv: tuple[bytes, ...]) -> Plan:
     Raises:
         kvs.ResponseError: ``CROSSSLOT``, its keys span slots and it cannot be split.
     """
+    slot = one_key_slot(argv)
+    if slot >= 0:
+        return ToSlot(slot)
     name = argv[0].upper()
-    if name in ONE_KEY and len(argv) > 1:
-        return ToSlot(key_slot(argv[1]))
     keys = keys_of(argv)
     if not keys:
         if name == b"SCAN":
