@@ -290,3 +290,12 @@ async def test_a_healthy_idle_connection_is_kept(redis_proxy: FaultProxy) -> Non
 
     assert await trio.to_thread.run_sync(scenario) == "v"
     assert redis_proxy.connections == 1
+
+
+def test_a_push_before_a_blocking_reply_is_not_the_reply() -> None:
+    answer = (b">3\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n$1\r\nx\r\n"  # a push first
+              b"*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n")
+    with peer(lambda argv, _: answer if argv[0].upper() == b"BLPOP" else b"+OK\r\n") as server, \
+            kvs.sync.connect(server.url, timeout=2) as db:
+        for _ in range(3):
+            assert db.blpop("queue", 1) == ("queue", "job")

@@ -276,3 +276,15 @@ async def test_loading_is_given_up_within_the_timeout(
         with pytest.raises(kvs.ResponseError, match="LOADING"):
             await db.get("k")
         assert trio.current_time() - start < 1.0
+
+
+_PUSHED_BLPOP = (b">3\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n$1\r\nx\r\n"  # a push first
+                 b"*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n")
+
+
+async def test_a_push_before_a_blocking_reply_is_not_the_reply(
+        peer_factory: Callable[..., Any]) -> None:
+    peer = peer_factory(lambda argv: _PUSHED_BLPOP if argv[0].upper() == b"BLPOP" else b"+OK\r\n")
+    async with kvs.connect(f"redis://127.0.0.1:{peer.port}", timeout=2) as db:
+        for _ in range(3):  # on the pooled connection, reused
+            assert await db.blpop("queue", 1) == ("queue", "job")

@@ -43,7 +43,7 @@ from typing import Any
 
 import trio
 
-from resp import NEED_DATA
+from resp import NEED_DATA, Push
 
 from .._errors import ConnectionError, KvsError, TimeoutError
 from .multiplexed import MultiplexedConnection
@@ -141,11 +141,12 @@ class StreamConnection:
         self.expired = False  # the watchdog closed it: its call ran out of time
 
     async def exchange(self, payload: bytes, name: str) -> Any:
-        """Write `payload` and return its one reply.
+        """Write `payload` and return its one reply (the parser holds nothing before).
 
-        Always yields to the scheduler (it waits for the socket to be readable before each
-        read), so a caller that only checked for cancellation before still makes a full
-        checkpoint.
+        A RESP3 push read meanwhile is not the reply: nobody subscribes on this connection,
+        so it is dropped.  Always yields to the scheduler (it waits for the socket to be
+        readable before each read), so a caller that only checked for cancellation before
+        still makes a full checkpoint.
         """
         transport, parser, buffer = self.transport, self.parser, self.buffer
         await transport.send_all(payload)
@@ -154,9 +155,12 @@ class StreamConnection:
             if not received:
                 raise ConnectionError(f"connection to {name} closed by the server", sent=True)
             parser.feed(memoryview(buffer)[:received])
-            reply = parser.next_reply()
-            if reply is not NEED_DATA:
-                return reply
+            while True:
+                reply = parser.next_reply()
+                if reply is NEED_DATA:
+                    break
+                if type(reply) is not Push:
+                    return reply
 
 
 class StreamPool:

@@ -20,7 +20,7 @@ from typing import Any
 
 import trio
 
-from resp import NEED_DATA, Parser, encode_command
+from resp import Parser, encode_command
 from resp import ProtocolError as RespProtocolError
 
 from .._errors import (
@@ -32,7 +32,7 @@ from .._errors import (
 from .._retry import is_transient, transient_delay
 from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
-from ..net.dedicated import DedicatedConnection, DedicatedPool, StreamPool
+from ..net.dedicated import DedicatedConnection, DedicatedPool, StreamConnection, StreamPool
 from ..net.errors import STREAM_ERRORS, deadline, lost
 from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
@@ -266,13 +266,4 @@ def _name(argv: tuple[bytes, ...]) -> str:
 
 async def _roundtrip(transport: Transport, parser: Parser, payload: bytes, name: str) -> Any:
     """One request and its reply, on a transport nobody else uses yet."""
-    await transport.send_all(payload)
-    buffer = bytearray(65536)
-    while True:
-        reply = parser.next_reply()
-        if reply is not NEED_DATA:
-            return reply
-        received = await transport.receive_into(buffer)
-        if not received:
-            raise ConnectionError(f"connection to {name} closed by the server", sent=True)
-        parser.feed(memoryview(buffer)[:received])
+    return await StreamConnection(transport, parser).exchange(payload, name)
