@@ -164,3 +164,17 @@ def test_the_blocking_iterators_yield_every_item() -> None:
             assert dict(sdb.hscan_iter("h", count=count)) == {f"f{i}": str(i) for i in range(n)}
             assert {*sdb.sscan_iter("s", count=count)} == {str(i) for i in range(n)}
             assert dict(sdb.zscan_iter("z", count=count)) == {f"m{i}": i for i in range(n)}
+
+
+async def test_odd_keys_come_back_as_each_would_decode(db: kvs.Client[str]) -> None:
+    # A page is decoded in one piece, joined with NULs: keys that hold a NUL, or are empty
+    # or not ASCII, must still come back whole, and a key that is not UTF-8 must fail as it
+    # does alone (its own bytes in the error, not the page's).
+    keys = ["with\0nul", "", "\0", "café", "plain"] + [f"k{i}" for i in range(50)]
+    await db.mset(dict.fromkeys(keys, "v"))
+    assert sorted([key async for key in db.scan_iter(count=20)]) == sorted(keys)
+    assert sorted((await db.scan(0, count=1000))[1]) == sorted(keys)
+    await db.execute("SET", b"\xff\xfe", "v")
+    with pytest.raises(UnicodeDecodeError) as caught:
+        [key async for key in db.scan_iter(count=1000)]
+    assert caught.value.object == b"\xff\xfe"
