@@ -16,6 +16,7 @@ Nothing here imports ``kvs``.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -24,6 +25,16 @@ import pytest
 from tests.clusters import RedisCluster
 from tests.faultproxy import FaultProxy
 from tests.servers import MemcachedServer, RedisServer, stop_all
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Some tests interrupt the `kvs` processes they start (SIGINT, or Ctrl-C on a terminal)
+    # and expect them to stop as they would at a terminal.  A run started with SIGINT
+    # ignored (a background job of a non-interactive shell) passes that on to every child,
+    # and Python then installs no KeyboardInterrupt handler; a handled SIGINT here is reset
+    # to the default in each child that is started.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
