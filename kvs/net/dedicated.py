@@ -175,7 +175,7 @@ class StreamPool:
     """
 
     def __init__(self, opener: Callable[[], Awaitable[tuple[Transport, Any]]], *,
-                 check: Callable[[Transport, Any], Awaitable[bool]] | None = None,
+                 check: Callable[[StreamConnection], Awaitable[bool]] | None = None,
                  check_after: float | None = None, max_idle: int = 64) -> None:
         self._opener = opener
         self._check = check if check_after is not None else None
@@ -203,7 +203,7 @@ class StreamPool:
                 if self._check is None or time.monotonic() - conn.since < self._check_after:
                     return conn
                 try:
-                    alive = await self._checked(conn.transport, conn.parser)
+                    alive = await self._checked(conn)
                 except BaseException:
                     await _close(conn.transport)
                     raise
@@ -214,11 +214,11 @@ class StreamPool:
         self.opened += 1
         return StreamConnection(transport, parser)
 
-    async def _checked(self, transport: Transport, parser: Any) -> bool:
+    async def _checked(self, conn: StreamConnection) -> bool:
         assert self._check is not None
         try:
             with trio.move_on_after(_RESET_TIMEOUT) as scope:
-                return await self._check(transport, parser)
+                return await self._check(conn)
         except (KvsError, OSError, trio.BrokenResourceError, trio.ClosedResourceError):
             return False
         return not scope.cancelled_caught

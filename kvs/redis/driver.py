@@ -166,8 +166,8 @@ class RedisBackend:
                 with trio.CancelScope(shield=True):
                     await conn.transport.aclose()
 
-    async def _answers_ping(self, transport: Transport, parser: Parser) -> bool:
-        return await _roundtrip(transport, parser, _PING, self.name) in ("PONG", b"PONG")
+    async def _answers_ping(self, conn: StreamConnection) -> bool:
+        return await conn.exchange(_PING, self.name) in ("PONG", b"PONG")
 
     async def _open_pipe(self) -> MultiplexedConnection:
         transport, parser = await self._open_transport()
