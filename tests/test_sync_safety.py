@@ -299,3 +299,20 @@ def test_a_push_before_a_blocking_reply_is_not_the_reply() -> None:
             kvs.sync.connect(server.url, timeout=2) as db:
         for _ in range(3):
             assert db.blpop("queue", 1) == ("queue", "job")
+
+
+def test_a_reply_nobody_asked_for_after_a_blocking_reply_is_never_the_next_reply() -> None:
+    answers = iter((b"*2\r\n$5\r\nqueue\r\n$4\r\njob1\r\n:666\r\n",  # and one nobody asked for
+                    b"*2\r\n$5\r\nqueue\r\n$4\r\njob2\r\n"))
+    with peer(lambda argv, _: next(answers) if argv[0].upper() == b"BLPOP" else b"+OK\r\n") \
+            as server, kvs.sync.connect(server.url, timeout=2) as db:
+        assert db.blpop("queue", 1) == ("queue", "job1")
+        assert db.blpop("queue", 1) == ("queue", "job2")
+
+
+def test_a_blocking_command_on_a_silent_server_times_out() -> None:
+    with peer(lambda argv, _: b"") as server, kvs.sync.connect(server.url, timeout=0.2) as db:
+        started = time.monotonic()
+        with pytest.raises(kvs.TimeoutError):
+            db.execute("BLPOP", "empty-list", "0.3")
+        assert time.monotonic() - started >= 0.45

@@ -288,3 +288,31 @@ async def test_a_push_before_a_blocking_reply_is_not_the_reply(
     async with kvs.connect(f"redis://127.0.0.1:{peer.port}", timeout=2) as db:
         for _ in range(3):  # on the pooled connection, reused
             assert await db.blpop("queue", 1) == ("queue", "job")
+
+
+_JOBS = (b"*2\r\n$5\r\nqueue\r\n$4\r\njob1\r\n:666\r\n",  # the reply, and one nobody asked for
+         b"*2\r\n$5\r\nqueue\r\n$4\r\njob2\r\n")
+
+
+async def test_a_reply_nobody_asked_for_after_a_blocking_reply_is_never_the_next_reply(
+        peer_factory: Callable[..., Any]) -> None:
+    answers = iter(_JOBS)
+    peer = peer_factory(lambda argv: next(answers) if argv[0].upper() == b"BLPOP" else b"+OK\r\n")
+    async with kvs.connect(f"redis://127.0.0.1:{peer.port}", timeout=2) as db:
+        assert await db.blpop("queue", 1) == ("queue", "job1")
+        assert await db.blpop("queue", 1) == ("queue", "job2")
+    assert len(peer.connections) == 3  # the first blocking connection was not lent again
+
+
+async def test_an_idle_blocking_connection_is_checked_and_kept(
+        redis_proxy: FaultProxy) -> None:
+    async with kvs.connect(redis_proxy.url_for("redis"), health_check_interval=0.2) as db:
+        assert await db.blpop("q", 0.01) is None
+        up = redis_proxy.bytes_up
+        assert await db.blpop("q", 0.01) is None  # lent again at once: no check
+        call = redis_proxy.bytes_up - up
+        await trio.sleep(0.5)  # idle past the interval: PINGed before it is lent again
+        up = redis_proxy.bytes_up
+        assert await db.blpop("q", 0.01) is None
+        assert redis_proxy.bytes_up - up == call + len(b"*1\r\n$4\r\nPING\r\n")
+        assert redis_proxy.connections == 2  # the shared one and the one blocking one
