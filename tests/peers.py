@@ -1,7 +1,8 @@
 """A scripted RESP peer for tests: a loopback server, in threads of its own (so that it can
 answer while a client's task still runs), that passes the handshake and answers every other
 command with whatever bytes a test's handler returns: unsolicited replies, pushes before
-replies, partial replies, ``-LOADING``, or silence (``b""``)."""
+replies, partial replies, ``-LOADING``, or silence (``b""``).  A test can also change what it
+answers to HELLO (`hello`) and, per connection, to PING (`pongs`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class Peer:
         self.handler = handler
         self.calls: list[list[bytes]] = []
         self.connections: list[socket.socket] = []
+        self.hello = b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n"  # the answer to HELLO
+        self.pongs: dict[int, bytes] = {}  # the answer to PING on connection i (+PONG if none)
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.05)
         self.port = self._listener.getsockname()[1]
@@ -45,11 +48,12 @@ class Peer:
                 return
             sock.settimeout(None)
             self.connections.append(sock)
-            thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
+            thread = threading.Thread(target=self._serve, args=(sock, len(self.connections) - 1),
+                                      daemon=True)
             self._threads.append(thread)
             thread.start()
 
-    def _serve(self, sock: socket.socket) -> None:
+    def _serve(self, sock: socket.socket, index: int) -> None:
         parser = resp.Parser()
         with contextlib.suppress(OSError):
             while not self._stop:
@@ -60,9 +64,11 @@ class Peer:
                 while (argv := parser.next_reply()) is not resp.NEED_DATA:
                     name = argv[0].upper()
                     if name == b"HELLO":
-                        sock.sendall(b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n")
-                    elif name in (b"PING", b"CLIENT"):
-                        sock.sendall(b"+OK\r\n" if name == b"CLIENT" else b"+PONG\r\n")
+                        sock.sendall(self.hello)
+                    elif name == b"PING":
+                        sock.sendall(self.pongs.get(index, b"+PONG\r\n"))
+                    elif name == b"CLIENT":
+                        sock.sendall(b"+OK\r\n")
                     else:
                         self.calls.append(argv)
                         sock.sendall(self.handler(argv, self))

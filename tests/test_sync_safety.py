@@ -316,3 +316,27 @@ def test_a_blocking_command_on_a_silent_server_times_out() -> None:
         with pytest.raises(kvs.TimeoutError):
             db.execute("BLPOP", "empty-list", "0.3")
         assert time.monotonic() - started >= 0.45
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_an_idle_connection_that_answers_more_than_pong_is_not_lent(protocol: int) -> None:
+    job = b"*2\r\n$1\r\nq\r\n$3\r\njob\r\n"
+    with peer(lambda argv, _: job if argv[0].upper() == b"BLPOP" else b"+OK\r\n") as server, \
+            kvs.sync.connect(server.url, health_check_interval=0.1, timeout=2,
+                             protocol=protocol) as db:
+        assert db.blpop("q", 1) == ("q", "job")
+        assert len(server.connections) == 1
+        server.pongs[0] = b"+PONG\r\n:666\r\n"  # the check's reply, and one nobody asked for
+        time.sleep(0.3)
+        assert db.blpop("q", 1) == ("q", "job")  # never the 666
+        assert len(server.connections) == 2  # the checked connection was closed, not lent
+
+
+@pytest.mark.parametrize("url_tail", ["", "/3", "?protocol=2"])
+def test_a_handshake_reply_followed_by_another_fails_the_open(url_tail: str) -> None:
+    with peer(lambda argv, _: b"$3\r\nval\r\n") as server:
+        server.hello += b":666\r\n"  # nobody asked for it
+        server.pongs[0] = b"+PONG\r\n:666\r\n"  # the RESP2 handshake's last step: the same
+        client = kvs.sync.connect(server.url + url_tail, retries=0)
+        with pytest.raises(kvs.ProtocolError, match="more than the reply"):
+            client.open()

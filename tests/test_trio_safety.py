@@ -316,3 +316,34 @@ async def test_an_idle_blocking_connection_is_checked_and_kept(
         assert await db.blpop("q", 0.01) is None
         assert redis_proxy.bytes_up - up == call + len(b"*1\r\n$4\r\nPING\r\n")
         assert redis_proxy.connections == 2  # the shared one and the one blocking one
+
+
+_JOB = b"*2\r\n$1\r\nq\r\n$3\r\njob\r\n"
+
+
+async def test_an_idle_blocking_connection_that_answers_more_than_pong_is_not_lent(
+        peer_factory: Callable[..., Any]) -> None:
+    peer = peer_factory(lambda argv: _JOB if argv[0].upper() == b"BLPOP" else b"+OK\r\n")
+    async with kvs.connect(peer.url, health_check_interval=0.1, timeout=2) as db:
+        assert await db.blpop("q", 1) == ("q", "job")
+        assert len(peer.connections) == 2  # the shared one and the blocking one
+        peer.pongs[1] = b"+PONG\r\n:666\r\n"  # the check's reply, and one nobody asked for
+        await trio.sleep(0.3)
+        assert await db.blpop("q", 1) == ("q", "job")  # never the 666
+        assert len(peer.connections) == 3  # the checked connection was closed, not lent
+
+
+@pytest.mark.parametrize("url_tail", ["", "/3", "?protocol=2"])
+async def test_a_handshake_reply_followed_by_another_fails_the_open(
+        peer_factory: Callable[..., Any], url_tail: str) -> None:
+    peer = peer_factory(lambda argv: b"$3\r\nval\r\n")
+    peer.hello += b":666\r\n"  # nobody asked for it
+    peer.pongs[0] = b"+PONG\r\n:666\r\n"  # the RESP2 handshake's last step: the same
+    client = kvs.connect(peer.url + url_tail, retries=0)
+    with pytest.raises(BaseException) as info:  # an ExceptionGroup or not
+        await client.open()
+    error = info.value
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    assert isinstance(error, kvs.ProtocolError), repr(error)
+    assert "more than the reply" in str(error)

@@ -14,6 +14,7 @@ from resp import NEED_DATA, ReplyError, encode_command
 from .._errors import ConnectionError, ResponseError, TimeoutError, response_error
 from .._url import Config
 from ..redis.blocking import RedisBackend
+from ..redis.handshake import nothing_more
 from ..sync.transport import BlockingConnection
 from .routing import (
     REFRESH_INTERVAL,
@@ -36,6 +37,7 @@ class _Replica(RedisBackend):
             reply = conn.request(_READONLY, 1, NEED_DATA)[0]
             if type(reply) is ReplyError:
                 raise response_error(reply)
+            nothing_more(conn.stale or conn.parser.buffered, b"READONLY", self.name)
         except BaseException:
             conn.close()
             raise

@@ -15,6 +15,7 @@ from .._errors import ConnectionError, ResponseError, TimeoutError, response_err
 from .._url import Config
 from ..net.transport import Transport
 from ..redis.driver import RedisBackend, _roundtrip
+from ..redis.handshake import nothing_more
 from .routing import (
     REFRESH_INTERVAL,
     Topology,
@@ -35,6 +36,7 @@ class _Replica(RedisBackend):
         reply = await _roundtrip(transport, parser, _READONLY, self.name)
         if type(reply) is ReplyError:
             raise response_error(reply)
+        nothing_more(parser.buffered, b"READONLY", self.name)
         return parser
 
 

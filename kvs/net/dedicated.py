@@ -168,8 +168,9 @@ class StreamPool:
 
     Args:
         opener: opens a connection (handshake done): its transport and parser.
-        check: a request the connection must answer (a PING) before it is lent again after
-            `check_after` idle seconds; None: never checked.
+        check: a request the connection must answer (a PING), with nothing after the
+            answer, before it is lent again after `check_after` idle seconds; None: never
+            checked.
         max_idle: how many idle connections to keep (as many as blocking calls usually run
             at once); more are closed when they come back.
     """
@@ -218,10 +219,13 @@ class StreamPool:
         assert self._check is not None
         try:
             with trio.move_on_after(_RESET_TIMEOUT) as scope:
-                return await self._check(conn)
+                alive = await self._check(conn)
         except (KvsError, OSError, trio.BrokenResourceError, trio.ClosedResourceError):
             return False
-        return not scope.cancelled_caught
+        # Anything after the check's reply (a reply nobody asked for, or the start of one)
+        # would be taken for the next caller's reply: such a connection is not lent.
+        return (not scope.cancelled_caught and alive and not conn.parser.buffered
+                and conn.transport.idle_ok())
 
     def release(self, conn: StreamConnection) -> bool:
         """Take back a connection whose last reply was read whole; True when kept."""

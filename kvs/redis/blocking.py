@@ -29,7 +29,7 @@ from .._url import Config
 from ..commands.traits import SPECIAL, blocking_seconds, is_blocking, refuse_connection_state
 from ..sync.transport import BlockingConnection, Pool, open_socket
 from .batch import UNWATCH, command_payload, pipeline_payload, transaction_payload
-from .handshake import handshake
+from .handshake import handshake, next_step
 from .tls import ssl_context
 
 __all__ = ["RedisBackend"]
@@ -133,13 +133,11 @@ class RedisBackend:
                                   push_type=Push, on_push=self._on_push)
         try:
             steps = handshake(config)
-            try:
-                argv = next(steps)
-                while True:
-                    reply = conn.request(encode_command(*argv), 1, NEED_DATA)[0]
-                    argv = steps.send(reply)
-            except StopIteration:
-                pass
+            argv: tuple[bytes | str | int, ...] | None = next(steps)
+            while argv is not None:
+                reply = conn.request(encode_command(*argv), 1, NEED_DATA)[0]
+                argv = next_step(steps, argv, reply, conn.stale or conn.parser.buffered,
+                                 config.display)
             conn.settimeout(config.timeout)
         except BaseException:
             conn.close()

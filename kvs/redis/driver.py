@@ -38,7 +38,7 @@ from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import StreamTransport, Transport, open_tcp, open_unix
 from .batch import UNWATCH, command_payload, pipeline_payload, transaction_payload
-from .handshake import handshake
+from .handshake import handshake, next_step
 from .tls import ssl_context
 
 __all__ = ["RedisBackend"]
@@ -214,15 +214,14 @@ class RedisBackend:
             # The request the connection is opened for was not written yet: sent=False.
             with lost(f"connection to {config.display} lost during the handshake",
                       sent=False):
-                argv = next(steps)
-                while True:
+                argv: tuple[bytes | str | int, ...] | None = next(steps)
+                while argv is not None:
                     reply = await _roundtrip(transport, parser, encode_command(*argv),
                                              config.display)
-                    argv = steps.send(reply)
-        except StopIteration:
-            return parser
+                    argv = next_step(steps, argv, reply, parser.buffered, config.display)
         except RespProtocolError as exc:
             raise ProtocolError(f"{config.display}: {exc}") from exc
+        return parser
 
     # -- pub/sub ---------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ for ``protocol=2``), ``AUTH``, ``CLIENT SETNAME`` and a ``PING``; then ``SELECT 
 database is named.  Every step waits for its reply, so an error the server sends before any
 request (``-ERR max number of clients reached``) is the reply to the first step, and raises
 with the server's message on open, in RESP2 as in RESP3.  A refusal (wrong password, unknown
-database) raises `kvs.ResponseError`.
+database) raises `kvs.ResponseError`.  A step's reply must be all the server sent: bytes
+after it would be taken as the next step's reply, or as the first caller's, so they fail the
+open with `kvs.ProtocolError` (`next_step`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from typing import Any
 
 from resp import ReplyError
 
-from .._errors import response_error
+from .._errors import ProtocolError, response_error
 from .._url import Config
 
-__all__ = ["Handshake", "handshake"]
+__all__ = ["Handshake", "handshake", "next_step", "nothing_more"]
 
 Handshake = Generator[tuple[bytes | str | int, ...], Any, int]
 
@@ -54,6 +56,28 @@ def handshake(config: Config) -> Handshake:
     if config.db:
         _check((yield ("SELECT", config.db)))
     return protocol
+
+
+def next_step(steps: Handshake, sent: tuple[bytes | str | int, ...], reply: Any, more: bool,
+              name: str) -> tuple[bytes | str | int, ...] | None:
+    """The command to send after `reply`, the reply to `sent`; None when the handshake is
+    done.  A refusal raises from `steps` first; then `more` (the server sent bytes after the
+    reply) raises `kvs.ProtocolError`."""
+    try:
+        argv: tuple[bytes | str | int, ...] | None = steps.send(reply)
+    except StopIteration:
+        argv = None
+    nothing_more(more, sent[0], name)
+    return argv
+
+
+def nothing_more(more: bool, sent: bytes | str | int, name: str) -> None:
+    """Raise `kvs.ProtocolError` when the server sent bytes after its reply to the opening
+    command `sent` (`more`): they would be taken as the next reply."""
+    if more:
+        shown = sent.decode(errors="replace") if isinstance(sent, bytes) else sent
+        raise ProtocolError(f"{name}: the server sent more than the reply to {shown} "
+                            "during the handshake")
 
 
 def _check(reply: Any) -> None:

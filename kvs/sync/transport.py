@@ -343,7 +343,9 @@ class Pool:
         except KvsError:
             return False
         conn.idle_since = time.monotonic()
-        return healthy
+        # Anything after the check's reply (a reply nobody asked for, or the start of one)
+        # would be taken for the next caller's reply: such a connection is not lent.
+        return healthy and not conn.parser.buffered and conn.idle_ok()
 
     def put(self, conn: BlockingConnection) -> None:
         """Take back a connection whose caller is done; one out of step is closed."""
