@@ -144,7 +144,7 @@ def test_an_evicted_snapshot_ends_its_scan_with_everything_left() -> None:
 
 names = st.integers(0, 60).map(lambda n: b"k%d" % n)
 changes = st.lists(
-    st.tuples(st.sampled_from(["add", "delete", "readd", "other-scan"]), names),
+    st.tuples(st.sampled_from(["add", "delete", "readd", "other-scan", "lost"]), names),
     max_size=8,
 )
 
@@ -218,6 +218,9 @@ def test_elements_present_throughout_are_returned(
                 delete(name)
                 present.discard(name)
                 throughout.discard(name)
+            elif action == "lost":
+                # A call whose reply never arrived: a retry sends the same cursor again.
+                run(store, *head, cursor, "COUNT", count)
             else:
                 run(store, *head, 0, "COUNT", 1)  # another scan: a snapshot of its own
     assert ever >= returned
@@ -335,3 +338,32 @@ def test_a_key_removed_mid_scan_is_not_returned(remove: list[tuple[str, ...]]) -
         seen += batch
     assert not gone & set(seen), gone & set(seen)
     assert before - gone <= set(seen)  # the keys present throughout
+
+
+def test_a_cursor_answered_again_gives_the_same_page_while_no_key_changes() -> None:
+    # What a retried SCAN sees when its first reply was lost on the way.
+    store = Store()
+    for i in range(100):
+        run(store, "SET", f"k{i}", i)
+    run(store, "SET", "k5", "new value")  # a value changes, the keys do not
+    cursor, first = run(store, "SCAN", 0, "COUNT", 10)
+    _, page = run(store, "SCAN", cursor, "COUNT", 10)
+    again, same = run(store, "SCAN", cursor, "COUNT", 10)
+    assert same == page
+    seen = first + same
+    while again != b"0":
+        again, batch = run(store, "SCAN", again, "COUNT", 10)
+        seen += batch
+    assert sorted(seen) == sorted(run(store, "KEYS", "*"))  # each key once
+
+
+def test_keys_added_mid_scan_bring_no_repeats() -> None:
+    store = Store()
+    for i in range(50):
+        run(store, "SET", f"k{i}", i)
+    cursor, seen = run(store, "SCAN", 0, "COUNT", 7)
+    run(store, "SET", "late", "v")
+    while cursor != b"0":
+        cursor, batch = run(store, "SCAN", cursor, "COUNT", 7)
+        seen += batch
+    assert len(seen) == len(set(seen)) >= 50

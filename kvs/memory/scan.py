@@ -8,37 +8,51 @@ growing and shrinking.  A Python ``dict`` has no buckets to walk and no position
 a change: an index into its iteration order shifts when a key before it is deleted and the
 table is compacted.
 
-What a ``dict`` (and a ``set``) does offer is a copy of its keys at C speed (``tuple(d)``,
-some 15 nanoseconds a key).  So the iteration is over a *snapshot*:
+What a ``dict`` does offer is an iterator that stays valid while its keys stay the same (a
+value may change), and a copy of its keys at C speed (``tuple(d)``).  So an iteration is a
+*walk* over the keyspace itself while its keys do not change, and a *snapshot* once they do:
 
-- ``SCAN 0`` (or HSCAN/SSCAN of a container) takes ``tuple(container)``, files it under a
-  new snapshot id, and answers the first ``COUNT`` entries; the cursor it returns is
-  ``id << 32 | offset``.  A container of at most ``COUNT`` elements is answered whole, with
-  cursor 0, and needs no snapshot.
-- A later call finds the snapshot by its id, answers the next ``COUNT`` entries from
-  ``offset``, and returns cursor 0 (dropping the snapshot) once it reaches the end.  Each entry
-  is checked against the live container before it is returned: a key deleted or expired since
-  the snapshot is skipped, so only live elements are ever returned.  SCAN skips that check
-  when it cannot matter: the keyspace counts the keys that leave it (``_removals``), each
-  snapshot keeps the count it was taken at, and while the two are equal (and no key has a
-  TTL) every key of the snapshot is still there, so a page is a slice of it.
-- The guarantee follows: a key present for the whole iteration was present at ``SCAN 0``, so
-  it is in the snapshot, and it is still there when the offset passes it.  Keys added during
-  the iteration may or may not be returned, as in Redis; none is returned twice.
-- The snapshot holds the container itself, and a cursor is honoured only for the very object
-  it was taken of (an ``is`` test: a hash deleted and created again is another object, while
-  a RENAME keeps the object and so the scan).
-- At most `SNAPSHOTS` snapshots are kept, least recently used first out.  A nonzero cursor
-  whose snapshot is gone (evicted by newer scans, from another store, or made up) gets every
-  live element at once, with cursor 0.  That keeps the guarantee and ends the iteration
-  whatever happens; restarting with a fresh snapshot instead would never end once more scans
-  than `SNAPSHOTS` take turns, each evicting the next one's snapshot.
+- ``SCAN 0`` starts a walk: ``iter(keyspace)``, filed under a new id with the keyspace's count
+  of removals (``_removals``: every path by which a key leaves it counts) and its size, and
+  answers the first ``COUNT`` keys; the cursor it returns is ``id << 32 | place``, the number
+  of keys the walk has answered.  A keyspace of at most ``COUNT`` keys is answered whole, with
+  cursor 0.
+- A later call whose cursor is the walk's place, while the count of removals and the size
+  are the ones the walk began with, answers the walk's next ``COUNT`` keys: no key left and
+  none came (a new key with none gone would change the size), so the walk answers each key
+  once, and every key it answers is live.
+- Any other call of that scan (a key left or came, or the cursor is not the walk's place: a
+  call sent again after its reply was lost) turns the walk into a snapshot,
+  ``tuple(keyspace)``, and goes on from the cursor's place less the number of keys removed
+  since the walk began.  A ``dict`` keeps insertion order: a removal moves each later key one
+  place to the front, and a new key (or one added again) comes last, so the keys before that
+  place in the snapshot were all answered already, and none is skipped (some may come
+  twice).  The cursors of that scan keep counting places of the walk (the snapshot's place
+  plus that shift), so one issued before and one issued after mean the same.
+- HSCAN, SSCAN and ZSCAN, whose containers count no removals, take the snapshot at once.
+- A later call over a snapshot answers the next ``COUNT`` entries and returns cursor 0
+  (dropping it) at the end.  Each entry is checked against the live container before it is
+  returned: one deleted or expired since the snapshot is skipped.  SCAN skips that check
+  while the count of removals is the one the snapshot was filed with (and no key has a TTL):
+  every key of the snapshot is still there, so a page is a slice of it.
+- The guarantee follows: a key present for the whole iteration is in the walk from the start
+  and in any snapshot taken later, at a place the cursor has not passed yet.  Keys added
+  during the iteration may or may not be returned, as in Redis.
+- A walk or snapshot holds the container itself, and a cursor is honoured only for the very
+  object it was taken of (an ``is`` test: a hash deleted and created again is another
+  object, while a RENAME keeps the object and so the scan).
+- At most `SNAPSHOTS` walks and snapshots are kept, least recently used first out.  A nonzero
+  cursor whose walk or snapshot is gone (evicted by newer scans, from another store, or made
+  up) gets every live element at once, with cursor 0.  That keeps the guarantee and ends the
+  iteration whatever happens; restarting with a fresh snapshot instead would never end once
+  more scans than `SNAPSHOTS` take turns, each evicting the next one's snapshot.
 
-Cost: ``SCAN 0`` copies the key references once (O(n) in C: 1.5 ms for 100,000 keys at best
-on the 2-vCPU machines here); every other call does O(COUNT) work, so a whole iteration
-costs O(n) plus O(COUNT) per call, against O(n log n) per call for a store that sorts its
-keys each time.  Only a cursor whose snapshot was evicted costs O(n), once, as its
-iteration's last call.  Memory: a live snapshot holds one reference per element, until its
+Cost: a SCAN call over an unchanged keyspace does O(COUNT) work and holds O(1) memory between
+calls (the iterator).  A snapshot copies the key references once (O(n) in C: 1.5 ms for
+100,000 keys at best on the 2-vCPU machines here), and then each call is O(COUNT) again, so
+a whole iteration costs O(n) plus O(COUNT) per call, against O(n log n) per call for a store
+that sorts its keys each time.  Only a cursor whose snapshot was evicted costs O(n), once, as
+its iteration's last call.  Memory: a snapshot holds one reference per element, until its
 iteration ends or it is evicted.
 
 `Cursors.step` is the reusable part: given any sized container (a ``dict``'s keys, a ``set``,
@@ -51,7 +65,8 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from itertools import islice
 from typing import Any, TypeVar
 
 from kvs.memory import glob
@@ -96,14 +111,33 @@ def parse_cursor(arg: bytes) -> int:
     return (-value) % _U64 if match.group(1) == b"-" else value
 
 
+class _Scan:
+    """One iteration's state: a walk over the container itself (`walk`, its iterator, at
+    `position`) while the container's keys are the ones it had when the walk began (`size`
+    of them, `stamp` the caller's count of removals then), or else a snapshot (`items`)."""
+
+    __slots__ = ("container", "items", "position", "shift", "size", "stamp", "walk")
+
+    def __init__(self, container: Collection[Any], stamp: int | None,
+                 walk: Iterator[Any] | None, items: tuple[Any, ...] = ()) -> None:
+        self.container = container
+        self.stamp = stamp
+        self.walk = walk
+        self.items = items
+        self.size = len(container)
+        self.position = 0
+        # The cursors of a walk count places in the walk; once it turned into a snapshot,
+        # place ``p`` of the walk is place ``p - shift`` of the snapshot (at least 0).
+        self.shift = 0
+
+
 class Cursors:
-    """The snapshots behind the cursors of one store's SCAN, HSCAN, SSCAN and ZSCAN."""
+    """The walks and snapshots behind the cursors of one store's SCAN, HSCAN, SSCAN and
+    ZSCAN."""
 
     def __init__(self, limit: int = SNAPSHOTS) -> None:
         self._limit = limit
-        # id -> (the container, its snapshot, the caller's stamp when it was taken)
-        self._snapshots: OrderedDict[int, tuple[object, tuple[Any, ...], int | None]] = (
-            OrderedDict())
+        self._snapshots: OrderedDict[int, _Scan] = OrderedDict()  # by id, least recent first
         self._last_id = 0
 
     def step(self, container: Collection[_T], cursor: int, count: int) -> tuple[int, Sequence[_T]]:
@@ -117,35 +151,62 @@ class Cursors:
                      stamp: int | None) -> tuple[int, Sequence[_T], bool]:
         """`step`, for a caller that counts the removals from ``container`` (``stamp``, its
         count now; None when it keeps none): also whether every element of the step is
-        certainly still in ``container``, because the snapshot was taken in this very call or
-        nothing was removed since it was (the stamp it was filed with is the same)."""
+        certainly still in ``container``, because nothing was removed since the walk or the
+        snapshot began (the stamp it was filed with is the same)."""
         snapshot_id, offset = cursor >> _OFFSET_BITS, cursor & _OFFSET_MASK
         if cursor:
-            entry = self._snapshots.get(snapshot_id)
-            if entry is None or entry[0] is not container:
+            scan = self._snapshots.get(snapshot_id)
+            if scan is None or scan.container is not container:
                 return 0, tuple(container), True  # the snapshot is gone: all that is left
-            items: tuple[_T, ...] = entry[1]
-            live = stamp is not None and entry[2] == stamp
             self._snapshots.move_to_end(snapshot_id)
+            if scan.walk is not None:
+                assert stamp is not None and scan.stamp is not None  # walks need stamps
+                if offset == scan.position and stamp == scan.stamp \
+                        and len(container) == scan.size:
+                    return self._walk_on(snapshot_id, scan, count)
+                # The keys changed since the walk began, or this cursor is not where the
+                # walk is (a call answered once more): go on over a snapshot of the keys
+                # now.  A removal moves every later key one place to the front and a new
+                # key comes last, so a place of the walk read as that many places fewer in
+                # the snapshot skips no key (a few may come twice).
+                scan.shift = stamp - scan.stamp
+                scan.walk, scan.items, scan.stamp = None, tuple(container), stamp
+            items: tuple[_T, ...] = scan.items
+            shift = scan.shift
+            start = max(0, offset - shift)
+            live = stamp is not None and scan.stamp == stamp
         else:
             if len(container) <= count:
                 return 0, tuple(container), True
+            if stamp is not None:
+                scan = _Scan(container, stamp, iter(container))
+                return self._walk_on(self._file(scan), scan, count)
             items = tuple(container)
-            snapshot_id = self._file(container, items, stamp)
+            snapshot_id = self._file(_Scan(container, stamp, None, items))
+            shift = start = 0
             live = True
-        end = offset + count
+        end = start + count
         if end >= len(items):
             del self._snapshots[snapshot_id]
-            return 0, items[offset:], live
-        return snapshot_id << _OFFSET_BITS | end, items[offset:end], live
+            return 0, items[start:], live
+        return snapshot_id << _OFFSET_BITS | (end + shift), items[start:end], live
 
     def clear(self) -> None:
         """Forget every snapshot (their cursors then restart their iterations)."""
         self._snapshots.clear()
 
-    def _file(self, container: object, items: tuple[Any, ...], stamp: int | None) -> int:
+    def _walk_on(self, snapshot_id: int, scan: _Scan, count: int) -> tuple[int, list[Any], bool]:
+        assert scan.walk is not None
+        batch = list(islice(scan.walk, count))
+        scan.position += len(batch)
+        if scan.position >= scan.size:
+            del self._snapshots[snapshot_id]
+            return 0, batch, True
+        return snapshot_id << _OFFSET_BITS | scan.position, batch, True
+
+    def _file(self, scan: _Scan) -> int:
         self._last_id = self._last_id % _MAX_ID + 1
-        self._snapshots[self._last_id] = (container, items, stamp)
+        self._snapshots[self._last_id] = scan
         while len(self._snapshots) > self._limit:
             self._snapshots.popitem(last=False)
         return self._last_id
@@ -192,7 +253,9 @@ class ScanCommands(Keyspace):
         cursor, batch, live = self._cursors.step_stamped(data, cursor, count, self._removals)
         if pattern is None and kind is None and not expires:
             # No key left the keyspace since the snapshot: each is live, no lookup needed.
-            return [b"%d" % cursor, list(batch) if live else [key for key in batch if key in data]]
+            if not live:
+                return [b"%d" % cursor, [key for key in batch if key in data]]
+            return [b"%d" % cursor, batch if type(batch) is list else list(batch)]
         keys = []
         for key in batch:
             if pattern is not None and not glob.match(pattern, key):
