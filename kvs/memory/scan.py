@@ -159,32 +159,36 @@ class Cursors:
             if scan is None or scan.container is not container:
                 return 0, tuple(container), True  # the snapshot is gone: all that is left
             self._snapshots.move_to_end(snapshot_id)
-            if scan.walk is not None:
-                assert stamp is not None and scan.stamp is not None  # walks need stamps
-                if offset == scan.position and stamp == scan.stamp \
-                        and len(container) == scan.size:
-                    return self._walk_on(snapshot_id, scan, count)
+            walk = scan.walk
+            if walk is not None and (offset != scan.position or stamp != scan.stamp
+                                     or len(container) != scan.size):
                 # The keys changed since the walk began, or this cursor is not where the
                 # walk is (a call answered once more): go on over a snapshot of the keys
                 # now.  A removal moves every later key one place to the front and a new
                 # key comes last, so a place of the walk read as that many places fewer in
                 # the snapshot skips no key (a few may come twice).
+                assert stamp is not None and scan.stamp is not None  # walks need stamps
                 scan.shift = stamp - scan.stamp
-                scan.walk, scan.items, scan.stamp = None, tuple(container), stamp
-            items: tuple[_T, ...] = scan.items
-            shift = scan.shift
-            start = max(0, offset - shift)
-            live = stamp is not None and scan.stamp == stamp
+                scan.walk = walk = None
+                scan.items, scan.stamp = tuple(container), stamp
+        elif len(container) <= count:
+            return 0, tuple(container), True
         else:
-            if len(container) <= count:
-                return 0, tuple(container), True
-            if stamp is not None:
-                scan = _Scan(container, stamp, iter(container))
-                return self._walk_on(self._file(scan), scan, count)
-            items = tuple(container)
-            snapshot_id = self._file(_Scan(container, stamp, None, items))
-            shift = start = 0
-            live = True
+            walk = iter(container) if stamp is not None else None
+            scan = _Scan(container, stamp, walk, () if walk is not None else tuple(container))
+            snapshot_id = self._file(scan)
+        if walk is not None:  # the keys are still the ones the walk began with
+            batch = list(islice(walk, count))
+            position = scan.position + len(batch)
+            if position >= scan.size:
+                del self._snapshots[snapshot_id]
+                return 0, batch, True
+            scan.position = position
+            return snapshot_id << _OFFSET_BITS | position, batch, True
+        items: tuple[_T, ...] = scan.items
+        shift = scan.shift
+        start = offset - shift if offset > shift else 0
+        live = not cursor or (stamp is not None and scan.stamp == stamp)
         end = start + count
         if end >= len(items):
             del self._snapshots[snapshot_id]
@@ -194,15 +198,6 @@ class Cursors:
     def clear(self) -> None:
         """Forget every snapshot (their cursors then restart their iterations)."""
         self._snapshots.clear()
-
-    def _walk_on(self, snapshot_id: int, scan: _Scan, count: int) -> tuple[int, list[Any], bool]:
-        assert scan.walk is not None
-        batch = list(islice(scan.walk, count))
-        scan.position += len(batch)
-        if scan.position >= scan.size:
-            del self._snapshots[snapshot_id]
-            return 0, batch, True
-        return snapshot_id << _OFFSET_BITS | scan.position, batch, True
 
     def _file(self, scan: _Scan) -> int:
         self._last_id = self._last_id % _MAX_ID + 1
