@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import resp
 
-__all__ = ["Handler", "Peer", "peer"]
+__all__ = ["Handler", "Peer", "peer", "sentinel_and_master"]
 
 Handler = Callable[[list[bytes], "Peer"], bytes]
 
@@ -91,3 +91,17 @@ def peer(handler: Handler) -> Iterator[Peer]:
         yield server
     finally:
         server.close()
+
+
+def sentinel_and_master(role: bytes) -> Handler:
+    """A handler for a peer that is its own Sentinel and master: ``SENTINEL ...`` names the
+    peer itself, ``ROLE`` is answered with `role` (whatever bytes), anything else ``+OK``."""
+
+    def answer(argv: list[bytes], server: Peer) -> bytes:
+        name = argv[0].upper()
+        if name == b"SENTINEL":
+            port = str(server.port).encode()
+            return b"*2\r\n$9\r\n127.0.0.1\r\n$%d\r\n%s\r\n" % (len(port), port)
+        return role if name == b"ROLE" else b"+OK\r\n"
+
+    return answer

@@ -23,7 +23,7 @@ import kvs.sync
 import resp
 from kvs.sync import transport
 from tests.faultproxy import FaultProxy
-from tests.peers import Handler, Peer, peer
+from tests.peers import Handler, Peer, peer, sentinel_and_master
 
 
 def bulk(value: bytes) -> bytes:
@@ -339,4 +339,14 @@ def test_a_handshake_reply_followed_by_another_fails_the_open(url_tail: str) -> 
         server.pongs[0] = b"+PONG\r\n:666\r\n"  # the RESP2 handshake's last step: the same
         client = kvs.sync.connect(server.url + url_tail, retries=0)
         with pytest.raises(kvs.ProtocolError, match="more than the reply"):
+            client.open()
+
+
+
+def test_a_role_reply_followed_by_another_fails_the_open() -> None:
+    # The ROLE reply, and one nobody asked for.
+    with peer(sentinel_and_master(b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n:666\r\n")) as server:
+        client = kvs.sync.connect(f"redis+sentinel://127.0.0.1:{server.port}/svc", retries=0,
+                                  connect_timeout=2)
+        with pytest.raises(kvs.ProtocolError, match="more than the reply to ROLE"):
             client.open()

@@ -18,7 +18,7 @@ import trio
 import kvs
 import resp
 from tests.faultproxy import FaultProxy
-from tests.peers import Peer
+from tests.peers import Peer, sentinel_and_master
 from tests.servers import RedisServer
 
 
@@ -347,3 +347,20 @@ async def test_a_handshake_reply_followed_by_another_fails_the_open(
         error = error.exceptions[0]
     assert isinstance(error, kvs.ProtocolError), repr(error)
     assert "more than the reply" in str(error)
+
+
+
+async def test_a_role_reply_followed_by_another_fails_the_open() -> None:
+    server = Peer(sentinel_and_master(b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n:666\r\n"))
+    try:
+        client = kvs.connect(f"redis+sentinel://127.0.0.1:{server.port}/svc", retries=0,
+                             connect_timeout=2)
+        with pytest.raises(BaseException) as info:  # an ExceptionGroup or not
+            await client.open()
+    finally:
+        server.close()
+    error = info.value
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    assert isinstance(error, kvs.ProtocolError), repr(error)
+    assert "more than the reply to ROLE" in str(error)

@@ -72,12 +72,13 @@ def next_step(steps: Handshake, sent: tuple[bytes | str | int, ...], reply: Any,
 
 
 def nothing_more(more: bool, sent: bytes | str | int, name: str) -> None:
-    """Raise `kvs.ProtocolError` when the server sent bytes after its reply to the opening
-    command `sent` (`more`): they would be taken as the next reply."""
+    """Raise `kvs.ProtocolError` when the server sent bytes after its reply to `sent`, a
+    command of the connection's opening (the handshake, a cluster replica's READONLY, a
+    Sentinel-found node's ROLE): they would be taken as the next reply."""
     if more:
         shown = sent.decode(errors="replace") if isinstance(sent, bytes) else sent
-        raise ProtocolError(f"{name}: the server sent more than the reply to {shown} "
-                            "during the handshake")
+        raise ProtocolError(f"{name}: the server sent more than the reply to {shown} while "
+                            "the connection was being opened")
 
 
 def _check(reply: Any) -> None:

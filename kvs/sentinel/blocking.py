@@ -29,6 +29,7 @@ from resp import NEED_DATA, encode_command
 from .._errors import ConnectionError, KvsError, TimeoutError
 from .._url import Config
 from ..redis.blocking import RedisBackend, _answers_ping
+from ..redis.handshake import nothing_more
 from ..sync.transport import BlockingConnection, Pool
 from .discovery import (
     MASTER_CHANNEL,
@@ -231,6 +232,7 @@ class SentinelBackend(RedisBackend):
                 conn = super()._open(data_config(config, address))
                 try:
                     actual = role_of(conn.request(_ROLE, 1, NEED_DATA)[0])
+                    nothing_more(conn.stale or conn.parser.buffered, b"ROLE", conn.name)
                 except BaseException:
                     conn.close()
                     raise

@@ -47,6 +47,7 @@ from ..net.multiplexed import MultiplexedConnection
 from ..net.reconnecting import ReconnectingConnection
 from ..net.transport import Transport
 from ..redis.driver import RedisBackend, _roundtrip
+from ..redis.handshake import nothing_more
 from .discovery import (
     MASTER_CHANNEL,
     REPLICA_RETRY,
@@ -313,7 +314,9 @@ class SentinelBackend(RedisBackend):
         name = f"{address[0]}:{address[1]}"
         with deadline(self._config.connect_timeout, f"ROLE got no reply from {name}"), \
                 lost(f"connection to {name} lost", sent=False):
-            return role_of(await _roundtrip(transport, parser, _ROLE, name))
+            reply = await _roundtrip(transport, parser, _ROLE, name)
+        nothing_more(parser.buffered, b"ROLE", name)
+        return role_of(reply)
 
     async def _locate(self, role: Role) -> Address:
         if role == "master":
