@@ -350,3 +350,19 @@ def test_a_role_reply_followed_by_another_fails_the_open() -> None:
                                   connect_timeout=2)
         with pytest.raises(kvs.ProtocolError, match="more than the reply to ROLE"):
             client.open()
+
+
+def test_a_watch_block_whose_server_sent_more_than_asked_stops_there() -> None:
+    def answer(argv: list[bytes], _: Peer) -> bytes:
+        if argv[0].upper() == b"WATCH":
+            return b"+OK\r\n:1\r\n:2\r\n"  # the reply, and two nobody asked for
+        return b"$3\r\nval\r\n"
+
+    with peer(answer) as server, kvs.sync.connect(server.url, timeout=2) as db:
+        with db.watch("k") as w:
+            with pytest.raises(kvs.ConnectionError, match="out of step") as caught:
+                w.get("k")  # never 1 or 2
+            assert caught.value.sent is False
+            with pytest.raises(kvs.WatchError, match="lost"):
+                w.transaction().set("k", "v").execute()
+        assert db.get("k") == "val"  # the shared connection was never out of step

@@ -364,3 +364,16 @@ async def test_a_role_reply_followed_by_another_fails_the_open() -> None:
         error = error.exceptions[0]
     assert isinstance(error, kvs.ProtocolError), repr(error)
     assert "more than the reply to ROLE" in str(error)
+
+
+async def test_a_watch_block_whose_server_sent_more_than_asked_stops_there(
+        peer_factory: Callable[..., Any]) -> None:
+    peer = peer_factory(lambda argv: b"+OK\r\n:1\r\n:2\r\n" if argv[0].upper() == b"WATCH"
+                        else b"$3\r\nval\r\n")  # WATCH's reply, and two nobody asked for
+    async with kvs.connect(peer.url, timeout=2) as db:
+        async with db.watch("k") as w:
+            with pytest.raises(kvs.ConnectionError):
+                await w.get("k")  # never 1 or 2
+            with pytest.raises(kvs.WatchError, match="lost"):
+                await w.transaction().set("k", "v").execute()
+        assert await db.get("k") == "val"

@@ -169,8 +169,16 @@ class DedicatedRedis:
         return self._lost
 
     def _request(self, payload: bytes, count: int) -> list[Any]:
+        conn = self._conn
+        if conn.stale or conn.parser.buffered:
+            # The server sent more than was asked: what the parser holds, or reads next,
+            # would be taken for this request's reply.  As on a shared trio connection, the
+            # caller whose reply was complete kept it; the block goes no further.
+            self._lost = True
+            raise ConnectionError(f"connection to {conn.name} is out of step: the server sent "
+                                  "a reply nobody asked for", sent=False)
         try:
-            return self._conn.request(payload, count, NEED_DATA)
+            return conn.request(payload, count, NEED_DATA)
         except KvsError:
             self._lost = True
             raise
