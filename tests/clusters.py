@@ -106,30 +106,34 @@ class RedisCluster:
 
     def wait_ok(self, timeout: float = CLUSTER_TIMEOUT) -> None:
         """Wait until every running node says ``cluster_state:ok``, they agree on the
-        owner of every slot, and each primary that owns slots has its replicas known."""
+        owner of every slot, and each of them reports every node online (replicas known
+        and done syncing)."""
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:
+            running = self.running()
             try:
-                states = [node.command("CLUSTER", "INFO").decode() for node in self.running()]
-                maps = [_slot_owners(node.command("CLUSTER", "SLOTS"))
-                        for node in self.running()]
+                states = [node.command("CLUSTER", "INFO").decode() for node in running]
+                maps = [_slot_owners(node.command("CLUSTER", "SLOTS")) for node in running]
+                online = [self._online(node) for node in running]
             except (OSError, RedisReplyError) as exc:
                 last = exc
                 time.sleep(0.05)
                 continue
             ok = all("cluster_state:ok" in state for state in states)
             if ok and all(m == maps[0] for m in maps) and len(maps[0]) == 3 \
-                    and self._online() == len(self.running()):
+                    and all(count == len(running) for count in online):
                 return
             last = states
             time.sleep(0.05)
         raise ServerError(f"the cluster did not settle within {timeout}s: {last!r}")
 
-    def _online(self) -> int:
-        """How many nodes CLUSTER SHARDS reports online (replicas: done syncing)."""
+    def _online(self, asked: RedisServer) -> int:
+        """How many nodes `asked`'s CLUSTER SHARDS reports online (replicas: done syncing).
+        Each node learns of a new replica by gossip, in its own time, and a client may ask
+        any of them for the map."""
         count = 0
-        for shard in self.running()[0].command("CLUSTER", "SHARDS"):
+        for shard in asked.command("CLUSTER", "SHARDS"):
             nodes = dict(zip(shard[::2], shard[1::2], strict=True))[b"nodes"]
             for node in nodes:
                 fields = dict(zip(node[::2], node[1::2], strict=True))
