@@ -95,7 +95,19 @@ class RedisCluster:
                     raise
                 time.sleep(0.05)
         self.wait_ok()
+        self._wait_replica_known(node.command("CLUSTER", "MYID"), primary_id.encode())
         return node
+
+    def _wait_replica_known(self, replica_id: bytes, primary_id: bytes) -> None:
+        """Wait until every running node's CLUSTER SHARDS lists the replica, online, in the
+        primary's shard: a node that met the new node but has not heard yet that it
+        replicates gives a client a map without it (a master of no slots)."""
+        deadline = time.monotonic() + CLUSTER_TIMEOUT
+        while not all(_replica_in_shard(node.command("CLUSTER", "SHARDS"), replica_id,
+                                        primary_id) for node in self.running()):
+            if time.monotonic() > deadline:
+                raise ServerError("the new replica is not in its primary's shard everywhere")
+            time.sleep(0.05)
 
     def replicas_of(self, primary: RedisServer) -> list[RedisServer]:
         return [node for node in self.running() if node is not primary and
@@ -180,6 +192,18 @@ class RedisCluster:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _replica_in_shard(shards: list[Any], replica_id: bytes, primary_id: bytes) -> bool:
+    """Whether a CLUSTER SHARDS reply has the replica, online, in the primary's shard."""
+    for shard in shards:
+        nodes = [dict(zip(node[::2], node[1::2], strict=True))
+                 for node in dict(zip(shard[::2], shard[1::2], strict=True))[b"nodes"]]
+        ids = {node[b"id"]: node for node in nodes}
+        if primary_id in ids:
+            replica = ids.get(replica_id)
+            return replica is not None and replica[b"health"] == b"online"
+    return False
 
 
 def _slot_owners(reply: list[Any]) -> dict[int, int]:
