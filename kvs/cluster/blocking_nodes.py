@@ -37,7 +37,7 @@ class _Replica(RedisBackend):
             reply = conn.request(_READONLY, 1, NEED_DATA)[0]
             if type(reply) is ReplyError:
                 raise response_error(reply)
-            nothing_more(conn.stale or conn.parser.buffered, b"READONLY", self.name)
+            nothing_more(conn.out_of_step, b"READONLY", self.name)
         except BaseException:
             conn.close()
             raise

@@ -136,8 +136,7 @@ class RedisBackend:
             argv: tuple[bytes | str | int, ...] | None = next(steps)
             while argv is not None:
                 reply = conn.request(encode_command(*argv), 1, NEED_DATA)[0]
-                argv = next_step(steps, argv, reply, conn.stale or conn.parser.buffered,
-                                 config.display)
+                argv = next_step(steps, argv, reply, conn.out_of_step, config.display)
             conn.settimeout(config.timeout)
         except BaseException:
             conn.close()
@@ -170,7 +169,7 @@ class DedicatedRedis:
 
     def _request(self, payload: bytes, count: int) -> list[Any]:
         conn = self._conn
-        if conn.stale or conn.parser.buffered:
+        if conn.out_of_step:
             # The server sent more than was asked: what the parser holds, or reads next,
             # would be taken for this request's reply.  As on a shared trio connection, the
             # caller whose reply was complete kept it; the block goes no further.

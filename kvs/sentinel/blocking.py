@@ -232,7 +232,7 @@ class SentinelBackend(RedisBackend):
                 conn = super()._open(data_config(config, address))
                 try:
                     actual = role_of(conn.request(_ROLE, 1, NEED_DATA)[0])
-                    nothing_more(conn.stale or conn.parser.buffered, b"ROLE", conn.name)
+                    nothing_more(conn.out_of_step, b"ROLE", conn.name)
                 except BaseException:
                     conn.close()
                     raise

@@ -254,6 +254,13 @@ class BlockingConnection:
             if self._on_push is not None:
                 self._on_push(reply)
 
+    @property
+    def out_of_step(self) -> bool:
+        """Whether the server sent more than was asked: a reply nobody asked for (`stale`),
+        or bytes the parser still holds after the last reply read.  What comes next on
+        such a connection would be taken for the next request's reply."""
+        return self.stale or self.parser.buffered
+
     def idle_ok(self) -> bool:
         """Whether an idle connection may be lent: its socket has nothing to read and is not
         closed.  (Its parser was empty when it came back: `Pool.put` closes it otherwise,
@@ -345,12 +352,11 @@ class Pool:
         conn.idle_since = time.monotonic()
         # Anything after the check's reply (a reply nobody asked for, or the start of one)
         # would be taken for the next caller's reply: such a connection is not lent.
-        return healthy and not conn.parser.buffered and conn.idle_ok()
+        return healthy and not conn.out_of_step and conn.idle_ok()
 
     def put(self, conn: BlockingConnection) -> None:
         """Take back a connection whose caller is done; one out of step is closed."""
-        if (self._closed or len(self._idle) >= self._max_idle or conn.stale
-                or conn.parser.buffered):
+        if self._closed or len(self._idle) >= self._max_idle or conn.out_of_step:
             conn.close()
         else:
             self._idle.append(conn)
