@@ -144,13 +144,9 @@ class RedisCluster:
         """How many nodes `asked`'s CLUSTER SHARDS reports online (replicas: done syncing).
         Each node learns of a new replica by gossip, in its own time, and a client may ask
         any of them for the map."""
-        count = 0
-        for shard in asked.command("CLUSTER", "SHARDS"):
-            nodes = dict(zip(shard[::2], shard[1::2], strict=True))[b"nodes"]
-            for node in nodes:
-                fields = dict(zip(node[::2], node[1::2], strict=True))
-                count += fields[b"health"] == b"online"
-        return count
+        return sum(node[b"health"] == b"online"
+                   for nodes in _shard_nodes(asked.command("CLUSTER", "SHARDS"))
+                   for node in nodes)
 
     def primaries(self) -> list[RedisServer]:
         """The running nodes that are primaries owning slots, by their first slot."""
@@ -194,11 +190,16 @@ class RedisCluster:
         self.close()
 
 
+def _shard_nodes(shards: list[Any]) -> list[list[dict[bytes, Any]]]:
+    """The nodes of each shard of a CLUSTER SHARDS reply, each as a dict of its fields."""
+    return [[dict(zip(node[::2], node[1::2], strict=True))
+             for node in dict(zip(shard[::2], shard[1::2], strict=True))[b"nodes"]]
+            for shard in shards]
+
+
 def _replica_in_shard(shards: list[Any], replica_id: bytes, primary_id: bytes) -> bool:
     """Whether a CLUSTER SHARDS reply has the replica, online, in the primary's shard."""
-    for shard in shards:
-        nodes = [dict(zip(node[::2], node[1::2], strict=True))
-                 for node in dict(zip(shard[::2], shard[1::2], strict=True))[b"nodes"]]
+    for nodes in _shard_nodes(shards):
         ids = {node[b"id"]: node for node in nodes}
         if primary_id in ids:
             replica = ids.get(replica_id)
