@@ -366,3 +366,13 @@ def test_a_watch_block_whose_server_sent_more_than_asked_stops_there() -> None:
             with pytest.raises(kvs.WatchError, match="lost"):
                 w.transaction().set("k", "v").execute()
         assert db.get("k") == "val"  # the shared connection was never out of step
+
+
+def test_a_server_silent_during_the_handshake_times_out_the_open() -> None:
+    with peer(lambda argv, _: b"+OK\r\n") as server:
+        server.hello = b""  # accepts the connection, never answers HELLO
+        client = kvs.sync.connect(server.url, retries=0, connect_timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(kvs.TimeoutError):
+            client.open()
+        assert 0.25 <= time.monotonic() - started < 3

@@ -377,3 +377,18 @@ async def test_a_watch_block_whose_server_sent_more_than_asked_stops_there(
             with pytest.raises(kvs.WatchError, match="lost"):
                 await w.transaction().set("k", "v").execute()
         assert await db.get("k") == "val"
+
+
+async def test_a_server_silent_during_the_handshake_times_out_the_open(
+        peer_factory: Callable[..., Any]) -> None:
+    peer = peer_factory(lambda argv: b"+OK\r\n")
+    peer.hello = b""  # accepts the connection, never answers HELLO
+    client = kvs.connect(peer.url, retries=0, connect_timeout=0.3)
+    started = trio.current_time()
+    with pytest.raises(BaseException) as info:  # an ExceptionGroup or not
+        await client.open()
+    error = info.value
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    assert isinstance(error, kvs.TimeoutError), repr(error)
+    assert 0.25 <= trio.current_time() - started < 3
