@@ -333,18 +333,23 @@ async def test_an_idle_blocking_connection_that_answers_more_than_pong_is_not_le
         assert len(peer.connections) == 3  # the checked connection was closed, not lent
 
 
+async def _open_error(client: kvs.Client[Any]) -> BaseException:
+    """What `client.open()` raised, out of any exception groups of one."""
+    with pytest.raises(BaseException) as info:  # an ExceptionGroup or not
+        await client.open()
+    error = info.value
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
 @pytest.mark.parametrize("url_tail", ["", "/3", "?protocol=2"])
 async def test_a_handshake_reply_followed_by_another_fails_the_open(
         peer_factory: Callable[..., Any], url_tail: str) -> None:
     peer = peer_factory(lambda argv: b"$3\r\nval\r\n")
     peer.hello += b":666\r\n"  # nobody asked for it
     peer.pongs[0] = b"+PONG\r\n:666\r\n"  # the RESP2 handshake's last step: the same
-    client = kvs.connect(peer.url + url_tail, retries=0)
-    with pytest.raises(BaseException) as info:  # an ExceptionGroup or not
-        await client.open()
-    error = info.value
-    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
-        error = error.exceptions[0]
+    error = await _open_error(kvs.connect(peer.url + url_tail, retries=0))
     assert isinstance(error, kvs.ProtocolError), repr(error)
     assert "more than the reply" in str(error)
 
@@ -353,15 +358,10 @@ async def test_a_handshake_reply_followed_by_another_fails_the_open(
 async def test_a_role_reply_followed_by_another_fails_the_open() -> None:
     server = Peer(sentinel_and_master(b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n:666\r\n"))
     try:
-        client = kvs.connect(f"redis+sentinel://127.0.0.1:{server.port}/svc", retries=0,
-                             connect_timeout=2)
-        with pytest.raises(BaseException) as info:  # an ExceptionGroup or not
-            await client.open()
+        error = await _open_error(kvs.connect(f"redis+sentinel://127.0.0.1:{server.port}/svc",
+                                              retries=0, connect_timeout=2))
     finally:
         server.close()
-    error = info.value
-    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
-        error = error.exceptions[0]
     assert isinstance(error, kvs.ProtocolError), repr(error)
     assert "more than the reply to ROLE" in str(error)
 
@@ -383,12 +383,7 @@ async def test_a_server_silent_during_the_handshake_times_out_the_open(
         peer_factory: Callable[..., Any]) -> None:
     peer = peer_factory(lambda argv: b"+OK\r\n")
     peer.hello = b""  # accepts the connection, never answers HELLO
-    client = kvs.connect(peer.url, retries=0, connect_timeout=0.3)
     started = trio.current_time()
-    with pytest.raises(BaseException) as info:  # an ExceptionGroup or not
-        await client.open()
-    error = info.value
-    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
-        error = error.exceptions[0]
+    error = await _open_error(kvs.connect(peer.url, retries=0, connect_timeout=0.3))
     assert isinstance(error, kvs.TimeoutError), repr(error)
     assert 0.25 <= trio.current_time() - started < 3
